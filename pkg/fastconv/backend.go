@@ -1,0 +1,118 @@
+package fastconv
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/pkg/errors"
+)
+
+// BackendName is the name under which the wrapper backend is registered: GOMLX_BACKEND=fastgo
+// (optionally "fastgo:<config of the go backend>", e.g. "fastgo:parallelism=2").
+const BackendName = "fastgo"
+
+// DefaultInnerConfig is the configuration given to the wrapped pure-Go backend when none is given.
+// parallelism=-1 avoids the executor deadlock seen with the default worker pool (every worker holding
+// a matmul that waits for a free worker); see docs/toolchain.md.
+const DefaultInnerConfig = "parallelism=-1"
+
+func init() {
+	compute.Register(BackendName, func(config string) (compute.Backend, error) {
+		return New(config)
+	})
+}
+
+// Backend wraps the pure-Go backend ("go", package github.com/gomlx/compute/gobackend): every op is
+// delegated to it, except convolutions (ConvGeneral), max-pool windows (ReduceWindow max) and their
+// gradients (SelectAndScatterMax), which run as native Go kernels between segments of the wrapped
+// backend's executables. Buffers and data transfers are the wrapped backend's own.
+type Backend struct {
+	compute.Backend // the wrapped pure-Go backend.
+	config          string
+}
+
+var _ compute.Backend = (*Backend)(nil)
+
+// New creates a wrapper backend around a new pure-Go backend built with the given configuration
+// (see gobackend.New); an empty config means DefaultInnerConfig.
+func New(config string) (*Backend, error) {
+	if config == "" {
+		config = DefaultInnerConfig
+	}
+	inner, err := gobackend.New(config)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "fastconv: creating the wrapped go backend with config %q", config)
+	}
+	return &Backend{Backend: inner, config: config}, nil
+}
+
+var (
+	defaultBackendOnce sync.Once
+	defaultBackend     compute.Backend
+	defaultBackendErr  error
+)
+
+// NewBackend returns the backend to use for training and inference (a process-wide singleton):
+//
+//   - GOMLX_BACKEND unset, or "go[:config]", or "fastgo[:config]": the fastconv wrapper around the
+//     pure-Go backend (config passed on to it; default DefaultInnerConfig);
+//   - anything else (e.g. "xla:cpu", "xla:cuda"): compute.NewWithConfig of that value, so models
+//     built with the fastconv helpers run on XLA with standard ops.
+//
+// It panics if the backend cannot be created.
+func NewBackend() compute.Backend {
+	defaultBackendOnce.Do(func() {
+		defaultBackend, defaultBackendErr = newBackendFromEnv(os.Getenv(compute.ConfigEnvVar))
+	})
+	if defaultBackendErr != nil {
+		panic(defaultBackendErr)
+	}
+	return defaultBackend
+}
+
+func newBackendFromEnv(cfg string) (compute.Backend, error) {
+	name, config, _ := strings.Cut(cfg, ":")
+	switch name {
+	case "", gobackend.BackendName, BackendName:
+		return New(config)
+	default:
+		return compute.NewWithConfig(cfg)
+	}
+}
+
+// IsFast reports whether backend is a fastconv wrapper backend.
+func IsFast(backend compute.Backend) bool {
+	_, ok := backend.(*Backend)
+	return ok
+}
+
+// Name implements compute.Backend.
+func (b *Backend) Name() string { return BackendName }
+
+// String implements compute.Backend.
+func (b *Backend) String() string { return BackendName }
+
+// Description implements compute.Backend.
+func (b *Backend) Description() string {
+	return fmt.Sprintf("fastconv wrapper (native Go conv/pool kernels) around %s", b.Backend.Description())
+}
+
+// Capabilities implements compute.Backend: the wrapped backend's, plus the ops fastconv adds, and
+// without dynamic axes.
+func (b *Backend) Capabilities() compute.Capabilities {
+	c := b.Backend.Capabilities().Clone()
+	c.DynamicAxes = false
+	c.Operations[compute.OpTypeSelectAndScatterMax] = true
+	c.Operations[compute.OpTypeConvGeneral] = true
+	c.Operations[compute.OpTypeReduceWindow] = true
+	return c
+}
+
+// Builder implements compute.Backend.
+func (b *Backend) Builder(name string) compute.Builder {
+	return newBuilder(b, name)
+}

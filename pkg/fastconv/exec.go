@@ -1,0 +1,144 @@
+package fastconv
+
+import (
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
+	"github.com/pkg/errors"
+)
+
+type executable struct {
+	b         *builder
+	steps     []*step
+	numValues int
+}
+
+var _ compute.Executable = (*executable)(nil)
+
+func (b *builder) Compile() (compute.Executable, error) {
+	if !b.main.done {
+		return nil, errors.New("fastconv: Main().Return() must be called before Compile()")
+	}
+	var steps []*step
+	for _, s := range b.steps {
+		if s.custom != nil {
+			steps = append(steps, s)
+			continue
+		}
+		if len(s.outputs) == 0 {
+			continue // Nothing used from this step.
+		}
+		outs := make([]compute.Value, len(s.outputs))
+		for i, v := range s.outputs {
+			outs[i] = v.inner
+		}
+		if err := s.fn.Return(outs, nil); err != nil {
+			return nil, errors.WithMessagef(err, "fastconv: returning from segment %s", s.ib.Name())
+		}
+		exec, err := s.ib.Compile()
+		if err != nil {
+			return nil, errors.WithMessagef(err, "fastconv: compiling segment %s", s.ib.Name())
+		}
+		s.exec = exec
+		steps = append(steps, s)
+	}
+	return &executable{b: b, steps: steps, numValues: b.nextID}, nil
+}
+
+func (e *executable) Finalize() {
+	for _, s := range e.steps {
+		if s.exec != nil {
+			s.exec.Finalize()
+		}
+	}
+}
+
+func (e *executable) Inputs() (names []string, inputShapes []shapes.Shape) {
+	for _, p := range e.b.params {
+		inputShapes = append(inputShapes, p.shape)
+	}
+	return e.b.pnames, inputShapes
+}
+
+func (e *executable) Outputs() (outputShapes []shapes.Shape) {
+	for _, o := range e.b.outputs {
+		outputShapes = append(outputShapes, o.shape)
+	}
+	return
+}
+
+func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevice compute.DeviceNum) ([]compute.Buffer, error) {
+	if len(inputs) != len(e.b.params) {
+		return nil, errors.Errorf("fastconv: executable %q takes %d inputs, got %d", e.b.name, len(e.b.params), len(inputs))
+	}
+	bufs := make([]compute.Buffer, e.numValues)
+	for i, p := range e.b.params {
+		bufs[p.id] = inputs[i]
+	}
+	var created []compute.Buffer
+	for _, s := range e.steps {
+		var ins []*value
+		if s.custom != nil {
+			ins = s.custom.inputs
+		} else {
+			ins = s.inputs
+		}
+		inBufs := make([]compute.Buffer, len(ins))
+		for i, v := range ins {
+			inBufs[i] = bufs[v.id]
+			if inBufs[i] == nil {
+				return nil, errors.Errorf("fastconv: internal error: value #%d not computed before use", v.id)
+			}
+		}
+		var outBufs []compute.Buffer
+		var err error
+		var outVals []*value
+		if s.custom != nil {
+			outBufs, err = s.custom.run(e.b.backend.Backend, inBufs)
+			outVals = s.custom.outputs
+			if err != nil {
+				return nil, errors.WithMessagef(err, "fastconv: running %s", s.custom.name)
+			}
+		} else {
+			outBufs, err = s.exec.Execute(inBufs, nil, defaultDevice)
+			outVals = s.outputs
+			if err != nil {
+				return nil, errors.WithMessagef(err, "fastconv: executing segment %s", s.ib.Name())
+			}
+		}
+		for i, v := range outVals {
+			bufs[v.id] = outBufs[i]
+		}
+		created = append(created, outBufs...)
+	}
+	results := make([]compute.Buffer, len(e.b.outputs))
+	keep := make(map[compute.Buffer]bool, len(results)+len(inputs))
+	for i, o := range e.b.outputs {
+		results[i] = bufs[o.id]
+		keep[results[i]] = true
+	}
+	for _, in := range inputs {
+		keep[in] = true
+	}
+	// Release intermediate buffers to the wrapped backend's pool.
+	for _, buf := range created {
+		if buf != nil && !keep[buf] {
+			keep[buf] = true
+			_ = buf.Finalize()
+		}
+	}
+	// Donated inputs are owned by the executable now.
+	for i, d := range donate {
+		if d && i < len(inputs) && inputs[i] != nil {
+			isResult := false
+			for _, r := range results {
+				if r == inputs[i] {
+					isResult = true
+				}
+			}
+			if !isResult {
+				_ = inputs[i].Finalize()
+			}
+		}
+	}
+	return results, nil
+}

@@ -1,0 +1,352 @@
+package fastconv
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/compute/shapeinference"
+	"github.com/pkg/errors"
+)
+
+// ConvGeneral implements compute.Function. 2D float32 convolutions without grouping (any axes layout,
+// strides, paddings, input and kernel dilations: this covers the forward convolution and both
+// gradient convolutions GoMLX builds for it) are computed as
+//
+//	native Go "im2col" (patches A[M,K], M = batch*outH*outW, K = kh*kw*Cin) and kernel packing (Bt[Cout,K])
+//	  -> wrapped backend DotGeneral(A, Bt) contracting the last axes (its fast SIMD matmul)
+//	  -> Reshape (and a Transpose when the requested output layout is not batch-spatial-channels).
+//
+// Everything else is delegated to the wrapped backend.
+func (f *function) ConvGeneral(input, kernel compute.Value, axes compute.ConvolveAxesConfig,
+	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
+	channelGroupCount, batchGroupCount int) (compute.Value, error) {
+	x, okX := input.(*value)
+	k, okK := kernel.(*value)
+	if !okX || !okK {
+		return nil, errors.Errorf("fastconv: unknown value types %T, %T", input, kernel)
+	}
+	if !f.isMain() || x.shape.Rank() != 4 || x.shape.DType != dtypes.Float32 || k.shape.DType != dtypes.Float32 ||
+		channelGroupCount > 1 || batchGroupCount > 1 || x.shape.IsDynamic() || k.shape.IsDynamic() {
+		g := f.target()
+		ix, err := f.in(x)
+		if err != nil {
+			return nil, err
+		}
+		ik, err := f.in(k)
+		if err != nil {
+			return nil, err
+		}
+		r, err := g.ConvGeneral(ix, ik, axes, strides, paddings, inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
+		if err != nil {
+			return nil, err
+		}
+		return f.out(r), nil
+	}
+	outShape, err := shapeinference.ConvGeneral(x.shape, k.shape, axes, strides, paddings, inputDilations,
+		kernelDilations, channelGroupCount, batchGroupCount)
+	if err != nil {
+		return nil, err
+	}
+	p := newConvPlan(x.shape, k.shape, outShape, axes, strides, paddings, inputDilations, kernelDilations)
+	packed := f.b.addCustom("conv-im2col", []*value{x, k},
+		[]shapes.Shape{shapes.Make(dtypes.Float32, p.M, p.K), shapes.Make(dtypes.Float32, p.N, p.K)}, p.run)
+	// Matmul and layout in the wrapped backend.
+	a, err := f.in(packed[0])
+	if err != nil {
+		return nil, err
+	}
+	bt, err := f.in(packed[1])
+	if err != nil {
+		return nil, err
+	}
+	g := f.target()
+	r, err := g.DotGeneral(a, []int{1}, nil, bt, []int{1}, nil, compute.DotGeneralConfig{})
+	if err != nil {
+		return nil, err
+	}
+	r, err = g.Reshape(r, p.B, p.OH, p.OW, p.N)
+	if err != nil {
+		return nil, err
+	}
+	// Output axis j holds our axis perm[j] (ours: 0 batch, 1, 2 spatial, 3 channels).
+	perm := make([]int, 4)
+	perm[axes.OutputBatch] = 0
+	perm[axes.OutputSpatial[0]] = 1
+	perm[axes.OutputSpatial[1]] = 2
+	perm[axes.OutputChannels] = 3
+	if !(perm[0] == 0 && perm[1] == 1 && perm[2] == 2 && perm[3] == 3) {
+		r, err = g.Transpose(r, perm...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return f.out(r), nil
+}
+
+// convPlan holds the geometry of one 2D convolution.
+type convPlan struct {
+	B, C, H, W       int
+	KH, KW, N        int
+	OH, OW           int
+	M, K             int
+	s0, s1           int // strides
+	p0, p1           int // low paddings (may be negative)
+	id0, id1         int // input dilations
+	kd0, kd1         int // kernel dilations
+	xStrides         [4]int // strides of x for (batch, h, w, c)
+	kStrides         [4]int // strides of kernel for (n, kh, kw, c)
+	xChannelsLast    bool
+}
+
+func stridesOf(dims []int) []int {
+	st := make([]int, len(dims))
+	s := 1
+	for i := len(dims) - 1; i >= 0; i-- {
+		st[i] = s
+		s *= dims[i]
+	}
+	return st
+}
+
+func orOne(v []int, i int) int {
+	if len(v) > i && v[i] > 0 {
+		return v[i]
+	}
+	return 1
+}
+
+func newConvPlan(xs, ks, outShape shapes.Shape, axes compute.ConvolveAxesConfig, strides []int, paddings [][2]int,
+	inputDilations, kernelDilations []int) *convPlan {
+	xd, kd, od := xs.Dimensions, ks.Dimensions, outShape.Dimensions
+	p := &convPlan{
+		B: xd[axes.InputBatch], C: xd[axes.InputChannels], H: xd[axes.InputSpatial[0]], W: xd[axes.InputSpatial[1]],
+		KH: kd[axes.KernelSpatial[0]], KW: kd[axes.KernelSpatial[1]], N: kd[axes.KernelOutputChannels],
+		OH: od[axes.OutputSpatial[0]], OW: od[axes.OutputSpatial[1]],
+		s0: orOne(strides, 0), s1: orOne(strides, 1),
+		id0: orOne(inputDilations, 0), id1: orOne(inputDilations, 1),
+		kd0: orOne(kernelDilations, 0), kd1: orOne(kernelDilations, 1),
+	}
+	if len(paddings) == 2 {
+		p.p0, p.p1 = paddings[0][0], paddings[1][0]
+	}
+	p.M = p.B * p.OH * p.OW
+	p.K = p.KH * p.KW * p.C
+	xst, kst := stridesOf(xd), stridesOf(kd)
+	p.xStrides = [4]int{xst[axes.InputBatch], xst[axes.InputSpatial[0]], xst[axes.InputSpatial[1]], xst[axes.InputChannels]}
+	p.kStrides = [4]int{kst[axes.KernelOutputChannels], kst[axes.KernelSpatial[0]], kst[axes.KernelSpatial[1]], kst[axes.KernelInputChannels]}
+	p.xChannelsLast = axes.InputBatch == 0 && axes.InputSpatial[0] == 1 && axes.InputSpatial[1] == 2 && axes.InputChannels == 3
+	return p
+}
+
+// numWorkers is the number of goroutines used by the native kernels.
+func numWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// parallelFor runs fn over [0,n) split into contiguous chunks, one per worker.
+func parallelFor(n int, fn func(start, end int)) {
+	w := min(numWorkers(), n)
+	if w <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + w - 1) / w
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(start, end)
+		}()
+	}
+	wg.Wait()
+}
+
+func float32Data(buf compute.Buffer) ([]float32, error) {
+	d, err := buf.Data()
+	if err != nil {
+		return nil, err
+	}
+	f, ok := d.([]float32)
+	if !ok {
+		return nil, errors.Errorf("fastconv: expected float32 buffer, got %T", d)
+	}
+	return f, nil
+}
+
+func newFloat32Buffer(backend compute.Backend, dims ...int) (compute.Buffer, []float32, error) {
+	buf, flat, err := backend.NewSharedBuffer(0, shapes.Make(dtypes.Float32, dims...))
+	if err != nil {
+		return nil, nil, err
+	}
+	return buf, flat.([]float32), nil
+}
+
+var scratchPool = sync.Pool{}
+
+func getScratch(n int) []float32 {
+	if v := scratchPool.Get(); v != nil {
+		s := *(v.(*[]float32))
+		if cap(s) >= n {
+			return s[:n]
+		}
+	}
+	return make([]float32, n)
+}
+
+func putScratch(s []float32) { scratchPool.Put(&s) }
+
+func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error) {
+	xdata, err := float32Data(inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	kdata, err := float32Data(inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	aBuf, a, err := newFloat32Buffer(backend, p.M, p.K)
+	if err != nil {
+		return nil, err
+	}
+	btBuf, bt, err := newFloat32Buffer(backend, p.N, p.K)
+	if err != nil {
+		return nil, err
+	}
+	// Kernel packing: bt[n, kh, kw, c].
+	permute4(bt, [4]int{p.N, p.KH, p.KW, p.C}, kdata, p.kStrides)
+	// Input in channels-last layout.
+	xt := xdata
+	var scratch []float32
+	if !p.xChannelsLast {
+		scratch = getScratch(p.B * p.H * p.W * p.C)
+		xt = scratch
+		permute4(xt, [4]int{p.B, p.H, p.W, p.C}, xdata, p.xStrides)
+	}
+	p.im2col(a, xt)
+	if scratch != nil {
+		putScratch(scratch)
+	}
+	return []compute.Buffer{aBuf, btBuf}, nil
+}
+
+// im2col fills a[M, K] from xt [B, H, W, C] (channels-last).
+func (p *convPlan) im2col(a, xt []float32) {
+	B, C, H, W, KH, KW, OH, OW, K := p.B, p.C, p.H, p.W, p.KH, p.KW, p.OH, p.OW, p.K
+	vH, vW := (H-1)*p.id0+1, (W-1)*p.id1+1 // virtual (dilated) input sizes.
+	simple := p.id1 == 1 && p.kd1 == 1
+	parallelFor(B*OH, func(start, end int) {
+		for bh := start; bh < end; bh++ {
+			b, oh := bh/OH, bh%OH
+			for ow := 0; ow < OW; ow++ {
+				row := a[((b*OH+oh)*OW+ow)*K:][:K]
+				for kh := 0; kh < KH; kh++ {
+					dst := row[kh*KW*C:][:KW*C]
+					q0 := oh*p.s0 + kh*p.kd0 - p.p0
+					if q0 < 0 || q0 >= vH || q0%p.id0 != 0 {
+						clear(dst)
+						continue
+					}
+					h := q0 / p.id0
+					srcRow := xt[(b*H+h)*W*C:][:W*C]
+					q1 := ow*p.s1 - p.p1
+					if simple && q1 >= 0 && q1+KW <= W {
+						copy(dst, srcRow[q1*C:(q1+KW)*C])
+						continue
+					}
+					for kw := 0; kw < KW; kw++ {
+						d := dst[kw*C:][:C]
+						q1 := ow*p.s1 + kw*p.kd1 - p.p1
+						if q1 < 0 || q1 >= vW || q1%p.id1 != 0 {
+							clear(d)
+							continue
+						}
+						w := q1 / p.id1
+						copy(d, srcRow[w*C:][:C])
+					}
+				}
+			}
+		}
+	})
+}
+
+// permute4 writes dst (contiguous, dims d) from src, where src element (i0,i1,i2,i3) is at
+// sum(i_j * ss[j]).
+func permute4(dst []float32, d [4]int, src []float32, ss [4]int) {
+	n := d[0] * d[1] * d[2] * d[3]
+	if n == 0 {
+		return
+	}
+	if ss[3] == 1 && ss[2] == d[3] && ss[1] == d[2]*d[3] && ss[0] == d[1]*d[2]*d[3] {
+		copy(dst, src[:n])
+		return
+	}
+	ds := [4]int{d[1] * d[2] * d[3], d[2] * d[3], d[3], 1}
+	if ss[3] == 1 {
+		parallelFor(d[0]*d[1], func(start, end int) {
+			for i01 := start; i01 < end; i01++ {
+				i0, i1 := i01/d[1], i01%d[1]
+				for i2 := 0; i2 < d[2]; i2++ {
+					copy(dst[i0*ds[0]+i1*ds[1]+i2*ds[2]:][:d[3]], src[i0*ss[0]+i1*ss[1]+i2*ss[2]:][:d[3]])
+				}
+			}
+		})
+		return
+	}
+	// Find the axis a < 3 with the smallest source stride: tile over (a, 3).
+	a := 0
+	for j := 1; j < 3; j++ {
+		if ss[j] < ss[a] {
+			a = j
+		}
+	}
+	var others [2]int
+	o := 0
+	for j := 0; j < 3; j++ {
+		if j != a {
+			others[o] = j
+			o++
+		}
+	}
+	const tile = 16
+	parallelFor(d[others[0]]*d[others[1]], func(start, end int) {
+		for io := start; io < end; io++ {
+			ix, iy := io/d[others[1]], io%d[others[1]]
+			sBase := ix*ss[others[0]] + iy*ss[others[1]]
+			dBase := ix*ds[others[0]] + iy*ds[others[1]]
+			for ia0 := 0; ia0 < d[a]; ia0 += tile {
+				ia1 := min(ia0+tile, d[a])
+				for i30 := 0; i30 < d[3]; i30 += tile {
+					i31 := min(i30+tile, d[3])
+					for ia := ia0; ia < ia1; ia++ {
+						dRow := dst[dBase+ia*ds[a]:]
+						sRow := src[sBase+ia*ss[a]:]
+						for i3 := i30; i3 < i31; i3++ {
+							dRow[i3] = sRow[i3*ss[3]]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// ReduceWindow implements compute.Function: delegated (see ops_pool.go for the max-pool fast path).
+func (f *function) ReduceWindow(x compute.Value, reductionType compute.ReduceOpType,
+	windowDimensions, strides, inputDilations, windowDilations []int, paddings [][2]int) (compute.Value, error) {
+	if r, ok, err := f.fastReduceWindow(x, reductionType, windowDimensions, strides, inputDilations, windowDilations, paddings); ok {
+		return r, err
+	}
+	g := f.target()
+	ix, err := f.in(x)
+	if err != nil {
+		return nil, err
+	}
+	r, err := g.ReduceWindow(ix, reductionType, windowDimensions, strides, inputDilations, windowDilations, paddings)
+	if err != nil {
+		return nil, err
+	}
+	return f.out(r), nil
+}
