@@ -1,0 +1,186 @@
+// Package backend selects the GoMLX compute backend used for training and feature extraction.
+//
+// The default is GoMLX's pure-Go backend (no C libraries) configured with
+// DefaultGoConfig, which avoids an executor deadlock seen with the default worker pool
+// (docs/toolchain.md, "Training speed": every worker held a matmul waiting for a free worker).
+// Setting GOMLX_BACKEND=xla, xla:cpu or xla:cuda selects XLA, which needs a PJRT plugin
+// (.so) on the machine; New reports a one-line error naming the places searched when none is
+// present, instead of letting go-xla try (and fail) to download one.
+package backend
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+)
+
+// EnvVar is the environment variable read by New (the one GoMLX itself reads).
+const EnvVar = compute.ConfigEnvVar // "GOMLX_BACKEND"
+
+// DefaultGoConfig is the configuration given to the pure-Go backend when GOMLX_BACKEND is
+// unset or names the go backend without options: one worker per core and no nested pool
+// (parallelism=-1), the setting that avoided the executor hang in every run we made.
+const DefaultGoConfig = "parallelism=-1"
+
+// Kind names a family of backends.
+type Kind int
+
+const (
+	// Go is GoMLX's pure-Go backend (package github.com/gomlx/compute/gobackend).
+	Go Kind = iota
+	// XLA is the OpenXLA/PJRT backend (package github.com/gomlx/go-xla/compute/xla), CPU or CUDA.
+	XLA
+)
+
+// Choice is a parsed GOMLX_BACKEND value.
+type Choice struct {
+	Kind   Kind
+	Name   string // backend name registered in compute ("go", "xla").
+	Config string // text after the first ':', e.g. "cuda" or "parallelism=2".
+}
+
+// Parse interprets a GOMLX_BACKEND value. Empty means the pure-Go backend with
+// DefaultGoConfig; "go" or "go:CONFIG"; "xla", "xla:cpu", "xla:cuda" (or any xla:PLUGIN).
+// Other names are rejected with an error.
+func Parse(value string) (Choice, error) {
+	name, config, _ := strings.Cut(strings.TrimSpace(value), ":")
+	switch name {
+	case "", gobackend.BackendName:
+		if config == "" {
+			config = DefaultGoConfig
+		}
+		return Choice{Kind: Go, Name: gobackend.BackendName, Config: config}, nil
+	case "xla", "stablehlo", "hlo", "shlo":
+		return Choice{Kind: XLA, Name: "xla", Config: config}, nil
+	}
+	return Choice{}, fmt.Errorf("backend: unknown %s=%q (want go, go:CONFIG, xla, xla:cpu or xla:cuda)", EnvVar, value)
+}
+
+// PluginDirs returns the directories searched for PJRT plugins, in order:
+// the entries of PJRT_PLUGIN_LIBRARY_PATH (':'-separated), ~/.local/lib/go-xla and
+// /usr/local/lib/go-xla (the places go-xla itself searches).
+func PluginDirs() []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(os.Getenv("PJRT_PLUGIN_LIBRARY_PATH")) {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".local", "lib", "go-xla"))
+	}
+	return append(dirs, "/usr/local/lib/go-xla")
+}
+
+// FindPlugin returns the path of a PJRT plugin file for the given platform ("cpu", "cuda";
+// empty matches any) in PluginDirs or one level below them (go-xla installs CUDA under
+// nvidia/), or "" if there is none. Plugin files are named pjrt_c_api_<platform>_plugin.so
+// (or pjrt-plugin-*.so / *.dylib on other layouts).
+func FindPlugin(platform string) string {
+	for _, dir := range PluginDirs() {
+		for _, pattern := range []string{"*.so", "*/*.so", "*.dylib", "*/*.dylib"} {
+			matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+			for _, m := range matches {
+				base := strings.ToLower(filepath.Base(m))
+				if !strings.Contains(base, "pjrt") {
+					continue
+				}
+				if platform == "" || strings.Contains(base, strings.ToLower(platform)) {
+					return m
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// xlaAvailable is set by xla.go when the XLA backend is compiled in (cgo builds).
+var xlaAvailable bool
+
+var (
+	mu     sync.Mutex
+	cached = map[string]compute.Backend{}
+)
+
+// New returns the backend selected by GOMLX_BACKEND (see Parse). Backends are cached per
+// configuration, so repeated calls share one backend (and its compiled executables).
+func New() (compute.Backend, error) {
+	return NewFromConfig(os.Getenv(EnvVar))
+}
+
+// NewFromConfig is New for an explicit configuration string instead of GOMLX_BACKEND.
+func NewFromConfig(value string) (compute.Backend, error) {
+	c, err := Parse(value)
+	if err != nil {
+		return nil, err
+	}
+	key := c.Name + ":" + c.Config
+	mu.Lock()
+	defer mu.Unlock()
+	if b, ok := cached[key]; ok {
+		return b, nil
+	}
+	var b compute.Backend
+	switch c.Kind {
+	case Go:
+		b, err = newGo(c.Config)
+	case XLA:
+		b, err = newXLA(c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cached[key] = b
+	return b, nil
+}
+
+// MustNew is New that panics on error, for notebooks.
+func MustNew() compute.Backend {
+	b, err := New()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// newGoFn builds the pure-Go backend; a faster wrapper (package fastconv) can replace it.
+var newGoFn = func(config string) (compute.Backend, error) { return gobackend.New(config) }
+
+func newGo(config string) (compute.Backend, error) {
+	b, err := newGoFn(config)
+	if err != nil {
+		return nil, fmt.Errorf("backend: creating the pure-Go backend with config %q: %w", config, err)
+	}
+	return b, nil
+}
+
+func newXLA(c Choice) (compute.Backend, error) {
+	platform := c.Config
+	if i := strings.IndexAny(platform, ",;"); i >= 0 {
+		platform = platform[:i]
+	}
+	if !xlaAvailable {
+		return nil, fmt.Errorf("backend: XLA backend requested (%s=xla%s) but this binary was built without it (needs cgo; rebuild with CGO_ENABLED=1); see README 'GPU'",
+			EnvVar, colon(c.Config))
+	}
+	if FindPlugin(platform) == "" {
+		return nil, fmt.Errorf("backend: XLA backend requested but no PJRT plugin found (looked in PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla, /usr/local/lib/go-xla); see README 'GPU'")
+	}
+	b, err := compute.NewWithConfig(c.Name + colon(c.Config))
+	if err != nil {
+		return nil, fmt.Errorf("backend: creating XLA backend %q: %w", c.Name+colon(c.Config), err)
+	}
+	return b, nil
+}
+
+func colon(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ":" + s
+}
