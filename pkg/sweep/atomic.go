@@ -1,0 +1,181 @@
+package sweep
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// TempPrefix starts the name of every temporary file or folder; readers never look at such
+// names and the runner deletes leftovers (from a killed process) before it resumes a run.
+const TempPrefix = ".tmp-"
+
+// WriteFileAtomic writes path through write: into a temporary file in the same folder,
+// flushed and fsynced, then renamed over path, then the folder is fsynced. A crash at
+// any moment leaves either the old content (or no file) or the complete new content.
+func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, TempPrefix+base+"-*")
+	if err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = write(bw); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sweep: fsync %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("sweep: close %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("sweep: rename %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// WriteDirAtomic builds the folder path through build, which fills a temporary folder
+// in the same parent; every file in it is fsynced, then the folder is renamed to path
+// (replacing an existing one) and the parent is fsynced. Use it for artifacts that a
+// library writes as several files (e.g. a GoMLX checkpoint).
+func WriteDirAtomic(path string, build func(tmpDir string) error) (err error) {
+	parent, base := filepath.Split(filepath.Clean(path))
+	if parent == "" {
+		parent = "."
+	}
+	tmp, err := os.MkdirTemp(parent, TempPrefix+base+"-*")
+	if err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err = build(tmp); err != nil {
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
+	if err = syncTree(tmp); err != nil {
+		return fmt.Errorf("sweep: fsync %s: %w", path, err)
+	}
+	if _, statErr := os.Stat(path); statErr == nil {
+		// rename(2) cannot replace a non-empty folder: move the old one aside first.
+		old := filepath.Join(parent, TempPrefix+base+"-old")
+		os.RemoveAll(old)
+		if err = os.Rename(path, old); err != nil {
+			return fmt.Errorf("sweep: replace %s: %w", path, err)
+		}
+		defer os.RemoveAll(old)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("sweep: rename %s: %w", path, err)
+	}
+	return syncDir(parent)
+}
+
+// syncTree fsyncs every file and folder below root (root included).
+func syncTree(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return syncDir(p)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	})
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sweep: fsync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && err != syscall.EINVAL { // some file systems refuse fsync on folders
+		return fmt.Errorf("sweep: fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// removeTemps deletes leftovers of interrupted atomic writes directly inside dir.
+func removeTemps(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), TempPrefix) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lockFile is an exclusive advisory lock (flock(2)) on a file. The kernel releases it
+// when the process dies, so a run killed with SIGKILL is never reported in progress.
+type lockFile struct{ f *os.File }
+
+// tryLock takes the lock without waiting; ok is false if another process holds it.
+func tryLock(path string) (l *lockFile, ok bool, err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, false, fmt.Errorf("sweep: lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if err == syscall.EWOULDBLOCK {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("sweep: lock %s: %w", path, err)
+	}
+	return &lockFile{f: f}, true, nil
+}
+
+func (l *lockFile) unlock() {
+	if l != nil && l.f != nil {
+		syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// locked reports whether another process holds the lock on path (false if path does not exist).
+func locked(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return err == syscall.EWOULDBLOCK
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
