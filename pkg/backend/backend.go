@@ -1,8 +1,9 @@
 // Package backend selects the GoMLX compute backend used for training and feature extraction.
 //
-// The default is GoMLX's pure-Go backend (no C libraries) configured with
-// DefaultGoConfig, which avoids an executor deadlock seen with the default worker pool
-// (docs/toolchain.md, "Training speed": every worker held a matmul waiting for a free worker).
+// The default is GoMLX's pure-Go backend (no C libraries) wrapped by package fastconv (native
+// im2col convolution and max-pool kernels with gradients) and configured with DefaultGoConfig,
+// which avoids an executor deadlock seen with the default worker pool (docs/toolchain.md,
+// "Training speed": every worker held a matmul waiting for a free worker).
 // Setting GOMLX_BACKEND=xla, xla:cpu or xla:cuda selects XLA, which needs a PJRT plugin
 // (.so) on the machine; New reports a one-line error naming the places searched when none is
 // present, instead of letting go-xla try (and fail) to download one.
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coarsealign/coarsealign/pkg/fastconv"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 )
@@ -31,7 +33,8 @@ const DefaultGoConfig = "parallelism=-1"
 type Kind int
 
 const (
-	// Go is GoMLX's pure-Go backend (package github.com/gomlx/compute/gobackend).
+	// Go is GoMLX's pure-Go backend (package github.com/gomlx/compute/gobackend) inside the
+	// fastconv wrapper.
 	Go Kind = iota
 	// XLA is the OpenXLA/PJRT backend (package github.com/gomlx/go-xla/compute/xla), CPU or CUDA.
 	XLA
@@ -45,12 +48,12 @@ type Choice struct {
 }
 
 // Parse interprets a GOMLX_BACKEND value. Empty means the pure-Go backend with
-// DefaultGoConfig; "go" or "go:CONFIG"; "xla", "xla:cpu", "xla:cuda" (or any xla:PLUGIN).
+// DefaultGoConfig; "go" or "go:CONFIG" (also "fastgo[:CONFIG]", the same thing); "xla", "xla:cpu", "xla:cuda" (or any xla:PLUGIN).
 // Other names are rejected with an error.
 func Parse(value string) (Choice, error) {
 	name, config, _ := strings.Cut(strings.TrimSpace(value), ":")
 	switch name {
-	case "", gobackend.BackendName:
+	case "", gobackend.BackendName, fastconv.BackendName:
 		if config == "" {
 			config = DefaultGoConfig
 		}
@@ -119,7 +122,7 @@ func NewFromConfig(value string) (compute.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := c.Name + ":" + c.Config
+	key := c.Name + ":" + c.Config + ":" + os.Getenv(PlainGoEnvVar)
 	mu.Lock()
 	defer mu.Unlock()
 	if b, ok := cached[key]; ok {
@@ -148,8 +151,18 @@ func MustNew() compute.Backend {
 	return b
 }
 
-// newGoFn builds the pure-Go backend; a faster wrapper (package fastconv) can replace it.
-var newGoFn = func(config string) (compute.Backend, error) { return gobackend.New(config) }
+// PlainGoEnvVar, when set to 1, makes New return the plain pure-Go backend without the
+// fastconv wrapper (stock convolutions: slow, and max-pool gradients only through
+// fastconv's Reshape+ReduceMax fallback). An escape hatch for debugging the wrapper.
+const PlainGoEnvVar = "COARSEALIGN_PLAIN_GO"
+
+// newGoFn builds the pure-Go backend, wrapped by fastconv unless PlainGoEnvVar=1.
+var newGoFn = func(config string) (compute.Backend, error) {
+	if os.Getenv(PlainGoEnvVar) == "1" {
+		return gobackend.New(config)
+	}
+	return fastconv.New(config)
+}
 
 func newGo(config string) (compute.Backend, error) {
 	b, err := newGoFn(config)

@@ -1,0 +1,120 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/coarsealign/coarsealign/pkg/fastconv"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/norm"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// AlexNetLayers are the names of AlexNetBN's hidden layers in network order.
+var AlexNetLayers = []string{"conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7"}
+
+// alexNetChannels are torchvision AlexNet's conv channel counts (torchvision/models/alexnet.py).
+var alexNetChannels = [5]int{64, 192, 384, 256, 256}
+
+// alexNetFC is the width of AlexNet's hidden FC layers (torchvision/models/alexnet.py).
+const alexNetFC = 4096
+
+// ConvGeometry is one conv layer's kernel size and stride ("same" padding) and the max pool
+// that follows it (window, stride; 0 means none).
+type ConvGeometry struct {
+	Kernel, Stride         int
+	PoolWindow, PoolStride int
+}
+
+// AlexNetGeometry lists the five conv layers of an input-size variant.
+//
+//	input 224 (original AlexNet, GPU): conv1 11x11/4 -> 56, pool 3/2 -> 27; conv2 5x5 -> 27,
+//	          pool 3/2 -> 13; conv3-5 3x3 -> 13; pool 3/2 -> 6; avg-pool -> 3x3.
+//	          (torchvision pads conv1 by 2 and gets 55; "same" padding gives 56, the pools then agree.)
+//	input 64 (CPU): conv1 5x5/2 -> 32, pool 2/2 -> 16; conv2 3x3 -> 16, pool -> 8;
+//	          conv3-5 3x3 -> 8; pool -> 4; adaptive avg-pool -> 3x3.
+//	input 32 (CPU, CIFAR): conv1 3x3/1 -> 32, pool 2/2 -> 16; then as the 64 variant.
+//
+// Non-overlapping 2x2 pools are used on CPU because they are cheaper (and differentiable on the
+// plain go backend by Reshape + ReduceMax); the adaptive average pool uses PyTorch's bins.
+type AlexNetGeometry [5]ConvGeometry
+
+// AlexNetGeometryFor returns the geometry of a supported input size (32, 64, 224).
+func AlexNetGeometryFor(inputSize int) (AlexNetGeometry, error) {
+	switch inputSize {
+	case 224:
+		return AlexNetGeometry{{11, 4, 3, 2}, {5, 1, 3, 2}, {3, 1, 0, 0}, {3, 1, 0, 0}, {3, 1, 3, 2}}, nil
+	case 64:
+		return AlexNetGeometry{{5, 2, 2, 2}, {3, 1, 2, 2}, {3, 1, 0, 0}, {3, 1, 0, 0}, {3, 1, 2, 2}}, nil
+	case 32:
+		return AlexNetGeometry{{3, 1, 2, 2}, {3, 1, 2, 2}, {3, 1, 0, 0}, {3, 1, 0, 0}, {3, 1, 2, 2}}, nil
+	}
+	return AlexNetGeometry{}, fmt.Errorf("models: alexnet-bn input_size=%d, want 32, 64 or 224", inputSize)
+}
+
+// scaled returns max(1, round(c*width)).
+func scaled(c int, width float64) int { return max(1, int(math.Round(float64(c)*width))) }
+
+// ConvChannels returns the five conv widths of s (AlexNetBN).
+func (s Spec) ConvChannels() [5]int {
+	var out [5]int
+	for i, c := range alexNetChannels {
+		out[i] = scaled(c, s.Width)
+	}
+	return out
+}
+
+// HiddenFC returns the width of fc6 and fc7 (AlexNetBN).
+func (s Spec) HiddenFC() int {
+	if s.FCWidth > 0 {
+		return s.FCWidth
+	}
+	return scaled(alexNetFC, s.Width)
+}
+
+// adaptiveSize is the side of the adaptive average pool before the FC layers (the study: 3x3).
+const adaptiveSize = 3
+
+func buildAlexNetBN(scope *model.Scope, s Spec, x *graph.Node) (*graph.Node, []Tap) {
+	geo, err := AlexNetGeometryFor(s.InputSize)
+	if err != nil {
+		panic(err)
+	}
+	g := x.Graph()
+	momentum := s.BNMomentum
+	if momentum == 0 {
+		momentum = 0.9
+	}
+	taps := make([]Tap, 0, 14)
+	bnRelu := func(sc *model.Scope, name string, h *graph.Node) *graph.Node {
+		h = norm.BatchNorm(sc.In("bn"), h, -1).Momentum(momentum).UseBackendInference(false).Done()
+		taps = append(taps, Tap{Name: name + ".pre", Node: h})
+		h = fastconv.Relu(h)
+		taps = append(taps, Tap{Name: name + ".post", Node: h})
+		return h
+	}
+	chans := s.ConvChannels()
+	for i, geom := range geo {
+		name := AlexNetLayers[i]
+		sc := scope.In("%s", name)
+		x = fastconv.Conv2D(sc, x, chans[i], geom.Kernel, fastconv.Stride(geom.Stride), fastconv.NoBias())
+		x = bnRelu(sc, name, x)
+		if geom.PoolWindow > 0 {
+			x = fastconv.MaxPool(x, geom.PoolWindow, geom.PoolStride)
+		}
+	}
+	x = fastconv.AdaptiveAvgPool(x, adaptiveSize)
+	batch := x.Shape().Dimensions[0]
+	x = graph.Reshape(x, batch, -1)
+	fc := s.HiddenFC()
+	for _, name := range AlexNetLayers[5:] {
+		sc := scope.In("%s", name)
+		x = layers.DropoutStatic(sc, x, s.Dropout)
+		x = layers.Dense(sc, x, true, fc) // bias kept (redundant before BN): fastconv rejects the nil bias of a bias-free fused dense.
+		x = bnRelu(sc, name, x)
+	}
+	logits := layers.Dense(scope.In("fc8"), x, true, s.NumClasses)
+	_ = g
+	return logits, taps
+}

@@ -1,0 +1,170 @@
+// Package models builds the vision networks of the study as GoMLX graphs with named layer taps.
+//
+// Two architectures are provided, both described by a JSON-serialisable Spec:
+//
+//   - AlexNetBN: the study's AlexNet-style CNN with batch norm (5 conv + 2 FC hidden layers, ReLU,
+//     max pooling after conv1, conv2 and conv5, dropout before the FC layers, adaptive average
+//     pooling to 3x3, K outputs). Channel counts follow torchvision's AlexNet (64, 192, 384, 256,
+//     256; FC 4096) times Spec.Width. Three input geometries (see AlexNetGeometry): 224 (the
+//     original AlexNet, for GPUs) and the CPU variants 64 and 32 with small kernels and strides.
+//   - ViT: a small vision transformer (patch embedding, class token, learned position embedding,
+//     Depth pre-norm transformer blocks, final layer norm, linear head on the class token).
+//
+// Build returns the logits and the taps, the activations at named points in network order:
+// for AlexNetBN, "<layer>.pre" (after the linear op and batch norm, before ReLU) and
+// "<layer>.post" (after ReLU, before pooling/dropout) for conv1..conv5, fc6, fc7: 14 points as
+// in the study; for ViT, "embed" (patch tokens + position embedding), "block1".."blockN"
+// (residual stream after each block, all tokens) and "head.pre" (the normalised class token).
+//
+// Images are NHWC float32, already normalised (see package train for the statistics).
+// Convolutions and pooling go through package fastconv: standard GoMLX ops (so the same
+// model runs on XLA), executed by native kernels on the fastconv wrapper of the pure-Go backend.
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+)
+
+// Arch names a model architecture.
+type Arch string
+
+const (
+	// AlexNetBN is the study's AlexNet-style CNN with batch normalisation.
+	AlexNetBN Arch = "alexnet-bn"
+	// ViT is a small vision transformer.
+	ViT Arch = "vit"
+)
+
+// Spec describes a model completely; it is stored as JSON in a run directory and is all that is
+// needed (with the checkpoint) to rebuild the graph.
+type Spec struct {
+	Arch       Arch `json:"arch"`
+	NumClasses int  `json:"num_classes"` // K, the number of outputs.
+	InputSize  int  `json:"input_size"`  // height = width of the (square) input images, pixels.
+	Channels   int  `json:"channels"`    // input channels (3 for RGB).
+
+	// Width multiplies the AlexNet channel counts (64,192,384,256,256) and FC width (4096);
+	// 1 is the original. Ignored by ViT.
+	Width float64 `json:"width,omitempty"`
+	// FCWidth, if > 0, overrides round(4096*Width) for the two hidden FC layers of AlexNetBN.
+	FCWidth int `json:"fc_width,omitempty"`
+	// Dropout is the dropout rate before each FC layer (AlexNetBN; study: 0.3) or inside the
+	// transformer blocks (ViT).
+	Dropout float64 `json:"dropout"`
+	// BNMomentum is the batch-norm moving-average momentum in GoMLX's convention
+	// (new = m*old + (1-m)*batch); 0.9 equals PyTorch's default momentum=0.1.
+	BNMomentum float64 `json:"bn_momentum,omitempty"`
+
+	// ViT dimensions.
+	PatchSize int `json:"patch_size,omitempty"` // pixels per patch side; InputSize must be a multiple.
+	Dim       int `json:"dim,omitempty"`        // token (embedding) width.
+	Depth     int `json:"depth,omitempty"`      // number of transformer blocks.
+	Heads     int `json:"heads,omitempty"`      // attention heads; Dim must be a multiple.
+	MLPDim    int `json:"mlp_dim,omitempty"`    // hidden width of the block MLP.
+}
+
+// DefaultAlexNetBN returns the study's AlexNetBN for k classes at the given input size
+// (32, 64 or 224) and width multiplier.
+func DefaultAlexNetBN(k, inputSize int, width float64) Spec {
+	return Spec{Arch: AlexNetBN, NumClasses: k, InputSize: inputSize, Channels: 3, Width: width,
+		Dropout: 0.3, BNMomentum: 0.9}
+}
+
+// DefaultViT returns a small ViT for k classes: patch 4 at 32x32 (8 at 64, 16 at 224), width 128,
+// 4 blocks of 4 heads, MLP 256.
+func DefaultViT(k, inputSize int) Spec {
+	patch := 4
+	switch {
+	case inputSize >= 224:
+		patch = 16
+	case inputSize >= 64:
+		patch = 8
+	}
+	return Spec{Arch: ViT, NumClasses: k, InputSize: inputSize, Channels: 3, PatchSize: patch,
+		Dim: 128, Depth: 4, Heads: 4, MLPDim: 256, Dropout: 0}
+}
+
+// Validate reports the first inconsistent field of s.
+func (s Spec) Validate() error {
+	if s.NumClasses < 2 {
+		return fmt.Errorf("models: spec num_classes=%d, want >= 2", s.NumClasses)
+	}
+	if s.Channels < 1 {
+		return fmt.Errorf("models: spec channels=%d, want >= 1", s.Channels)
+	}
+	if s.Dropout < 0 || s.Dropout >= 1 || math.IsNaN(s.Dropout) {
+		return fmt.Errorf("models: spec dropout=%g, want in [0,1)", s.Dropout)
+	}
+	switch s.Arch {
+	case AlexNetBN:
+		if _, err := AlexNetGeometryFor(s.InputSize); err != nil {
+			return err
+		}
+		if !(s.Width > 0) || math.IsInf(s.Width, 0) {
+			return fmt.Errorf("models: spec width=%g, want > 0", s.Width)
+		}
+		if s.BNMomentum < 0 || s.BNMomentum >= 1 {
+			return fmt.Errorf("models: spec bn_momentum=%g, want in [0,1)", s.BNMomentum)
+		}
+	case ViT:
+		if s.PatchSize < 1 || s.InputSize < s.PatchSize || s.InputSize%s.PatchSize != 0 {
+			return fmt.Errorf("models: spec input_size=%d is not a positive multiple of patch_size=%d", s.InputSize, s.PatchSize)
+		}
+		if s.Dim < 1 || s.Heads < 1 || s.Dim%s.Heads != 0 {
+			return fmt.Errorf("models: spec dim=%d is not a positive multiple of heads=%d", s.Dim, s.Heads)
+		}
+		if s.Depth < 1 || s.MLPDim < 1 {
+			return fmt.Errorf("models: spec depth=%d, mlp_dim=%d, want >= 1", s.Depth, s.MLPDim)
+		}
+	default:
+		return fmt.Errorf("models: spec arch=%q, want %q or %q", s.Arch, AlexNetBN, ViT)
+	}
+	return nil
+}
+
+// TapNames returns the names of the taps Build returns, in network order.
+func (s Spec) TapNames() []string {
+	switch s.Arch {
+	case AlexNetBN:
+		var names []string
+		for _, l := range AlexNetLayers {
+			names = append(names, l+".pre", l+".post")
+		}
+		return names
+	case ViT:
+		names := []string{"embed"}
+		for i := 1; i <= s.Depth; i++ {
+			names = append(names, fmt.Sprintf("block%d", i))
+		}
+		return append(names, "head.pre")
+	}
+	return nil
+}
+
+// Save writes s as indented JSON to path.
+func (s Spec) Save(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// LoadSpec reads and validates a Spec written by Save.
+func LoadSpec(path string) (Spec, error) {
+	var s Spec
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("models: %s: %w", path, err)
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
