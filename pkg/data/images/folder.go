@@ -1,0 +1,327 @@
+package images
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // register JPEG
+	_ "image/png"  // register PNG
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/image/draw"
+)
+
+// CorruptPolicy says what to do with an image that cannot be decoded.
+type CorruptPolicy int
+
+const (
+	// FailCorrupt stops loading with an error naming the first bad file (the default).
+	FailCorrupt CorruptPolicy = iota
+	// SkipCorrupt drops bad files and lists them in Dataset.Skipped.
+	SkipCorrupt
+)
+
+func (p CorruptPolicy) String() string {
+	if p == SkipCorrupt {
+		return "skip"
+	}
+	return "fail"
+}
+
+// Options configure LoadFolder.
+type Options struct {
+	// Size is the output side in pixels: images are resized (bilinear) so the
+	// shorter side is Size and centre-cropped to Size x Size. 0 keeps the native
+	// size, which must then be the same for every image.
+	Size int
+	// Policy says what to do with corrupt images (default FailCorrupt).
+	Policy CorruptPolicy
+	// CacheDir, if not empty, is the folder of the decoded-pixel cache.
+	CacheDir string
+	// Workers is the number of decoding goroutines; 0 means runtime.GOMAXPROCS(0).
+	Workers int
+}
+
+// imageExts are the file extensions LoadFolder reads (lower case).
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true}
+
+// fileEntry is one image file found under the root.
+type fileEntry struct {
+	rel   string // slash-separated path relative to root
+	label int32
+	size  int64
+	mtime int64
+}
+
+// listFolder lists root/<class>/**/*.{jpg,jpeg,png}: classes sorted by name,
+// files sorted by path within a class. Files with other extensions are ignored.
+func listFolder(root string) (classes []string, files []fileEntry, err error) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("images: reading folder %s: %w", root, err)
+	}
+	for _, e := range ents {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			classes = append(classes, e.Name())
+		}
+	}
+	sort.Strings(classes)
+	if len(classes) == 0 {
+		return nil, nil, fmt.Errorf("images: no class sub-folders in %s (want root/<class>/*.jpg)", root)
+	}
+	for ci, c := range classes {
+		dir := filepath.Join(root, c)
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if path != dir && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !imageExts[strings.ToLower(filepath.Ext(path))] {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			files = append(files, fileEntry{rel: filepath.ToSlash(rel), label: int32(ci), size: info.Size(), mtime: info.ModTime().UnixNano()})
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("images: listing %s: %w", dir, err)
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("images: no .jpg/.jpeg/.png files under %s", root)
+	}
+	return classes, files, nil
+}
+
+// LoadFolder reads an ImageFolder data set (root/<class>/**/*.{jpg,jpeg,png})
+// into memory, decoding in parallel, or loads it from the cache in
+// opts.CacheDir when the cache key matches (see CacheKey).
+func LoadFolder(root string, opts Options) (*Dataset, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	classes, files, err := listFolder(abs)
+	if err != nil {
+		return nil, err
+	}
+	key := cacheKey(abs, opts, files)
+	var cachePath string
+	if opts.CacheDir != "" {
+		cachePath = filepath.Join(opts.CacheDir, "images-"+key[:24]+".cache")
+		ds, err := readCache(cachePath, key)
+		if err == nil {
+			return ds, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errStaleCache) {
+			// A damaged cache is rebuilt, not fatal.
+			_ = os.Remove(cachePath)
+		}
+	}
+	ds, err := decodeFolder(abs, classes, files, opts)
+	if err != nil {
+		return nil, err
+	}
+	if cachePath != "" {
+		if err := writeCache(cachePath, key, ds); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// CacheKey returns the cache key LoadFolder uses for root and opts: a SHA-256
+// (hex) over the absolute root, the output size, the corrupt policy and every
+// image's relative path, byte size and modification time.
+func CacheKey(root string, opts Options) (string, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
+	_, files, err := listFolder(abs)
+	if err != nil {
+		return "", err
+	}
+	return cacheKey(abs, opts, files), nil
+}
+
+func decodeFolder(root string, classes []string, files []fileEntry, opts Options) (*Dataset, error) {
+	size := opts.Size
+	if size < 0 {
+		return nil, fmt.Errorf("images: negative Size %d", size)
+	}
+	h, w := size, size
+	start := 0
+	var skipped []Skipped
+	if size == 0 {
+		// Native size: learn it from the first decodable image.
+		for ; start < len(files); start++ {
+			img, err := decodeFile(filepath.Join(root, files[start].rel))
+			if err == nil {
+				b := img.Bounds()
+				h, w = b.Dy(), b.Dx()
+				break
+			}
+			if opts.Policy == FailCorrupt {
+				return nil, err
+			}
+			skipped = append(skipped, Skipped{Path: files[start].rel, Err: err.Error()})
+		}
+		if start == len(files) {
+			return nil, fmt.Errorf("images: no decodable image under %s", root)
+		}
+	}
+	files = files[start:]
+	n := len(files)
+	s := h * w * 3
+	pix := make([]uint8, n*s)
+	errs := make([]error, n)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int, workers*4)
+	var failed sync.Once
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf *image.RGBA
+			for i := range next {
+				path := filepath.Join(root, files[i].rel)
+				buf, errs[i] = loadInto(path, pix[i*s:(i+1)*s], h, w, size, buf)
+				if errs[i] != nil && opts.Policy == FailCorrupt {
+					failed.Do(func() { close(stop) })
+				}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-stop:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	keep := n
+	for i, e := range errs {
+		if e == nil {
+			continue
+		}
+		if opts.Policy == FailCorrupt {
+			return nil, e
+		}
+		skipped = append(skipped, Skipped{Path: files[i].rel, Err: e.Error()})
+		keep--
+	}
+	ds := &Dataset{Source: root, Classes: classes, N: keep, H: h, W: w, Skipped: skipped,
+		Labels: make([]int32, 0, keep), Paths: make([]string, 0, keep)}
+	if keep == n {
+		ds.Pix = pix
+	} else {
+		ds.Pix = make([]uint8, keep*s)
+	}
+	j := 0
+	for i, e := range errs {
+		if e != nil {
+			continue
+		}
+		if keep != n {
+			copy(ds.Pix[j*s:(j+1)*s], pix[i*s:(i+1)*s])
+		}
+		ds.Labels = append(ds.Labels, files[i].label)
+		ds.Paths = append(ds.Paths, files[i].rel)
+		j++
+	}
+	if keep == 0 {
+		return nil, fmt.Errorf("images: all %d images under %s are corrupt (first: %s: %s)", n, root, skipped[0].Path, skipped[0].Err)
+	}
+	ds.Stats = ComputeStats(ds, nil)
+	return ds, nil
+}
+
+// decodeFile decodes one image file; decoder panics become errors naming the file.
+func decodeFile(path string) (img image.Image, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	defer f.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			img, err = nil, fmt.Errorf("images: decoding %s: decoder panicked: %v", path, r)
+		}
+	}()
+	img, _, err = image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("images: decoding %s: %w", path, err)
+	}
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("images: decoding %s: empty image %dx%d", path, b.Dx(), b.Dy())
+	}
+	return img, nil
+}
+
+// loadInto decodes path and writes h x w x 3 RGB bytes into dst. If size > 0 the
+// image is centre-cropped to a square and resized to size x size (bilinear); if
+// size == 0 it must already be h x w. buf is a reusable scratch image.
+func loadInto(path string, dst []uint8, h, w, size int, buf *image.RGBA) (*image.RGBA, error) {
+	img, err := decodeFile(path)
+	if err != nil {
+		return buf, err
+	}
+	b := img.Bounds()
+	if buf == nil || buf.Bounds().Dx() != w || buf.Bounds().Dy() != h {
+		buf = image.NewRGBA(image.Rect(0, 0, w, h))
+	}
+	switch {
+	case size == 0:
+		if b.Dx() != w || b.Dy() != h {
+			return buf, fmt.Errorf("images: %s is %dx%d, want %dx%d (set Options.Size to resize)", path, b.Dx(), b.Dy(), w, h)
+		}
+		draw.Draw(buf, buf.Bounds(), img, b.Min, draw.Src)
+	case b.Dx() == size && b.Dy() == size:
+		draw.Draw(buf, buf.Bounds(), img, b.Min, draw.Src)
+	default:
+		// Centre square of side min(W,H), then bilinear resize to size x size: the
+		// same region as resizing the shorter side to size and centre-cropping.
+		side := min(b.Dx(), b.Dy())
+		x0 := b.Min.X + (b.Dx()-side)/2
+		y0 := b.Min.Y + (b.Dy()-side)/2
+		draw.BiLinear.Scale(buf, buf.Bounds(), img, image.Rect(x0, y0, x0+side, y0+side), draw.Src, nil)
+	}
+	// Copy RGB, dropping alpha. Alpha-premultiplied colours of transparent PNGs are composited on black.
+	p := buf.Pix
+	for y := 0; y < h; y++ {
+		row := p[y*buf.Stride : y*buf.Stride+w*4]
+		o := dst[y*w*3 : (y+1)*w*3]
+		for x := 0; x < w; x++ {
+			o[3*x], o[3*x+1], o[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+		}
+	}
+	return buf, nil
+}

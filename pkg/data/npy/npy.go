@@ -1,0 +1,327 @@
+// Package npy reads and writes 1-D and 2-D NumPy .npy arrays as row-major
+// float64 matrices. Data are decoded by github.com/sbinet/npyio; the writer is
+// local because npyio cannot write 2-D float32 arrays nor pads the header to
+// 64 bytes as NumPy does.
+//
+// The header is parsed and checked here first (magic, version, dtype, shape
+// against the file size), so corrupt or hostile files give an error naming the
+// file and never an absurd allocation; npyio then decodes the data.
+package npy
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	npyio "github.com/sbinet/npyio/npy"
+)
+
+// Header is the checked header of a .npy file.
+type Header struct {
+	// Dtype is the array-protocol type string, e.g. "<f8".
+	Dtype string
+	// Fortran reports column-major data.
+	Fortran bool
+	// Shape is the array shape (empty for a scalar).
+	Shape []int
+	// DataOffset is the byte offset of the data.
+	DataOffset int
+}
+
+// itemSizes lists the dtypes ReadMatrix accepts and their sizes in bytes.
+var itemSizes = map[string]int{
+	"f4": 4, "f8": 8, "i1": 1, "u1": 1, "i2": 2, "u2": 2, "i4": 4, "u4": 4, "i8": 8, "u8": 8, "b1": 1,
+}
+
+var (
+	reDescr   = regexp.MustCompile(`['"]descr['"]\s*:\s*['"]([^'"]*)['"]`)
+	reFortran = regexp.MustCompile(`['"]fortran_order['"]\s*:\s*(True|False)`)
+	reShape   = regexp.MustCompile(`['"]shape['"]\s*:\s*\(([^)]*)\)`)
+)
+
+// ParseHeader checks the header of a .npy file held in b against its length.
+func ParseHeader(b []byte) (Header, error) {
+	var h Header
+	if len(b) < 10 || !bytes.Equal(b[:6], []byte("\x93NUMPY")) {
+		return h, fmt.Errorf("not a .npy file (bad magic)")
+	}
+	var hlen, start int
+	switch b[6] {
+	case 1:
+		hlen, start = int(binary.LittleEndian.Uint16(b[8:])), 10
+	case 2, 3:
+		if len(b) < 12 {
+			return h, fmt.Errorf("truncated header")
+		}
+		hlen, start = int(binary.LittleEndian.Uint32(b[8:])), 12
+	default:
+		return h, fmt.Errorf("unsupported .npy version %d.%d", b[6], b[7])
+	}
+	if hlen < 0 || hlen > len(b)-start {
+		return h, fmt.Errorf("header length %d exceeds the %d bytes of the file", hlen, len(b))
+	}
+	dict := string(b[start : start+hlen])
+	h.DataOffset = start + hlen
+	md := reDescr.FindStringSubmatch(dict)
+	mf := reFortran.FindStringSubmatch(dict)
+	ms := reShape.FindStringSubmatch(dict)
+	if md == nil || mf == nil || ms == nil {
+		return h, fmt.Errorf("header %q lacks descr, fortran_order or shape", strings.TrimSpace(dict))
+	}
+	h.Dtype = md[1]
+	h.Fortran = mf[1] == "True"
+	for _, tok := range strings.Split(ms[1], ",") {
+		tok = strings.TrimSpace(tok)
+		if tok == "" {
+			continue
+		}
+		v, err := strconv.Atoi(strings.TrimSuffix(tok, "L"))
+		if err != nil || v < 0 {
+			return h, fmt.Errorf("bad shape entry %q", tok)
+		}
+		h.Shape = append(h.Shape, v)
+	}
+	return h, nil
+}
+
+// ReadMatrix reads a 1-D or 2-D .npy array of float32, float64, integer or bool
+// values. A 1-D array of length n is returned as 1 x n. Fortran-order arrays
+// are converted, so data is always rows x cols, row-major.
+func ReadMatrix(path string) (rows, cols int, data []float64, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	rows, cols, data, err = DecodeMatrix(b)
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("npy %s: %w", path, err)
+	}
+	return rows, cols, data, nil
+}
+
+// DecodeMatrix is ReadMatrix on the bytes of a .npy file.
+func DecodeMatrix(b []byte) (rows, cols int, data []float64, err error) {
+	h, err := ParseHeader(b)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	kind := strings.TrimLeft(h.Dtype, "<>|=")
+	size, ok := itemSizes[kind]
+	if !ok || len(h.Dtype)-len(kind) > 1 {
+		return 0, 0, nil, fmt.Errorf("dtype %q not supported (want float32/64, int or bool)", h.Dtype)
+	}
+	if size > 1 && strings.HasPrefix(h.Dtype, "|") {
+		return 0, 0, nil, fmt.Errorf("dtype %q lacks a byte order", h.Dtype)
+	}
+	switch len(h.Shape) {
+	case 1:
+		rows, cols = 1, h.Shape[0]
+	case 2:
+		rows, cols = h.Shape[0], h.Shape[1]
+	default:
+		return 0, 0, nil, fmt.Errorf("shape %v: want a 1-D or 2-D array", h.Shape)
+	}
+	avail := len(b) - h.DataOffset
+	if cols != 0 && rows > avail/size/cols {
+		return 0, 0, nil, fmt.Errorf("shape %v of %s needs more than the %d data bytes present", h.Shape, h.Dtype, avail)
+	}
+	n := rows * cols
+	if n*size != avail {
+		return 0, 0, nil, fmt.Errorf("shape %v of %s needs %d data bytes, file has %d", h.Shape, h.Dtype, n*size, avail)
+	}
+	if n == 0 {
+		return rows, cols, []float64{}, nil
+	}
+	data, err = decode(b, h.Dtype, kind, n)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if h.Fortran && rows > 1 && cols > 1 {
+		rm := make([]float64, n)
+		for j := 0; j < cols; j++ {
+			for i := 0; i < rows; i++ {
+				rm[i*cols+j] = data[j*rows+i]
+			}
+		}
+		data = rm
+	}
+	return rows, cols, data, nil
+}
+
+// decode reads n values with npyio into float64, after the header was checked.
+func decode(b []byte, dtype, kind string, n int) (out []float64, err error) {
+	defer func() {
+		if r := recover(); r != nil { // npyio is not written for hostile input; never let it crash the caller
+			out, err = nil, fmt.Errorf("decoding %s data: %v", dtype, r)
+		}
+	}()
+	rd, err := npyio.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	// npyio wants a Go slice of the on-disk type.
+	out = make([]float64, n)
+	read := func(ptr any) error { return rd.Read(ptr) }
+	switch kind {
+	case "f8":
+		v := make([]float64, n)
+		err = read(&v)
+		copy(out, v)
+	case "f4":
+		v := make([]float32, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "i1":
+		v := make([]int8, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "u1":
+		v := make([]uint8, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "b1":
+		v := make([]bool, n)
+		err = read(&v)
+		for i, x := range v {
+			if x {
+				out[i] = 1
+			}
+		}
+	case "i2":
+		v := make([]int16, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "u2":
+		v := make([]uint16, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "i4":
+		v := make([]int32, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "u4":
+		v := make([]uint32, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "i8":
+		v := make([]int64, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case "u8":
+		v := make([]uint64, n)
+		err = read(&v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	default:
+		return nil, fmt.Errorf("dtype %q not supported", dtype)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s data: %w", dtype, err)
+	}
+	return out, nil
+}
+
+// WriteMatrix writes a rows x cols row-major float64 matrix as a C-order .npy
+// (format 1.0) array of dtype <f8, atomically (temporary file in the same folder,
+// then rename). The header is padded so the data start at a multiple of 64 bytes,
+// as NumPy writes it. It panics if len(data) != rows*cols or rows, cols < 1.
+func WriteMatrix(path string, rows, cols int, data []float64) error {
+	checkShape(rows, cols, len(data))
+	return writeAtomic(path, func(f *os.File) error {
+		w := bufio.NewWriter(f)
+		writeHeader(w, "<f8", rows, cols)
+		var buf [8]byte
+		for _, v := range data {
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
+			w.Write(buf[:])
+		}
+		return w.Flush()
+	})
+}
+
+// WriteMatrix32 is WriteMatrix with dtype <f4.
+func WriteMatrix32(path string, rows, cols int, data []float32) error {
+	checkShape(rows, cols, len(data))
+	return writeAtomic(path, func(f *os.File) error {
+		w := bufio.NewWriter(f)
+		writeHeader(w, "<f4", rows, cols)
+		var buf [4]byte
+		for _, v := range data {
+			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+			w.Write(buf[:])
+		}
+		return w.Flush()
+	})
+}
+
+// writeHeader writes a format 1.0 header; errors surface at Flush.
+func writeHeader(w *bufio.Writer, dtype string, rows, cols int) {
+	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }", dtype, rows, cols)
+	for (10+len(h)+1)%64 != 0 {
+		h += " "
+	}
+	h += "\n"
+	w.WriteString("\x93NUMPY\x01\x00")
+	var n [2]byte
+	binary.LittleEndian.PutUint16(n[:], uint16(len(h)))
+	w.Write(n[:])
+	w.WriteString(h)
+}
+
+func checkShape(rows, cols, n int) {
+	if rows <= 0 || cols <= 0 || rows > math.MaxInt32 || n != rows*cols {
+		panic(fmt.Sprintf("npy: %d values for a %dx%d matrix (rows and cols must be positive)", n, rows, cols))
+	}
+}
+
+func writeAtomic(path string, write func(*os.File) error) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return fmt.Errorf("npy %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(name)
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return nil
+}
