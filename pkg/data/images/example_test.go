@@ -15,7 +15,7 @@ func Example() {
 	if _, err := os.Stat(root); err != nil {
 		root = "../../../../shared/data/cifar10-jpg/test"
 	}
-	ds, err := images.LoadFolder(root, images.Options{Size: 32, CacheDir: os.TempDir()})
+	ds, err := images.LoadFolder(root, images.Options{Size: 32}) // set CacheDir to decode only once
 	if err != nil {
 		fmt.Println(err)
 		return
