@@ -89,8 +89,10 @@ type Result struct {
 	Alpha [][]float64
 	// Pred is the n x t matrix of out-of-fold predictions.
 	Pred *mat.Dense
-	// Fold[i] is the outer fold of stimulus i.
-	Fold []int
+	// Fold[i] is the outer fold of stimulus i. InnerFold[f][r] is the inner fold of the
+	// r-th training stimulus (in increasing index order) of outer fold f.
+	Fold      []int
+	InnerFold [][]int
 	// Score is the mean of R over targets (NaN entries, from constant targets, skipped).
 	Score float64
 	// Normalized is Score/Ceiling (clamped to 1) when a ceiling was given, else NaN;
@@ -174,7 +176,8 @@ func Ridge(x, y mat.Matrix, opt Options) (*Result, error) {
 		z := zscore(xd, train)
 		fe := newFitter(z, yd)
 		// Inner CV: summed squared error per (alpha, target).
-		innerFold := Folds(len(train), ki, opt.Seed^uint64(f+1)*0xbf58476d1ce4e5b9)
+		innerFold := Folds(len(train), ki, opt.Seed^(uint64(f+1)*0xbf58476d1ce4e5b9))
+		res.InnerFold = append(res.InnerFold, innerFold)
 		sse := make([][]float64, len(alphas))
 		for a := range sse {
 			sse[a] = make([]float64, t)
