@@ -19,9 +19,18 @@ var SourceNames = []string{
 	Prefix + "hIT-subjects (4)", Prefix + "hIT-sessions (8)", Prefix + "behav-subjects (16)",
 }
 
+// CheckName reports whether spec is a source name Resolve accepts, without needing
+// the data: the error is the one Resolve would give.
+func CheckName(spec string) error {
+	_, err := Resolve(&Set{}, spec)
+	return err
+}
+
 // Resolve returns the RDMs named by spec, e.g. "kriegeskorte92:hIT/2/1" (one RDM)
 // or "kriegeskorte92:behav-subjects" (16 RDMs). The RDMs are shared with set: do
 // not modify them. An unknown name gives a one-line error listing the valid ones.
+// Names are checked before the set is used, so a zero Set validates names (its
+// RDMs are nil).
 func Resolve(set *Set, spec string) ([]*rdm.RDM, error) {
 	name, ok := strings.CutPrefix(spec, Prefix)
 	if !ok {

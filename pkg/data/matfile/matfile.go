@@ -277,6 +277,9 @@ type Options struct {
 	MaxDepth int
 }
 
+// maxFieldlessStruct caps the size of a struct array without fields, which has no data to bound it.
+const maxFieldlessStruct = 1 << 20
+
 // Defaults for Options.
 const (
 	DefaultMaxDecompressed = 1 << 30
@@ -489,12 +492,9 @@ type matrix struct {
 func (p *parser) matrix(data []byte, l *loc, base int, path string, depth int) (matrix, error) {
 	var m matrix
 	fail := func(off int, format string, args ...any) error {
-		what := path
-		if what == "" {
-			what = "variable"
-			if m.name != "" {
-				what = fmt.Sprintf("variable %q", m.name)
-			}
+		what := "variable"
+		if path != "" {
+			what = fmt.Sprintf("variable %q", path)
 		}
 		return fmt.Errorf("matfile: %s (%s, offset %d): %s", what, l.base, base+off, fmt.Sprintf(format, args...))
 	}
@@ -562,8 +562,8 @@ func (p *parser) matrix(data []byte, l *loc, base int, path string, depth int) (
 		return m, fail(dimOff, "array name is not valid text")
 	}
 	m.name = string(nm)
-	if path == "" && m.name != "" {
-		path = fmt.Sprintf("variable %q", m.name)
+	if path == "" {
+		path = m.name
 	}
 	remaining := len(data) - off
 
@@ -658,6 +658,9 @@ func (p *parser) matrix(data []byte, l *loc, base int, path string, depth int) (
 			fields[i] = string(name)
 		}
 		remaining = len(data) - off
+		if nf == 0 && count > maxFieldlessStruct {
+			return m, fail(dimOff, "struct array of size %v without fields exceeds %d elements", dims, maxFieldlessStruct)
+		}
 		if nf > 0 && count > remaining/8/nf {
 			return m, fail(dimOff, "struct array of size %v with %d fields needs more data than the %d bytes left", dims, nf, remaining)
 		}
@@ -672,10 +675,10 @@ func (p *parser) matrix(data []byte, l *loc, base int, path string, depth int) (
 				}
 				typ, _, d, nx, err := p.tag(data, off, l.base)
 				if err != nil {
-					return m, fail(eOff, "field %s: %v", fpath, err)
+					return m, fail(eOff, "field %q of element %d: %v", fname, k+1, err)
 				}
 				if typ != miMATRIX {
-					return m, fail(eOff, "field %s has element type %d, want miMATRIX", fpath, typ)
+					return m, fail(eOff, "field %q of element %d has element type %d, want miMATRIX", fname, k+1, typ)
 				}
 				off = nx
 				sub, err := p.matrix(d, l, base+eOff+8, fpath, depth+1)
