@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Executes every notebook (notebooks/NN_*.ipynb) headless on the "Go (coarsealign)" kernel and
+# checks the results: a cell error, an unexecuted cell or a missing figure output fails the run.
+#
+# Usage: bash scripts/notebooks/run.sh [--update] [NOTEBOOK...]
+#   --update   write the executed notebooks (with outputs, absolute paths scrubbed) back into
+#              notebooks/, for committing; default: execute into a scratch folder only.
+#
+# Environment:
+#   COARSEALIGN_DATA   data directory (default ../shared/data beside the repository)
+#   COARSEALIGN_RUNS   sweep output folder the notebooks read (default runs/ci-sweep)
+#   COARSEALIGN_SWEEP_CONFIG  sweep config run (resumable, cached) into COARSEALIGN_RUNS before the
+#                      notebooks when the CLI has `sweep run` (default notebooks/ci-sweep.yaml)
+#   NB_TIMEOUT         per-cell timeout in seconds (default 900)
+#   NB_OUT             folder for executed copies (default a temporary folder)
+#   COARSEALIGN_FIGURES  where notebooks save figures (default: NB_OUT/figures; --update: figures/)
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$REPO"
+export PATH="/usr/local/go/bin:$PATH"
+export PATH="$(go env GOPATH)/bin:$PATH"
+export GOEXPERIMENT=simd
+export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
+export COARSEALIGN_DATA="${COARSEALIGN_DATA:-$(cd .. && pwd)/shared/data}"
+export COARSEALIGN_RUNS="${COARSEALIGN_RUNS:-$REPO/runs/ci-sweep}"
+SWEEP_CONFIG="${COARSEALIGN_SWEEP_CONFIG:-notebooks/ci-sweep.yaml}"
+TIMEOUT="${NB_TIMEOUT:-900}"
+
+update=0
+if [[ "${1:-}" == "--update" ]]; then update=1; shift; fi
+if [[ $# -gt 0 ]]; then nbs=("$@"); else nbs=(notebooks/[0-9][0-9]_*.ipynb); fi
+[[ -e "${nbs[0]}" ]] || { echo "run.sh: no notebooks found" >&2; exit 1; }
+
+log() { printf 'notebooks/run.sh: %s\n' "$*" >&2; }
+# Jupyter's Python prints debugger warnings on start; keep CI logs readable.
+export PYDEVD_DISABLE_FILE_VALIDATION=1
+
+# 1. Kernel (idempotent: tools at the pinned versions are kept; the kernelspec points here).
+bash kernels/install.sh
+
+# 2. The small cached sweep the notebooks read: resumable, so done runs are skipped.
+bin="$REPO/bin/coarsealign"
+go build -o "$bin" ./cmd/coarsealign
+if [[ -f "$SWEEP_CONFIG" ]] && "$bin" sweep run -h >/dev/null 2>&1; then
+	log "sweep $SWEEP_CONFIG -> $COARSEALIGN_RUNS"
+	start=$SECONDS
+	"$bin" sweep run --config "$SWEEP_CONFIG" --out "$COARSEALIGN_RUNS"
+	log "sweep took $((SECONDS - start)) s"
+else
+	log "no sweep run (config $SWEEP_CONFIG or 'coarsealign sweep run' missing); notebooks use what $COARSEALIGN_RUNS holds"
+fi
+
+# 3. Execute and check each notebook.
+out="${NB_OUT:-$(mktemp -d)}"
+mkdir -p "$out"
+# Check runs keep the committed figures/ untouched; --update regenerates them.
+if [[ $update == 0 ]]; then export COARSEALIGN_FIGURES="${COARSEALIGN_FIGURES:-$out/figures}"; fi
+status=0
+for nb in "${nbs[@]}"; do
+	name="$(basename "$nb")"
+	start=$SECONDS
+	if jupyter nbconvert --to notebook --execute \
+		--ExecutePreprocessor.timeout="$TIMEOUT" \
+		--ExecutePreprocessor.kernel_name=coarsealign \
+		--output-dir "$out" "$nb" 2>"$out/$name.log"; then
+		log "$name executed in $((SECONDS - start)) s"
+	else
+		# The kernel's own log lines (klog: I/W/E + date) are kept in the log file only.
+		grep -v -E '^[IWE][0-9]{4} |^goroutine |^\s|^(main|github\.com)' "$out/$name.log" | tail -n 40 >&2 || true
+		log "$name FAILED after $((SECONDS - start)) s (full log: $out/$name.log)"
+		status=1
+		continue
+	fi
+	if [[ $update == 1 ]]; then
+		/usr/bin/python3 scripts/notebooks/check.py --scrub "$REPO" "$out/$name" || status=1
+		cp "$out/$name" "$nb"
+	else
+		/usr/bin/python3 scripts/notebooks/check.py "$out/$name" || status=1
+	fi
+done
+[[ $update == 1 ]] && log "updated notebooks in notebooks/ (executed copies in $out)"
+exit $status
