@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
 	"github.com/pkg/errors"
 )
 
@@ -115,4 +116,53 @@ func (b *Backend) Capabilities() compute.Capabilities {
 // Builder implements compute.Backend.
 func (b *Backend) Builder(name string) compute.Builder {
 	return newBuilder(b, name)
+}
+
+// buffer wraps a buffer of the wrapped backend so that Backend() reports the wrapper (GoMLX ties
+// tensors to the backend instance that owns their buffers).
+type buffer struct {
+	compute.Buffer
+	b *Backend
+}
+
+func (x *buffer) Backend() compute.Backend { return x.b }
+
+func (x *buffer) CopyToDevice(deviceNum compute.DeviceNum) (compute.Buffer, error) {
+	r, err := x.Buffer.CopyToDevice(deviceNum)
+	if err != nil {
+		return nil, err
+	}
+	return b2w(x.b, r), nil
+}
+
+func b2w(b *Backend, buf compute.Buffer) compute.Buffer {
+	if buf == nil {
+		return nil
+	}
+	return &buffer{Buffer: buf, b: b}
+}
+
+func unwrapBuffer(buf compute.Buffer) compute.Buffer {
+	if w, ok := buf.(*buffer); ok {
+		return w.Buffer
+	}
+	return buf
+}
+
+// BufferFromFlatData implements compute.DataInterface.
+func (b *Backend) BufferFromFlatData(deviceNum compute.DeviceNum, flat any, shape shapes.Shape) (compute.Buffer, error) {
+	r, err := b.Backend.BufferFromFlatData(deviceNum, flat, shape)
+	if err != nil {
+		return nil, err
+	}
+	return b2w(b, r), nil
+}
+
+// NewSharedBuffer implements compute.DataInterface.
+func (b *Backend) NewSharedBuffer(deviceNum compute.DeviceNum, shape shapes.Shape) (compute.Buffer, any, error) {
+	r, flat, err := b.Backend.NewSharedBuffer(deviceNum, shape)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b2w(b, r), flat, nil
 }

@@ -1,6 +1,9 @@
 package fastconv
 
 import (
+	"fmt"
+	"os"
+	"time"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/pkg/errors"
@@ -18,14 +21,45 @@ func (b *builder) Compile() (compute.Executable, error) {
 	if !b.main.done {
 		return nil, errors.New("fastconv: Main().Return() must be called before Compile()")
 	}
+	// Liveness: drop custom steps whose outputs are never used (e.g. the gradient of a convolution
+	// with respect to the model input), and inner steps none of whose outputs are used.
+	needed := make(map[int]bool)
+	for _, o := range b.outputs {
+		needed[o.id] = true
+	}
+	live := make([]bool, len(b.steps))
+	for i := len(b.steps) - 1; i >= 0; i-- {
+		s := b.steps[i]
+		var outs []*value
+		var ins []*value
+		if s.custom != nil {
+			outs, ins = s.custom.outputs, s.custom.inputs
+		} else {
+			outs, ins = s.outputs, s.inputs
+		}
+		for _, v := range outs {
+			if needed[v.id] {
+				live[i] = true
+				break
+			}
+		}
+		if !live[i] {
+			continue
+		}
+		// Inner steps keep all their outputs: the go backend fails on parameters that no output
+		// depends on, and we cannot see which ones those would be.
+		for _, v := range ins {
+			needed[v.id] = true
+		}
+	}
 	var steps []*step
-	for _, s := range b.steps {
+	for i, s := range b.steps {
+		if !live[i] {
+			continue
+		}
 		if s.custom != nil {
 			steps = append(steps, s)
 			continue
-		}
-		if len(s.outputs) == 0 {
-			continue // Nothing used from this step.
 		}
 		outs := make([]compute.Value, len(s.outputs))
 		for i, v := range s.outputs {
@@ -72,7 +106,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 	}
 	bufs := make([]compute.Buffer, e.numValues)
 	for i, p := range e.b.params {
-		bufs[p.id] = inputs[i]
+		bufs[p.id] = unwrapBuffer(inputs[i])
 	}
 	var created []compute.Buffer
 	for _, s := range e.steps {
@@ -92,6 +126,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		var outBufs []compute.Buffer
 		var err error
 		var outVals []*value
+		stepStart := time.Now()
 		if s.custom != nil {
 			outBufs, err = s.custom.run(e.b.backend.Backend, inBufs)
 			outVals = s.custom.outputs
@@ -105,6 +140,13 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 				return nil, errors.WithMessagef(err, "fastconv: executing segment %s", s.ib.Name())
 			}
 		}
+		if traceConv {
+			name := "segment"
+			if s.custom != nil {
+				name = s.custom.name
+			}
+			fmt.Fprintf(os.Stderr, "  step %s (%d in, %d out): %v\n", name, len(ins), len(outVals), time.Since(stepStart))
+		}
 		for i, v := range outVals {
 			bufs[v.id] = outBufs[i]
 		}
@@ -117,7 +159,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		keep[results[i]] = true
 	}
 	for _, in := range inputs {
-		keep[in] = true
+		keep[unwrapBuffer(in)] = true
 	}
 	// Release intermediate buffers to the wrapped backend's pool.
 	for _, buf := range created {
@@ -131,7 +173,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		if d && i < len(inputs) && inputs[i] != nil {
 			isResult := false
 			for _, r := range results {
-				if r == inputs[i] {
+				if r == unwrapBuffer(inputs[i]) {
 					isResult = true
 				}
 			}
@@ -139,6 +181,9 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 				_ = inputs[i].Finalize()
 			}
 		}
+	}
+	for i, r := range results {
+		results[i] = b2w(e.b.backend, r)
 	}
 	return results, nil
 }

@@ -1,6 +1,10 @@
 package fastconv
 
 import (
+	"math/bits"
+	"fmt"
+	"os"
+	"time"
 	"runtime"
 	"sync"
 
@@ -51,39 +55,27 @@ func (f *function) ConvGeneral(input, kernel compute.Value, axes compute.Convolv
 		return nil, err
 	}
 	p := newConvPlan(x.shape, k.shape, outShape, axes, strides, paddings, inputDilations, kernelDilations)
-	packed := f.b.addCustom("conv-im2col", []*value{x, k},
-		[]shapes.Shape{shapes.Make(dtypes.Float32, p.M, p.K), shapes.Make(dtypes.Float32, p.N, p.K)}, p.run)
-	// Matmul and layout in the wrapped backend.
-	a, err := f.in(packed[0])
-	if err != nil {
-		return nil, err
-	}
-	bt, err := f.in(packed[1])
-	if err != nil {
-		return nil, err
-	}
-	g := f.target()
-	r, err := g.DotGeneral(a, []int{1}, nil, bt, []int{1}, nil, compute.DotGeneralConfig{})
-	if err != nil {
-		return nil, err
-	}
-	r, err = g.Reshape(r, p.B, p.OH, p.OW, p.N)
-	if err != nil {
-		return nil, err
-	}
+	outs := f.b.addCustom("conv2d", []*value{x, k}, []shapes.Shape{shapes.Make(dtypes.Float32, p.B, p.OH, p.OW, p.N)}, p.run)
+	var r compute.Value = outs[0]
 	// Output axis j holds our axis perm[j] (ours: 0 batch, 1, 2 spatial, 3 channels).
 	perm := make([]int, 4)
 	perm[axes.OutputBatch] = 0
 	perm[axes.OutputSpatial[0]] = 1
 	perm[axes.OutputSpatial[1]] = 2
 	perm[axes.OutputChannels] = 3
-	if !(perm[0] == 0 && perm[1] == 1 && perm[2] == 2 && perm[3] == 3) {
-		r, err = g.Transpose(r, perm...)
-		if err != nil {
-			return nil, err
-		}
+	if perm[0] == 0 && perm[1] == 1 && perm[2] == 2 && perm[3] == 3 {
+		return r, nil
 	}
-	return f.out(r), nil
+	g := f.target()
+	ir, err := f.in(r)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := g.Transpose(ir, perm...)
+	if err != nil {
+		return nil, err
+	}
+	return f.out(tr), nil
 }
 
 // convPlan holds the geometry of one 2D convolution.
@@ -97,7 +89,7 @@ type convPlan struct {
 	id0, id1         int // input dilations
 	kd0, kd1         int // kernel dilations
 	xStrides         [4]int // strides of x for (batch, h, w, c)
-	kStrides         [4]int // strides of kernel for (n, kh, kw, c)
+	kStrides         [4]int // strides of kernel for (kh, kw, c, n)
 	xChannelsLast    bool
 }
 
@@ -136,7 +128,7 @@ func newConvPlan(xs, ks, outShape shapes.Shape, axes compute.ConvolveAxesConfig,
 	p.K = p.KH * p.KW * p.C
 	xst, kst := stridesOf(xd), stridesOf(kd)
 	p.xStrides = [4]int{xst[axes.InputBatch], xst[axes.InputSpatial[0]], xst[axes.InputSpatial[1]], xst[axes.InputChannels]}
-	p.kStrides = [4]int{kst[axes.KernelOutputChannels], kst[axes.KernelSpatial[0]], kst[axes.KernelSpatial[1]], kst[axes.KernelInputChannels]}
+	p.kStrides = [4]int{kst[axes.KernelSpatial[0]], kst[axes.KernelSpatial[1]], kst[axes.KernelInputChannels], kst[axes.KernelOutputChannels]}
 	p.xChannelsLast = axes.InputBatch == 0 && axes.InputSpatial[0] == 1 && axes.InputSpatial[1] == 2 && axes.InputChannels == 3
 	return p
 }
@@ -184,21 +176,43 @@ func newFloat32Buffer(backend compute.Backend, dims ...int) (compute.Buffer, []f
 	return buf, flat.([]float32), nil
 }
 
-var scratchPool = sync.Pool{}
+// Scratch buffers, pooled by power-of-two capacity.
+var scratchPools [48]sync.Pool
 
 func getScratch(n int) []float32 {
-	if v := scratchPool.Get(); v != nil {
-		s := *(v.(*[]float32))
-		if cap(s) >= n {
-			return s[:n]
-		}
+	c := bits.Len(uint(max(n, 1) - 1))
+	if v := scratchPools[c].Get(); v != nil {
+		return (*(v.(*[]float32)))[:n]
 	}
-	return make([]float32, n)
+	return make([]float32, n, 1<<c)
 }
 
-func putScratch(s []float32) { scratchPool.Put(&s) }
+func putScratch(s []float32) {
+	c := bits.Len(uint(max(cap(s), 1) - 1))
+	if 1<<c != cap(s) {
+		return
+	}
+	scratchPools[c].Put(&s)
+}
+
+// chunkFloats bounds the im2col scratch (floats) of one chunk.
+const chunkFloats = 1 << 20
+
+var traceConv = os.Getenv("FASTCONV_TRACE") != ""
+
+var im2colTime time.Duration
 
 func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error) {
+	if traceConv {
+		start := time.Now()
+		im2colTime = 0
+		defer func() {
+			el := time.Since(start)
+			fmt.Fprintf(os.Stderr, "im2col %v; ", im2colTime)
+			fmt.Fprintf(os.Stderr, "conv M=%d N=%d K=%d (B=%d C=%d HxW=%dx%d k=%dx%d out=%dx%d s=%d,%d id=%d kd=%d cl=%v): %v %.1f GFLOP/s\n",
+				p.M, p.N, p.K, p.B, p.C, p.H, p.W, p.KH, p.KW, p.OH, p.OW, p.s0, p.s1, p.id0, p.kd0, p.xChannelsLast, el, 2*float64(p.M)*float64(p.N)*float64(p.K)/el.Seconds()/1e9)
+		}()
+	}
 	xdata, err := float32Data(inputs[0])
 	if err != nil {
 		return nil, err
@@ -207,66 +221,78 @@ func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]comp
 	if err != nil {
 		return nil, err
 	}
-	aBuf, a, err := newFloat32Buffer(backend, p.M, p.K)
+	yBuf, y, err := newFloat32Buffer(backend, p.B, p.OH, p.OW, p.N)
 	if err != nil {
 		return nil, err
 	}
-	btBuf, bt, err := newFloat32Buffer(backend, p.N, p.K)
-	if err != nil {
-		return nil, err
+	// B[K, N] = kernel in (kh, kw, c, n) order, packed in panels.
+	bmat := kdata
+	if !(p.kStrides == [4]int{p.KW * p.C * p.N, p.C * p.N, p.N, 1}) {
+		bmat = getScratch(p.K * p.N)
+		defer putScratch(bmat)
+		permute4(bmat, [4]int{p.KH, p.KW, p.C, p.N}, kdata, p.kStrides)
 	}
-	// Kernel packing: bt[n, kh, kw, c].
-	permute4(bt, [4]int{p.N, p.KH, p.KW, p.C}, kdata, p.kStrides)
+	numPanels := (p.N + gemmNr - 1) / gemmNr
+	bp := getScratch(numPanels * p.K * gemmNr)
+	defer putScratch(bp)
+	packB(bp, bmat, p.K, p.N, p.N)
 	// Input in channels-last layout.
 	xt := xdata
-	var scratch []float32
 	if !p.xChannelsLast {
-		scratch = getScratch(p.B * p.H * p.W * p.C)
-		xt = scratch
+		xt = getScratch(p.B * p.H * p.W * p.C)
+		defer putScratch(xt)
 		permute4(xt, [4]int{p.B, p.H, p.W, p.C}, xdata, p.xStrides)
 	}
-	p.im2col(a, xt)
-	if scratch != nil {
-		putScratch(scratch)
+	// Chunks: rows (output positions) x taps (kh, kw), each im2col'ed then multiplied.
+	taps := p.KH * p.KW
+	tapsPerChunk := max(1, min(taps, chunkFloats/(gemmMc*p.C)))
+	rowsPerChunk := max(gemmMc, chunkFloats/(tapsPerChunk*p.C)/gemmMc*gemmMc)
+	rowsPerChunk = min(rowsPerChunk, p.M)
+	a := getScratch(rowsPerChunk * tapsPerChunk * p.C)
+	defer putScratch(a)
+	for r0 := 0; r0 < p.M; r0 += rowsPerChunk {
+		r1 := min(p.M, r0+rowsPerChunk)
+		for t0 := 0; t0 < taps; t0 += tapsPerChunk {
+			t1 := min(taps, t0+tapsPerChunk)
+			kLen := (t1 - t0) * p.C
+			ts := time.Now()
+			p.im2col(a, xt, r0, r1, t0, t1)
+			if traceConv {
+				im2colTime += time.Since(ts)
+			}
+			gemmPacked(r1-r0, p.N, kLen, a, kLen, bp, p.K, t0*p.C, y[r0*p.N:], p.N, t0 > 0)
+		}
 	}
-	return []compute.Buffer{aBuf, btBuf}, nil
+	return []compute.Buffer{yBuf}, nil
 }
 
-// im2col fills a[M, K] from xt [B, H, W, C] (channels-last).
-func (p *convPlan) im2col(a, xt []float32) {
-	B, C, H, W, KH, KW, OH, OW, K := p.B, p.C, p.H, p.W, p.KH, p.KW, p.OH, p.OW, p.K
+// im2col fills a[r1-r0, (t1-t0)*C] with the patches of output rows [r0, r1) (row = (b, oh, ow))
+// and kernel taps [t0, t1) (tap = kh*KW + kw), from xt [B, H, W, C] (channels-last).
+func (p *convPlan) im2col(a, xt []float32, r0, r1, t0, t1 int) {
+	C, H, W, KW, OH, OW := p.C, p.H, p.W, p.KW, p.OH, p.OW
+	ld := (t1 - t0) * C
 	vH, vW := (H-1)*p.id0+1, (W-1)*p.id1+1 // virtual (dilated) input sizes.
-	simple := p.id1 == 1 && p.kd1 == 1
-	parallelFor(B*OH, func(start, end int) {
-		for bh := start; bh < end; bh++ {
-			b, oh := bh/OH, bh%OH
-			for ow := 0; ow < OW; ow++ {
-				row := a[((b*OH+oh)*OW+ow)*K:][:K]
-				for kh := 0; kh < KH; kh++ {
-					dst := row[kh*KW*C:][:KW*C]
-					q0 := oh*p.s0 + kh*p.kd0 - p.p0
-					if q0 < 0 || q0 >= vH || q0%p.id0 != 0 {
-						clear(dst)
-						continue
-					}
-					h := q0 / p.id0
-					srcRow := xt[(b*H+h)*W*C:][:W*C]
-					q1 := ow*p.s1 - p.p1
-					if simple && q1 >= 0 && q1+KW <= W {
-						copy(dst, srcRow[q1*C:(q1+KW)*C])
-						continue
-					}
-					for kw := 0; kw < KW; kw++ {
-						d := dst[kw*C:][:C]
-						q1 := ow*p.s1 + kw*p.kd1 - p.p1
-						if q1 < 0 || q1 >= vW || q1%p.id1 != 0 {
-							clear(d)
-							continue
-						}
-						w := q1 / p.id1
-						copy(d, srcRow[w*C:][:C])
-					}
+	parallelFor(r1-r0, func(start, end int) {
+		for ri := start; ri < end; ri++ {
+			row := r0 + ri
+			b, rem := row/(OH*OW), row%(OH*OW)
+			oh, ow := rem/OW, rem%OW
+			dstRow := a[ri*ld:][:ld]
+			for t := t0; t < t1; t++ {
+				kh, kw := t/KW, t%KW
+				d := dstRow[(t-t0)*C:][:C]
+				q0 := oh*p.s0 + kh*p.kd0 - p.p0
+				if q0 < 0 || q0 >= vH || q0%p.id0 != 0 {
+					clear(d)
+					continue
 				}
+				q1 := ow*p.s1 + kw*p.kd1 - p.p1
+				if q1 < 0 || q1 >= vW || q1%p.id1 != 0 {
+					clear(d)
+					continue
+				}
+				h, w := q0/p.id0, q1/p.id1
+				copy(d, xt[((b*H+h)*W+w)*C:][:C])
 			}
 		}
 	})

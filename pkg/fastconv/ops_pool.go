@@ -143,32 +143,46 @@ func (p *poolPlan) selectAndScatterMax(out, x, source []float32) {
 	// Parallel over batch: windows of different batch entries never overlap.
 	parallelFor(p.B, func(start, end int) {
 		clear(out[start*p.H*p.W*C : end*p.H*p.W*C])
+		bestIdx := make([]int32, C)
+		bestV := make([]float32, C)
 		for b := start; b < end; b++ {
 			for oh := 0; oh < p.OH; oh++ {
 				for ow := 0; ow < p.OW; ow++ {
-					srcRow := source[((b*p.OH+oh)*p.OW+ow)*C:][:C]
-					for c := 0; c < C; c++ {
-						best := -1
-						var bestV float32
-						for i := 0; i < p.wh; i++ {
-							h := oh*p.sh + i - p.ph
-							if h < 0 || h >= p.H {
+					first := true
+					for i := 0; i < p.wh; i++ {
+						h := oh*p.sh + i - p.ph
+						if h < 0 || h >= p.H {
+							continue
+						}
+						for j := 0; j < p.ww; j++ {
+							w := ow*p.sw + j - p.pw
+							if w < 0 || w >= p.W {
 								continue
 							}
-							for j := 0; j < p.ww; j++ {
-								w := ow*p.sw + j - p.pw
-								if w < 0 || w >= p.W {
-									continue
+							base := ((b*p.H+h)*p.W + w) * C
+							xr := x[base:][:C]
+							if first {
+								copy(bestV, xr)
+								for c := range bestIdx {
+									bestIdx[c] = int32(base + c)
 								}
-								idx := ((b*p.H+h)*p.W+w)*C + c
-								if v := x[idx]; best < 0 || v > bestV {
-									best, bestV = idx, v
+								first = false
+								continue
+							}
+							for c, v := range xr {
+								if v > bestV[c] {
+									bestV[c] = v
+									bestIdx[c] = int32(base + c)
 								}
 							}
 						}
-						if best >= 0 {
-							out[best] += srcRow[c]
-						}
+					}
+					if first {
+						continue
+					}
+					srcRow := source[((b*p.OH+oh)*p.OW+ow)*C:][:C]
+					for c, v := range srcRow {
+						out[bestIdx[c]] += v
 					}
 				}
 			}

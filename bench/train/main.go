@@ -1,0 +1,207 @@
+// Command train measures GoMLX training and feature-extraction throughput on the pure-Go path
+// (fastconv wrapper backend) for the workloads of bench/train/run.sh, printing one line per workload:
+//
+//	workload=cnn3-32 impl=gomlx backend=fastgo (simd) batch=64 ms_step=... img_s=...
+//
+// Usage: GOEXPERIMENT=simd go run ./bench/train -workload cnn3-32 [-steps 10] [-warmup 2]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/coarsealign/coarsealign/pkg/fastconv"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/norm"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/loss"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+var (
+	flagWorkload = flag.String("workload", "cnn3-32", "cnn3-32, alexnet-bn-32, alexnet-bn-64 or features-92 (comma-separated list allowed)")
+	flagSteps    = flag.Int("steps", 10, "measured steps (median reported)")
+	flagWarmup   = flag.Int("warmup", 2, "warm-up steps (compilation included)")
+	flagBatch    = flag.Int("batch", 64, "training batch size")
+	flagClasses  = flag.Int("classes", 16, "K, outputs of AlexNet-BN")
+	flagPlain    = flag.Bool("plain", false, "use the plain pure-Go backend (stock ops; for comparison)")
+	flagProfile  = flag.String("cpuprofile", "", "write a CPU profile of the measured steps")
+)
+
+func getBackend() compute.Backend {
+	if *flagPlain {
+		b, err := gobackend.New("parallelism=-1")
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	return fastconv.NewBackend()
+}
+
+// cnn3 is the 3-conv CNN: 3x3 convs 32/64/128 with ReLU and 2x2 max-pool, global average pool,
+// dense 10. x: [batch, H, W, 3] float32; returns logits [batch, 10].
+func cnn3(scope *model.Scope, x *graph.Node) *graph.Node {
+	for i, ch := range []int{32, 64, 128} {
+		x = fastconv.Conv2D(scope.In(fmt.Sprintf("conv%d", i)), x, ch, 3)
+		x = fastconv.MaxPool2x2(fastconv.Relu(x))
+	}
+	x = fastconv.GlobalAvgPool(x)
+	return layers.DenseWithBias(scope.In("dense"), x, 10)
+}
+
+// alexnetBN is the AlexNet-BN of docs/methods.md, defined locally because pkg/models did not exist
+// when this benchmark was written (same architecture as bench/train/torch_peer.py):
+// 5 conv 3x3 (64, 192, 384, 256, 256), each conv (no bias) + batch norm + ReLU; 2x2 max-pool after
+// conv1, conv2, conv5; adaptive average pool to 3x3; dropout 0.3 + FC 1024 + ReLU, dropout 0.3 +
+// FC 1024 + ReLU; FC K. x: [batch, H, W, 3]; returns logits [batch, K] and the FC2 features.
+func alexnetBN(scope *model.Scope, x *graph.Node, k int) (logits, features *graph.Node) {
+	for i, ch := range []int{64, 192, 384, 256, 256} {
+		s := scope.In(fmt.Sprintf("conv%d", i+1))
+		x = fastconv.Conv2D(s, x, ch, 3, fastconv.NoBias())
+		x = norm.BatchNorm(s, x, -1).Done()
+		x = fastconv.Relu(x)
+		if i == 0 || i == 1 || i == 4 {
+			x = fastconv.MaxPool2x2(x)
+		}
+	}
+	x = fastconv.AdaptiveAvgPool(x, 3)
+	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
+	for i := range 2 {
+		s := scope.In(fmt.Sprintf("fc%d", i+1))
+		x = layers.DropoutStatic(s, x, 0.3)
+		x = fastconv.Relu(layers.DenseWithBias(s, x, 1024))
+	}
+	features = x
+	logits = layers.DenseWithBias(scope.In("out"), x, k)
+	return
+}
+
+func randomImages(rng *rand.Rand, n, size int) []float32 {
+	data := make([]float32, n*size*size*3)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return data
+}
+
+func median(xs []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func benchTrain(name string, size int, modelFn func(scope *model.Scope, x *graph.Node) *graph.Node) {
+	backend := getBackend()
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(1))
+	opt := optimizer.Adam().LearningRate(1e-3).Done()
+	trainer := train.NewTrainer(backend, store, modelFn, loss.SparseCategoricalCrossEntropyLogits, opt, nil, nil)
+	rng := rand.New(rand.NewPCG(1, 1))
+	batch := *flagBatch
+	images := randomImages(rng, batch, size)
+	labels := make([]int32, batch)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(10))
+	}
+	var times []time.Duration
+	var lastLoss float32
+	for step := 0; step < *flagWarmup+*flagSteps; step++ {
+		x := tensors.FromFlatDataAndDimensions(append([]float32(nil), images...), batch, size, size, 3)
+		y := tensors.FromFlatDataAndDimensions(append([]int32(nil), labels...), batch, 1)
+		start := time.Now()
+		metrics, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: train step %d: %+v\n", name, step, err)
+			os.Exit(1)
+		}
+		lastLoss = tensors.MustCopyFlatData[float32](metrics[0])[0]
+		if step >= *flagWarmup {
+			times = append(times, time.Since(start))
+		}
+		if step == *flagWarmup-1 && *flagProfile != "" {
+			f, err := os.Create(*flagProfile)
+			if err != nil {
+				panic(err)
+			}
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	m := median(times)
+	fmt.Printf("workload=%s impl=gomlx backend=%q batch=%d ms_step=%.1f img_s=%.1f loss=%.4f\n",
+		name, fastconv.BackendInfo(backend), batch, float64(m.Microseconds())/1000, float64(batch)/m.Seconds(), lastLoss)
+}
+
+// benchFeatures: forward-only AlexNet-BN (inference mode) over 92 images at 64x64, returning FC2
+// features [92, 1024]; img/s counts the 92 images of one call.
+func benchFeatures(name string, n, size int) {
+	backend := getBackend()
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(1))
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		_, f := alexnetBN(scope, x, *flagClasses)
+		return f
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %+v\n", name, err)
+		os.Exit(1)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	images := randomImages(rng, n, size)
+	var times []time.Duration
+	for step := 0; step < *flagWarmup+*flagSteps; step++ {
+		x := tensors.FromFlatDataAndDimensions(append([]float32(nil), images...), n, size, size, 3)
+		start := time.Now()
+		out, err := exec.Call(x)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %+v\n", name, err)
+			os.Exit(1)
+		}
+		_ = tensors.MustCopyFlatData[float32](out[0])
+		if step >= *flagWarmup {
+			times = append(times, time.Since(start))
+		}
+	}
+	m := median(times)
+	fmt.Printf("workload=%s impl=gomlx backend=%q batch=%d ms_step=%.1f img_s=%.1f\n",
+		name, fastconv.BackendInfo(backend), n, float64(m.Microseconds())/1000, float64(n)/m.Seconds())
+}
+
+func main() {
+	flag.Parse()
+	fastconv.WarnIfNoSIMD(os.Stderr)
+	_ = dtypes.Float32
+	for _, w := range strings.Split(*flagWorkload, ",") {
+		switch w {
+		case "cnn3-32":
+			benchTrain(w, 32, cnn3)
+		case "alexnet-bn-32", "alexnet-bn-64":
+			size := 32
+			if w == "alexnet-bn-64" {
+				size = 64
+			}
+			benchTrain(w, size, func(scope *model.Scope, x *graph.Node) *graph.Node {
+				logits, _ := alexnetBN(scope, x, *flagClasses)
+				return logits
+			})
+		case "features-92":
+			benchFeatures(w, 92, 64)
+		default:
+			fmt.Fprintf(os.Stderr, "unknown workload %q\n", w)
+			os.Exit(2)
+		}
+	}
+}
