@@ -1,6 +1,9 @@
 package stats
 
-import "math"
+import (
+	"math"
+	"runtime"
+)
 
 // Pearson returns the Pearson correlation of x and y. It returns 0 when either
 // vector is constant, as rsatoolbox's compare (its _cosine maps zero-norm vectors
@@ -60,7 +63,24 @@ func Spearman(x, y []float64) float64 {
 	if hasNaN(x) || hasNaN(y) {
 		return math.NaN()
 	}
-	return Pearson(Ranks(x), Ranks(y))
+	rx, ry := ranksPair(x, y)
+	return Pearson(rx, ry)
+}
+
+// ranksPair ranks x and y, on two goroutines for long vectors.
+func ranksPair(x, y []float64) ([]float64, []float64) {
+	if len(x) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		return Ranks(x), Ranks(y)
+	}
+	var rx []float64
+	done := make(chan struct{})
+	go func() {
+		rx = Ranks(x)
+		close(done)
+	}()
+	ry := Ranks(y)
+	<-done
+	return rx, ry
 }
 
 // RhoA returns Spearman's rho-a (no tie correction), rsatoolbox's 'rho-a':
@@ -72,7 +92,7 @@ func RhoA(x, y []float64) float64 {
 	if m < 2 || hasNaN(x) || hasNaN(y) {
 		return math.NaN()
 	}
-	rx, ry := Ranks(x), Ranks(y)
+	rx, ry := ranksPair(x, y)
 	mean := float64(m+1) / 2 // the mean of ranks 1..m, ties included
 	var s float64
 	for i := range rx {

@@ -1,6 +1,9 @@
 package stats
 
-import "math"
+import (
+	"math"
+	"runtime"
+)
 
 // KendallCounts are the pair counts behind Kendall's tau for m observations.
 // Of the Total = m(m-1)/2 pairs, Discordant are ordered oppositely by x and y,
@@ -106,8 +109,46 @@ func Kendall(x, y []float64) KendallCounts {
 	c.TiesX += runX * (runX - 1) / 2
 	c.TiesXY += runXY * (runXY - 1) / 2
 	// 4. Discordant pairs = strict inversions of seq (i < j with seq[i] > seq[j]).
-	c.Discordant = countInversions(seq, idx) // idx is free now: scratch buffer
+	c.Discordant = countInversionsPar(seq, idx) // idx is free now: scratch buffer
 	return c
+}
+
+// parallelMin is the length from which countInversionsPar splits the work.
+const parallelMin = 1 << 16
+
+// countInversionsPar is countInversions that sorts the two halves on two
+// goroutines (when GOMAXPROCS > 1) and merges them, counting the cross inversions.
+func countInversionsPar(a, buf []uint32) int64 {
+	n := len(a)
+	if n < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		return countInversions(a, buf)
+	}
+	mid := n / 2
+	var left int64
+	done := make(chan struct{})
+	go func() {
+		left = countInversions(a[:mid], buf[:mid])
+		close(done)
+	}()
+	right := countInversions(a[mid:], buf[mid:])
+	<-done
+	inv := left + right
+	i, j, k := 0, mid, 0
+	for i < mid && j < n {
+		if a[j] < a[i] {
+			inv += int64(mid - i)
+			buf[k] = a[j]
+			j++
+		} else {
+			buf[k] = a[i]
+			i++
+		}
+		k++
+	}
+	k += copy(buf[k:], a[i:mid])
+	copy(buf[k:], a[j:n])
+	copy(a, buf[:n])
+	return inv
 }
 
 // countInversions sorts a in place and returns the number of pairs i < j with a[i] > a[j].

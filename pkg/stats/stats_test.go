@@ -186,3 +186,44 @@ func BenchmarkKendall(b *testing.B) {
 		})
 	}
 }
+
+func TestKendallParallelPath(t *testing.T) {
+	// Long enough for the two-goroutine merge; checked against the quadratic count on
+	// a subsample-free input by comparing with the sequential inversion count.
+	r := NewRand(9)
+	m := 3*parallelMin + 17
+	x := make([]float64, m)
+	y := make([]float64, m)
+	for i := range x {
+		x[i] = float64(r.IntN(1000))
+		y[i] = float64(r.IntN(50)) + 0.01*x[i]
+	}
+	got := Kendall(x, y)
+	// Reference: same algorithm with the sequential merge.
+	seq := make([]uint32, m)
+	ord := make([]int, m)
+	for i := range ord {
+		ord[i] = i
+	}
+	slices.SortStableFunc(ord, func(a, b int) int {
+		if x[a] != x[b] {
+			if x[a] < x[b] {
+				return -1
+			}
+			return 1
+		}
+		if y[a] < y[b] {
+			return -1
+		} else if y[a] > y[b] {
+			return 1
+		}
+		return 0
+	})
+	ry := Ranks(y) // average ranks are monotone in y, so they order like y
+	for i, o := range ord {
+		seq[i] = uint32(2 * ry[o])
+	}
+	if want := countInversions(seq, make([]uint32, m)); got.Discordant != want {
+		t.Fatalf("parallel discordant %d, sequential %d", got.Discordant, want)
+	}
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# RSA kernels (pkg/rsa) against numpy/scipy on the same data, in one run. Prints one line per
+# workload ending in ratio=X.XX, where ratio = peer seconds / Go seconds (> 1 means Go is faster).
+#   rdm:     correlation-distance RDM of N x D patterns + Spearman against a model RDM
+#            (peer: scipy.spatial.distance.pdist 'correlation' + scipy.stats.spearmanr)
+#   kendall: Kendall tau-b between two RDMs of K stimuli, K(K-1)/2 pairs, the second with ties
+#            (peer: scipy.stats.kendalltau)
+# Needs Debian python3-numpy and python3-scipy under /usr/bin/python3 (not the pyenv python3).
+# Both sides report the fastest of REPS timed runs (default 3 for rdm, 1 for kendall); file I/O is
+# not timed.
+# Usage: bench/metrics/rsa.sh [N D K]   (default 2000 4096 10000; K=10000 needs ~6 GB of RAM)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-2000}; D=${2:-4096}; K=${3:-10000}
+PY=/usr/bin/python3
+export GOEXPERIMENT=simd
+dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+go build -o "$dir/rsabench" ./bench/metrics/rsa
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+
+echo "# ratio = peer seconds / Go seconds; > 1 means Go is faster. GOMAXPROCS=${GOMAXPROCS:-all} cores, $(nproc) available"
+"$dir/rsabench" -what gen-rdm -n "$N" -d "$D" -dir "$dir"
+g=$("$dir/rsabench" -what rdm -reps "${REPS:-3}" -dir "$dir"); echo "$g"
+p=$($PY bench/metrics/rsa_peer.py --what rdm --reps "${REPS:-3}" --dir "$dir"); echo "$p"
+maxdiff=$($PY -c "
+import numpy as np
+print('%.2g' % np.max(np.abs(np.load('$dir/rdm_go.npy').ravel() - np.load('$dir/rdm_py.npy'))))")
+echo "rsa rdm+spearman n=$N d=$D go_value=$(field value "$g") peer_value=$(field value "$p") rdm_max_abs_diff=$maxdiff go_s=$(field seconds "$g") peer_s=$(field seconds "$p") ratio=$(ratio "$(field seconds "$p")" "$(field seconds "$g")")"
+rm -f "$dir"/patterns.npy "$dir"/rdm_*.npy
+
+"$dir/rsabench" -what gen-kendall -n "$K" -dir "$dir"
+g=$("$dir/rsabench" -what kendall -reps "${KREPS:-1}" -dir "$dir"); echo "$g"
+p=$($PY bench/metrics/rsa_peer.py --what kendall --reps "${KREPS:-1}" --dir "$dir"); echo "$p"
+echo "rsa kendall-tau-b stimuli=$K pairs=$(field pairs "$g") go_value=$(field value "$g") peer_value=$(field value "$p") go_s=$(field seconds "$g") peer_s=$(field seconds "$p") ratio=$(ratio "$(field seconds "$p")" "$(field seconds "$g")")"
