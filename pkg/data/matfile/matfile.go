@@ -574,6 +574,11 @@ func (p *parser) matrix(data []byte, l *loc, base int, path string, depth int) (
 		if count > remaining {
 			return m, fail(dimOff, "%s array of size %v needs more data than the %d bytes left", class, dims, remaining)
 		}
+		if count == 0 && off >= len(data) {
+			// An empty array written without a data element.
+			m.value = &Numeric{Dims: dims, Cls: class, Logical: logical, Data: []float64{}}
+			break
+		}
 		rOff := off
 		re, err := p.numbers(data, &off, l, count)
 		if err != nil {
@@ -592,6 +597,10 @@ func (p *parser) matrix(data []byte, l *loc, base int, path string, depth int) (
 	case ClassChar:
 		if count > remaining {
 			return m, fail(dimOff, "char array of size %v needs more data than the %d bytes left", dims, remaining)
+		}
+		if count == 0 && off >= len(data) {
+			m.value = &Char{Dims: dims, Runes: []rune{}}
+			break
 		}
 		cOff := off
 		typ, _, d, nx, err := p.tag(data, off, l.base)

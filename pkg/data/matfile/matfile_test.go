@@ -168,6 +168,8 @@ func (e enc) sample(compressed bool) []byte {
 			e.chars("", "one"),
 			e.elem(miMATRIX, nil), // an empty [] as MATLAB writes it inside cells
 			e.matrix("", ClassCell, 0, []int{1, 1}, e.matrix("", ClassDouble, 0, []int{1, 1}, e.numbers(miDOUBLE, []float64{42})))),
+		e.matrix("e0", ClassDouble, 0, []int{0, 3}),
+		e.matrix("e1", ClassChar, 0, []int{0, 0}),
 		e.structArr("s", []int{1, 2}, []string{"RDM", "name"},
 			e.matrix("", ClassDouble, 0, []int{2, 2}, e.numbers(miDOUBLE, []float64{0, 1, 1, 0})), e.chars("", "first"),
 			e.matrix("", ClassSingle, 0, []int{2, 2}, e.numbers(miSINGLE, []float64{0, 2, 2, 0})), e.chars("", "second")),
@@ -206,7 +208,7 @@ func num(t *testing.T, f *File, name string) *Numeric {
 
 func checkSample(t *testing.T, f *File) {
 	t.Helper()
-	if got := strings.Join(f.Names(), ","); got != "d_as_u8,sgl,i16,i64,u64,i8,u32,dbl3,lg,z,txt,u8txt,rows,c,s" {
+	if got := strings.Join(f.Names(), ","); got != "d_as_u8,sgl,i16,i64,u64,i8,u32,dbl3,lg,z,txt,u8txt,rows,c,e0,e1,s" {
 		t.Fatalf("names %s", got)
 	}
 	for _, tc := range []struct {
@@ -222,6 +224,7 @@ func checkSample(t *testing.T, f *File) {
 		{"u32", "[4.294967295e+09]", "[1 1]", ClassUint32},
 		{"dbl3", "[1.5 2.5 3.5 -Inf]", "[2 1 2]", ClassDouble},
 		{"lg", "[1 0 1]", "[1 3]", ClassUint8},
+		{"e0", "[]", "[0 3]", ClassDouble},
 	} {
 		n := num(t, f, tc.name)
 		if fmt.Sprint(n.Data) != tc.data || fmt.Sprint(n.Dims) != tc.dims || n.Cls != tc.class || n.Imag != nil {
@@ -234,7 +237,7 @@ func checkSample(t *testing.T, f *File) {
 	if z := num(t, f, "z"); fmt.Sprint(z.Data, z.Imag) != "[1 2] [-3 4]" {
 		t.Errorf("complex %v %v", z.Data, z.Imag)
 	}
-	for name, want := range map[string]string{"txt": "héllo", "u8txt": "a€b", "rows": "ab\ncd"} {
+	for name, want := range map[string]string{"txt": "héllo", "u8txt": "a€b", "rows": "ab\ncd", "e1": ""} {
 		v, _ := f.Var(name)
 		if c, ok := v.(*Char); !ok || c.String() != want {
 			t.Errorf("%s = %#v, want %q", name, v, want)
@@ -333,8 +336,8 @@ func realFiles(t testing.TB) []string {
 func TestReadRealFiles(t *testing.T) {
 	want := map[string]string{
 		// Variables and sizes as listed in the data README (shared/data/README.md).
-		"92_behavRDMs.mat":                             "rdms_behav_92 struct [1 16]",
-		"92_brainRDMs.mat":                             "RDMs struct [1 4 2]",
+		"92_behavRDMs.mat": "rdms_behav_92 struct [1 16]",
+		"92_brainRDMs.mat": "RDMs struct [1 4 2]",
 		"Kriegeskorte_Neuron2008_supplementalData.mat": "categoryLabels cell [1 12]; RDMs_mIT_hIT_fig1 struct [1 2]; categoryVectors double [92 12]; stimuli_92objs struct [1 92]",
 	}
 	for _, p := range realFiles(t) {
@@ -366,10 +369,20 @@ func seeds(t testing.TB) [][]byte {
 			out = append(out, e.sample(false), e.sample(true))
 		}
 	}
-	if os.Getenv(datadir.EnvVar) == "" {
+	// Seeds from the real files when they are there (a fuzz target must not skip).
+	root, err := datadir.RepoRoot()
+	if err != nil {
 		return out
 	}
-	for _, p := range realFiles(t) {
+	dir := os.Getenv(datadir.EnvVar)
+	switch {
+	case dir == "":
+		dir = filepath.Join(root, "..", "shared", "data")
+	case !filepath.IsAbs(dir):
+		dir = filepath.Join(root, dir)
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "kriegeskorte92", "*.mat"))
+	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -377,6 +390,9 @@ func seeds(t testing.TB) [][]byte {
 		header := b[:128]
 		for off := 128; off+8 <= len(b); {
 			n := int(binary.LittleEndian.Uint32(b[off+4:]))
+			if off+8+n > len(b) || binary.LittleEndian.Uint32(b[off:]) != miCOMPRESSED {
+				t.Fatalf("%s: unexpected element at offset %d", p, off)
+			}
 			z := b[off+8 : off+8+n]
 			if n < 32<<10 {
 				out = append(out, append(append([]byte{}, header...), b[off:off+8+n]...))
