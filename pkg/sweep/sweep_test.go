@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
 		}
-		rn := &Runner{Out: out, Stages: fakeStages(3 * time.Millisecond)}
+		rn := &Runner{Out: out, Stages: fakeStages(5 * time.Millisecond)}
 		if _, err := rn.Execute(context.Background(), cfg.Expand()); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(4)
@@ -319,13 +319,18 @@ func TestKillResume(t *testing.T) {
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
 		target := int(frac * float64(totalStages))
-		deadline := time.Now().Add(20 * time.Second)
-		killed := false
+		deadline := time.Now().Add(30 * time.Second)
+		killed, finished := false, false
 	poll:
 		for time.Now().Before(deadline) {
 			select {
 			case err := <-exited:
-				t.Fatalf("child exited before the kill: %v %s", err, stderr.String())
+				if err != nil {
+					t.Fatalf("child failed: %v %s", err, stderr.String())
+				}
+				// The child finished before the kill point (a starved parent): nothing to check.
+				finished = true
+				break poll
 			default:
 			}
 			if countMarkers(out) >= target {
@@ -334,14 +339,19 @@ func TestKillResume(t *testing.T) {
 					t.Fatal(err)
 				}
 				killed = true
+				<-exited
 				break poll
 			}
 			time.Sleep(time.Millisecond)
 		}
-		if !killed {
-			t.Fatal("child made no progress")
+		if finished {
+			t.Logf("child finished before the kill at %.0f%%", 100*frac)
+			break
 		}
-		<-exited
+		if !killed {
+			cmd.Process.Kill()
+			t.Fatalf("child made no progress in 30 s: %s", stderr.String())
+		}
 		kills++
 
 		// After the kill: temporary files may exist but are never complete-looking artifacts;
@@ -374,9 +384,9 @@ func TestKillResume(t *testing.T) {
 		if st.InProgress != 0 || st.Done != doneBefore {
 			t.Fatalf("status after kill: %+v (done %d)", st, doneBefore)
 		}
-		if doneBefore == len(runs) {
-			t.Fatalf("kill %d came too late: all runs done", kills)
-		}
+	}
+	if kills == 0 {
+		t.Fatal("no kill landed mid-sweep")
 	}
 	// Resume in process: the runs finished before the last kill are skipped, not redone.
 	doneBefore := GetStatus(out, runs).Done
