@@ -1,0 +1,250 @@
+package eval
+
+import (
+	"math"
+	"sort"
+
+	"github.com/coarsealign/coarsealign/pkg/rdm"
+)
+
+// prepared is an RDM with its pair order precomputed, so that Spearman and Kendall
+// tau-a on any subset of stimuli need no sorting: the sorted order of a subset's
+// pairs is the full order filtered by membership.
+type prepared struct {
+	vec   []float64
+	order []int32 // pair indices sorted by value (ties in index order)
+	dense []int32 // dense rank of each pair's value (equal values, equal rank)
+}
+
+func prepare(r *rdm.RDM) *prepared {
+	m := len(r.Vec)
+	p := &prepared{vec: r.Vec, order: make([]int32, m), dense: make([]int32, m)}
+	for k := range p.order {
+		p.order[k] = int32(k)
+	}
+	sort.SliceStable(p.order, func(a, b int) bool { return r.Vec[p.order[a]] < r.Vec[p.order[b]] })
+	rank := int32(-1)
+	prev := math.Inf(-1)
+	for a, k := range p.order {
+		if a == 0 || r.Vec[k] != prev {
+			rank++
+			prev = r.Vec[k]
+		}
+		p.dense[k] = rank
+	}
+	return p
+}
+
+// subset describes the pairs of an RDM over n stimuli that lie within a stimulus subset.
+type subset struct {
+	pos []int32 // pos[k] = position of pair k among the subset's pairs (row-major order), -1 if out
+	m   int     // number of pairs in the subset
+}
+
+// pairIndex holds the stimulus indices of each pair of the vector form.
+type pairIndex struct{ i, j []int32 }
+
+func newPairIndex(n int) pairIndex {
+	m := rdm.NumPairs(n)
+	p := pairIndex{i: make([]int32, 0, m), j: make([]int32, 0, m)}
+	for a := 0; a < n; a++ {
+		for b := a + 1; b < n; b++ {
+			p.i = append(p.i, int32(a))
+			p.j = append(p.j, int32(b))
+		}
+	}
+	return p
+}
+
+// makeSubset fills s for the stimuli marked in in (length n). Subset pairs keep the
+// row-major order of the full vector, which is the vector order of rdm.Subset for
+// increasing stimulus indices.
+func (p pairIndex) makeSubset(in []bool, s *subset) {
+	if cap(s.pos) < len(p.i) {
+		s.pos = make([]int32, len(p.i))
+	}
+	s.pos = s.pos[:len(p.i)]
+	c := int32(0)
+	for k := range p.i {
+		if in[p.i[k]] && in[p.j[k]] {
+			s.pos[k] = c
+			c++
+		} else {
+			s.pos[k] = -1
+		}
+	}
+	s.m = int(c)
+}
+
+// centredRanks writes into dst (length s.m) the average ranks (1-based, ties averaged,
+// as scipy.stats.rankdata) of r's pairs in the subset, minus their mean (m+1)/2, and
+// returns the Euclidean norm of the result.
+func centredRanks(r *prepared, s *subset, dst []float64) float64 {
+	mean := float64(s.m+1) / 2
+	// Walk the full order; runs of equal values among kept pairs share their average rank.
+	next := 0 // rank (0-based) of the next kept pair
+	runStart := -1
+	var runKeys []int32
+	flush := func() {
+		if len(runKeys) == 0 {
+			return
+		}
+		avg := float64(runStart+next-1)/2 + 1 - mean
+		for _, k := range runKeys {
+			dst[s.pos[k]] = avg
+		}
+		runKeys = runKeys[:0]
+	}
+	prev := math.NaN()
+	for _, k := range r.order {
+		if s.pos[k] < 0 {
+			continue
+		}
+		v := r.vec[k]
+		if v != prev {
+			flush()
+			runStart = next
+			prev = v
+		}
+		runKeys = append(runKeys, k)
+		next++
+	}
+	flush()
+	ss := 0.0
+	for _, v := range dst[:s.m] {
+		ss += v * v
+	}
+	return math.Sqrt(ss)
+}
+
+// spearmanFromRanks returns the Pearson correlation of two centred rank vectors with
+// norms na, nb; 0 when either is constant (rsatoolbox's convention, as rsa.Compare).
+func spearmanFromRanks(a, b []float64, na, nb float64) float64 {
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	v := s / (na * nb)
+	return math.Max(-1, math.Min(1, v))
+}
+
+// tiePairs returns the number of pairs of subset entries tied in r's values.
+func tiePairs(r *prepared, s *subset) int64 {
+	var ties, run int64
+	prev := int32(-1)
+	for _, k := range r.order {
+		if s.pos[k] < 0 {
+			continue
+		}
+		if r.dense[k] == prev {
+			run++
+		} else {
+			ties += run * (run - 1) / 2
+			run = 1
+			prev = r.dense[k]
+		}
+	}
+	return ties + run*(run-1)/2
+}
+
+// tauScratch holds buffers for tauA.
+type tauScratch struct {
+	seq, buf []int32
+}
+
+// tauA returns Kendall's tau-a between target x and model y on the subset:
+// (concordant - discordant) / (m(m-1)/2), as rsa.Compare(..., rsa.TauA). tiesX and tiesY
+// are the tied pair counts of x and y in the subset (tiePairs). The pairs are visited in
+// x order (ties broken by y), so discordant pairs are the strict inversions of the
+// y ranks (Knight 1966), counted by merge sort.
+func tauA(x, y *prepared, s *subset, tiesX, tiesY int64, sc *tauScratch) float64 {
+	m := s.m
+	if m < 2 {
+		return math.NaN()
+	}
+	if cap(sc.seq) < m {
+		sc.seq = make([]int32, m)
+		sc.buf = make([]int32, m)
+	}
+	seq := sc.seq[:0]
+	var tiesXY int64
+	runStart := 0
+	prev := int32(-1)
+	endRun := func() {
+		run := seq[runStart:]
+		if len(run) > 1 {
+			sortInt32(run)
+			var c int64 = 1
+			for a := 1; a < len(run); a++ {
+				if run[a] == run[a-1] {
+					c++
+				} else {
+					tiesXY += c * (c - 1) / 2
+					c = 1
+				}
+			}
+			tiesXY += c * (c - 1) / 2
+		}
+	}
+	for _, k := range x.order {
+		if s.pos[k] < 0 {
+			continue
+		}
+		if x.dense[k] != prev {
+			endRun()
+			runStart = len(seq)
+			prev = x.dense[k]
+		}
+		seq = append(seq, y.dense[k])
+	}
+	endRun()
+	dis := inversions(seq, sc.buf[:m])
+	total := int64(m) * int64(m-1) / 2
+	v := float64(total-tiesX-tiesY+tiesXY-2*dis) / float64(total)
+	return math.Max(-1, math.Min(1, v))
+}
+
+func sortInt32(a []int32) {
+	if len(a) < 16 {
+		for i := 1; i < len(a); i++ {
+			for j := i; j > 0 && a[j] < a[j-1]; j-- {
+				a[j], a[j-1] = a[j-1], a[j]
+			}
+		}
+		return
+	}
+	sort.Slice(a, func(i, j int) bool { return a[i] < a[j] })
+}
+
+// inversions sorts a in place (bottom-up merge sort) and returns the number of pairs
+// i < j with a[i] > a[j] (equal values are not inversions). buf has len(a).
+func inversions(a, buf []int32) int64 {
+	n := len(a)
+	var inv int64
+	src, dst := a, buf
+	for width := 1; width < n; width *= 2 {
+		for lo := 0; lo < n; lo += 2 * width {
+			mid := min(lo+width, n)
+			hi := min(lo+2*width, n)
+			i, j, k := lo, mid, lo
+			for i < mid && j < hi {
+				if src[j] < src[i] {
+					dst[k] = src[j]
+					inv += int64(mid - i)
+					j++
+				} else {
+					dst[k] = src[i]
+					i++
+				}
+				k++
+			}
+			k += copy(dst[k:], src[i:mid])
+			copy(dst[k:], src[j:hi])
+		}
+		src, dst = dst, src
+	}
+	return inv
+}
