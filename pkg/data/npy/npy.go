@@ -162,9 +162,19 @@ func decode(b []byte, dtype, kind string, n int) (out []float64, err error) {
 			out, err = nil, fmt.Errorf("decoding %s data: %v", dtype, r)
 		}
 	}()
-	rd, err := npyio.NewReader(bytes.NewReader(b))
+	// Hand npyio a canonical header (its header parser is strict about spacing and
+	// trailing commas, and could otherwise see a different shape than the one checked).
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	writeHeader(w, dtype, fmt.Sprintf("(%d,)", n), false)
+	w.Write(b[len(b)-n*itemSizes[kind]:])
+	w.Flush()
+	rd, err := npyio.NewReader(&buf)
 	if err != nil {
 		return nil, err
+	}
+	if len(rd.Header.Descr.Shape) != 1 || rd.Header.Descr.Shape[0] != n {
+		return nil, fmt.Errorf("internal: npyio read shape %v, want (%d,)", rd.Header.Descr.Shape, n)
 	}
 	// npyio wants a Go slice of the on-disk type.
 	out = make([]float64, n)
@@ -253,7 +263,7 @@ func WriteMatrix(path string, rows, cols int, data []float64) error {
 	checkShape(rows, cols, len(data))
 	return writeAtomic(path, func(f *os.File) error {
 		w := bufio.NewWriter(f)
-		writeHeader(w, "<f8", rows, cols)
+		writeHeader(w, "<f8", fmt.Sprintf("(%d, %d)", rows, cols), false)
 		var buf [8]byte
 		for _, v := range data {
 			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
@@ -268,7 +278,7 @@ func WriteMatrix32(path string, rows, cols int, data []float32) error {
 	checkShape(rows, cols, len(data))
 	return writeAtomic(path, func(f *os.File) error {
 		w := bufio.NewWriter(f)
-		writeHeader(w, "<f4", rows, cols)
+		writeHeader(w, "<f4", fmt.Sprintf("(%d, %d)", rows, cols), false)
 		var buf [4]byte
 		for _, v := range data {
 			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
@@ -278,9 +288,14 @@ func WriteMatrix32(path string, rows, cols int, data []float32) error {
 	})
 }
 
-// writeHeader writes a format 1.0 header; errors surface at Flush.
-func writeHeader(w *bufio.Writer, dtype string, rows, cols int) {
-	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }", dtype, rows, cols)
+// writeHeader writes a format 1.0 header for a shape written as a Python tuple;
+// errors surface at Flush.
+func writeHeader(w *bufio.Writer, dtype, shape string, fortran bool) {
+	order := "False"
+	if fortran {
+		order = "True"
+	}
+	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", dtype, order, shape)
 	for (10+len(h)+1)%64 != 0 {
 		h += " "
 	}

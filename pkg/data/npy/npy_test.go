@@ -46,6 +46,21 @@ func TestReadFortranOrder(t *testing.T) {
 	}
 }
 
+func TestReadLenientHeader(t *testing.T) {
+	// Headers as other writers produce them: no trailing comma, no spaces, double quotes.
+	for _, dict := range []string{
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)}",
+		"{'descr':'<f8','fortran_order':False,'shape':(2,3)}",
+		`{"descr": "<f8", "fortran_order": False, "shape": (2, 3), }`,
+		"{'shape': (2, 3), 'fortran_order': False, 'descr': '<f8'}",
+	} {
+		r, c, d, err := DecodeMatrix(handcrafted(dict, []float64{1, 2, 3, 4, 5, 6}))
+		if err != nil || r != 2 || c != 3 || fmt.Sprint(d) != "[1 2 3 4 5 6]" {
+			t.Errorf("%s: %dx%d %v %v", dict, r, c, d, err)
+		}
+	}
+}
+
 func TestReadDtypes(t *testing.T) {
 	for _, tc := range []struct {
 		dtype   string
