@@ -3,6 +3,7 @@ package fastconv
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -48,8 +49,23 @@ func New(config string) (*Backend, error) {
 	if err != nil {
 		return nil, errors.WithMessagef(err, "fastconv: creating the wrapped go backend with config %q", config)
 	}
+	gcOnce.Do(func() {
+		// The wrapped backend pools its buffers in sync.Pools, which every garbage collection
+		// empties: with the default GOGC=100, large training steps re-allocate (and page-fault)
+		// most of their buffers. Unless GOGC is set explicitly, collect less often.
+		if os.Getenv("GOGC") == "" {
+			if old := debug.SetGCPercent(GCPercent); old > GCPercent {
+				debug.SetGCPercent(old)
+			}
+		}
+	})
 	return &Backend{Backend: inner, config: config}, nil
 }
+
+// GCPercent is the garbage-collection target New sets (once, process-wide) when GOGC is not set.
+const GCPercent = 400
+
+var gcOnce sync.Once
 
 var (
 	defaultBackendOnce sync.Once

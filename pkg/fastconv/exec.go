@@ -126,7 +126,10 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		var outBufs []compute.Buffer
 		var err error
 		var outVals []*value
-		stepStart := time.Now()
+		stepStart, stepCPU := time.Now(), time.Duration(0)
+		if traceConv {
+			stepCPU = processCPUTime()
+		}
 		if s.custom != nil {
 			outBufs, err = s.custom.run(e.b.backend.Backend, inBufs)
 			outVals = s.custom.outputs
@@ -145,7 +148,8 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 			if s.custom != nil {
 				name = s.custom.name
 			}
-			fmt.Fprintf(os.Stderr, "  step %s (%d in, %d out): %v\n", name, len(ins), len(outVals), time.Since(stepStart))
+			fmt.Fprintf(os.Stderr, "  step %-12s (%2d in, %2d out): wall %8.2fms cpu %8.2fms\n", name, len(ins), len(outVals),
+				float64(time.Since(stepStart).Microseconds())/1000, float64((processCPUTime()-stepCPU).Microseconds())/1000)
 		}
 		for i, v := range outVals {
 			bufs[v.id] = outBufs[i]

@@ -2,6 +2,6 @@
 
 package fastconv
 
-func microKernel(a []float32, rows *[gemmMr]int, panel []float32, kc int, tile *[gemmMr * gemmNr]float32) {
-	microKernelGo(a, rows, panel, kc, tile)
+func microKernel(a []float32, rows *[gemmMr]int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
+	microKernelGo(a, rows, b, bOff, ldb, kc, c, cRows, accumulate)
 }

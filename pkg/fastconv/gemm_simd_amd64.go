@@ -9,47 +9,59 @@ import (
 
 var useAVX512 = archsimd.X86.AVX512()
 
-// microKernel computes tile[r][j] = sum_{k<kc} a[rows[r]+k] * panel[k*32+j] for r < 4, j < 32.
-func microKernel(a []float32, rows *[gemmMr]int, panel []float32, kc int, tile *[gemmMr * gemmNr]float32) {
+// microKernel: c[cRows[r]+j] (=, +=) sum_{k<kc} a[rows[r]+k] * b[bOff+k*ldb+j], r < 4, j < 32.
+func microKernel(a []float32, rows *[gemmMr]int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
 	if !useAVX512 {
-		microKernelGo(a, rows, panel, kc, tile)
+		microKernelGo(a, rows, b, bOff, ldb, kc, c, cRows, accumulate)
 		return
 	}
 	// Bounds checks once, then unchecked pointer arithmetic.
 	for r := range gemmMr {
 		_ = a[rows[r]+kc-1]
+		_ = c[cRows[r]+gemmNr-1]
 	}
-	_ = panel[kc*gemmNr-1]
+	_ = b[bOff+(kc-1)*ldb+gemmNr-1]
 	p0 := unsafe.Pointer(&a[rows[0]])
 	p1 := unsafe.Pointer(&a[rows[1]])
 	p2 := unsafe.Pointer(&a[rows[2]])
 	p3 := unsafe.Pointer(&a[rows[3]])
-	bp := unsafe.Pointer(&panel[0])
+	bp := unsafe.Pointer(&b[bOff])
+	bStride := uintptr(ldb) * 4
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
-	for k := 0; k < kc; k++ {
-		off := uintptr(k) * 4
-		b0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(bp, off*32)))
-		b1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(bp, off*32+64)))
-		a0 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p0, off)))
+	for k := kc; k > 0; k-- {
+		b0 := archsimd.LoadFloat32x16((*[16]float32)(bp))
+		b1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(bp, 64)))
+		a0 := archsimd.BroadcastFloat32x16(*(*float32)(p0))
 		c00 = a0.MulAdd(b0, c00)
 		c01 = a0.MulAdd(b1, c01)
-		a1 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p1, off)))
+		a1 := archsimd.BroadcastFloat32x16(*(*float32)(p1))
 		c10 = a1.MulAdd(b0, c10)
 		c11 = a1.MulAdd(b1, c11)
-		a2 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p2, off)))
+		a2 := archsimd.BroadcastFloat32x16(*(*float32)(p2))
 		c20 = a2.MulAdd(b0, c20)
 		c21 = a2.MulAdd(b1, c21)
-		a3 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p3, off)))
+		a3 := archsimd.BroadcastFloat32x16(*(*float32)(p3))
 		c30 = a3.MulAdd(b0, c30)
 		c31 = a3.MulAdd(b1, c31)
+		bp = unsafe.Add(bp, bStride)
+		p0 = unsafe.Add(p0, 4)
+		p1 = unsafe.Add(p1, 4)
+		p2 = unsafe.Add(p2, 4)
+		p3 = unsafe.Add(p3, 4)
 	}
-	t := unsafe.Pointer(&tile[0])
-	c00.Store((*[16]float32)(unsafe.Add(t, 0*128)))
-	c01.Store((*[16]float32)(unsafe.Add(t, 0*128+64)))
-	c10.Store((*[16]float32)(unsafe.Add(t, 1*128)))
-	c11.Store((*[16]float32)(unsafe.Add(t, 1*128+64)))
-	c20.Store((*[16]float32)(unsafe.Add(t, 2*128)))
-	c21.Store((*[16]float32)(unsafe.Add(t, 2*128+64)))
-	c30.Store((*[16]float32)(unsafe.Add(t, 3*128)))
-	c31.Store((*[16]float32)(unsafe.Add(t, 3*128+64)))
+	store2(c, cRows[0], c00, c01, accumulate)
+	store2(c, cRows[1], c10, c11, accumulate)
+	store2(c, cRows[2], c20, c21, accumulate)
+	store2(c, cRows[3], c30, c31, accumulate)
+}
+
+func store2(c []float32, off int, v0, v1 archsimd.Float32x16, accumulate bool) {
+	p := (*[16]float32)(unsafe.Pointer(&c[off]))
+	q := (*[16]float32)(unsafe.Pointer(&c[off+16]))
+	if accumulate {
+		v0 = v0.Add(archsimd.LoadFloat32x16(p))
+		v1 = v1.Add(archsimd.LoadFloat32x16(q))
+	}
+	v0.Store(p)
+	v1.Store(q)
 }

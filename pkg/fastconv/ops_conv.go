@@ -1,7 +1,6 @@
 package fastconv
 
 import (
-	"math/bits"
 	"fmt"
 	"os"
 	"time"
@@ -176,24 +175,6 @@ func newFloat32Buffer(backend compute.Backend, dims ...int) (compute.Buffer, []f
 	return buf, flat.([]float32), nil
 }
 
-// Scratch buffers, pooled by power-of-two capacity.
-var scratchPools [48]sync.Pool
-
-func getScratch(n int) []float32 {
-	c := bits.Len(uint(max(n, 1) - 1))
-	if v := scratchPools[c].Get(); v != nil {
-		return (*(v.(*[]float32)))[:n]
-	}
-	return make([]float32, n, 1<<c)
-}
-
-func putScratch(s []float32) {
-	c := bits.Len(uint(max(cap(s), 1) - 1))
-	if 1<<c != cap(s) {
-		return
-	}
-	scratchPools[c].Put(&s)
-}
 
 // chunkFloats bounds the im2col scratch (floats) of one chunk.
 const chunkFloats = 1 << 20
@@ -204,11 +185,11 @@ var im2colTime time.Duration
 
 func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error) {
 	if traceConv {
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPUTime()
 		im2colTime = 0
 		defer func() {
 			el := time.Since(start)
-			fmt.Fprintf(os.Stderr, "im2col %v; ", im2colTime)
+			fmt.Fprintf(os.Stderr, "cpu %v im2col %v; ", processCPUTime()-cpu0, im2colTime)
 			fmt.Fprintf(os.Stderr, "conv M=%d N=%d K=%d (B=%d C=%d HxW=%dx%d k=%dx%d out=%dx%d s=%d,%d id=%d kd=%d cl=%v): %v %.1f GFLOP/s\n",
 				p.M, p.N, p.K, p.B, p.C, p.H, p.W, p.KH, p.KW, p.OH, p.OW, p.s0, p.s1, p.id0, p.kd0, p.xChannelsLast, el, 2*float64(p.M)*float64(p.N)*float64(p.K)/el.Seconds()/1e9)
 		}()
@@ -232,10 +213,6 @@ func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]comp
 		defer putScratch(bmat)
 		permute4(bmat, [4]int{p.KH, p.KW, p.C, p.N}, kdata, p.kStrides)
 	}
-	numPanels := (p.N + gemmNr - 1) / gemmNr
-	bp := getScratch(numPanels * p.K * gemmNr)
-	defer putScratch(bp)
-	packB(bp, bmat, p.K, p.N, p.N)
 	// Input in channels-last layout.
 	xt := xdata
 	if !p.xChannelsLast {
@@ -260,7 +237,7 @@ func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]comp
 			if traceConv {
 				im2colTime += time.Since(ts)
 			}
-			gemmPacked(r1-r0, p.N, kLen, a, kLen, bp, p.K, t0*p.C, y[r0*p.N:], p.N, t0 > 0)
+			gemmAcc(r1-r0, p.N, kLen, a, kLen, bmat[t0*p.C*p.N:], p.N, y[r0*p.N:], p.N, t0 > 0)
 		}
 	}
 	return []compute.Buffer{yBuf}, nil

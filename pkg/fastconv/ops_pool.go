@@ -119,11 +119,7 @@ func (p *poolPlan) maxPool(out, x []float32) {
 							first = false
 							continue
 						}
-						for c, v := range src {
-							if v > dst[c] {
-								dst[c] = v
-							}
-						}
+						maxInto(dst, src)
 					}
 				}
 				if first {
@@ -169,12 +165,7 @@ func (p *poolPlan) selectAndScatterMax(out, x, source []float32) {
 								first = false
 								continue
 							}
-							for c, v := range xr {
-								if v > bestV[c] {
-									bestV[c] = v
-									bestIdx[c] = int32(base + c)
-								}
-							}
+							argmaxUpdate(bestV, bestIdx, xr, int32(base))
 						}
 					}
 					if first {

@@ -1,0 +1,53 @@
+//go:build goexperiment.simd
+
+package fastconv
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// maxInto sets dst[i] = max(dst[i], src[i]).
+func maxInto(dst, src []float32) {
+	n := len(dst)
+	src = src[:n]
+	i := 0
+	if useAVX512 {
+		for ; i+16 <= n; i += 16 {
+			d := (*[16]float32)(unsafe.Pointer(&dst[i]))
+			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[i])))
+			archsimd.LoadFloat32x16(d).Max(s).Store(d)
+		}
+	}
+	for ; i < n; i++ {
+		if src[i] > dst[i] {
+			dst[i] = src[i]
+		}
+	}
+}
+
+// argmaxUpdate: where src[i] > bestV[i], bestV[i] = src[i] and bestIdx[i] = base + i.
+func argmaxUpdate(bestV []float32, bestIdx []int32, src []float32, base int32) {
+	n := len(bestV)
+	src, bestIdx = src[:n], bestIdx[:n]
+	i := 0
+	if useAVX512 {
+		lane := archsimd.LoadInt32x16(&[16]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+		for ; i+16 <= n; i += 16 {
+			bp := (*[16]float32)(unsafe.Pointer(&bestV[i]))
+			ip := (*[16]int32)(unsafe.Pointer(&bestIdx[i]))
+			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[i])))
+			b := archsimd.LoadFloat32x16(bp)
+			notGreater := s.LessEqual(b) // keep old where src <= best (first max wins)
+			b.Merge(s, notGreater).Store(bp) // Merge takes s where the mask is false
+			idx := archsimd.BroadcastInt32x16(base + int32(i)).Add(lane)
+			archsimd.LoadInt32x16(ip).Merge(idx, notGreater).Store(ip)
+		}
+	}
+	for ; i < n; i++ {
+		if src[i] > bestV[i] {
+			bestV[i] = src[i]
+			bestIdx[i] = base + int32(i)
+		}
+	}
+}
