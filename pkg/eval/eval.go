@@ -413,6 +413,7 @@ type scratch struct {
 	mRanks, tRank [][]float64
 	mNorm, tNorm  []float64
 	tau           tauScratch
+	order         targetOrder
 }
 
 func newScorer(models, targets []*rdm.RDM, methods []rsa.Method) *scorer {
@@ -469,9 +470,9 @@ func (sc *scorer) score(mask []bool, s *scratch) [][][]float64 {
 				tiesM[l] = tiePairs(p, sub)
 			}
 			for t, p := range sc.targets {
-				tiesT := tiePairs(p, sub)
+				orderOf(p, sub, &s.order)
 				for l, q := range sc.models {
-					out[l][t][mi] = tauA(p, q, sub, tiesT, tiesM[l], &s.tau)
+					out[l][t][mi] = tauA(&s.order, q, tiesM[l], &s.tau)
 				}
 			}
 		}

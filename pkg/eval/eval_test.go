@@ -59,7 +59,9 @@ func TestFastPathsMatchRSA(t *testing.T) {
 		if math.Abs(got-want) > 1e-12 {
 			t.Errorf("trial %d k=%d: spearman %.15f, rsa %.15f", trial, k, got, want)
 		}
-		got = tauA(pa, pb, &sub, tiePairs(pa, &sub), tiePairs(pb, &sub), &ts)
+		var o targetOrder
+		orderOf(pa, &sub, &o)
+		got = tauA(&o, pb, tiePairs(pb, &sub), &ts)
 		want, _ = rsa.Compare(a.Subset(idx), b.Subset(idx), rsa.TauA)
 		if math.Abs(got-want) > 1e-12 {
 			t.Errorf("trial %d k=%d: tau-a %.15f, rsa %.15f", trial, k, got, want)
@@ -354,5 +356,3 @@ func ExampleEvaluate() {
 	}
 	// Output: exact chosen in 10/10 splits
 }
-
-

@@ -155,13 +155,51 @@ type tauScratch struct {
 	seq, buf []int32
 }
 
-// tauA returns Kendall's tau-a between target x and model y on the subset:
-// (concordant - discordant) / (m(m-1)/2), as rsa.Compare(..., rsa.TauA). tiesX and tiesY
-// are the tied pair counts of x and y in the subset (tiePairs). The pairs are visited in
-// x order (ties broken by y), so discordant pairs are the strict inversions of the
-// y ranks (Knight 1966), counted by merge sort.
-func tauA(x, y *prepared, s *subset, tiesX, tiesY int64, sc *tauScratch) float64 {
-	m := s.m
+// targetOrder is a target's subset pairs in increasing target order, with the runs of
+// tied target values (only runs longer than one).
+type targetOrder struct {
+	keys []int32
+	runs [][2]int32 // [start, end) into keys
+	ties int64      // tied pairs in the target
+}
+
+// orderOf fills o with x's subset pairs in x order.
+func orderOf(x *prepared, s *subset, o *targetOrder) {
+	o.keys = o.keys[:0]
+	o.runs = o.runs[:0]
+	runStart := int32(0)
+	prev := int32(-1)
+	for _, k := range x.order {
+		if s.pos[k] < 0 {
+			continue
+		}
+		if d := x.dense[k]; d != prev {
+			if n := int32(len(o.keys)); n-runStart > 1 {
+				o.runs = append(o.runs, [2]int32{runStart, n})
+			}
+			runStart = int32(len(o.keys))
+			prev = d
+		}
+		o.keys = append(o.keys, k)
+	}
+	if n := int32(len(o.keys)); n-runStart > 1 {
+		o.runs = append(o.runs, [2]int32{runStart, n})
+	}
+	o.ties = 0
+	for _, r := range o.runs {
+		l := int64(r[1] - r[0])
+		o.ties += l * (l - 1) / 2
+	}
+}
+
+// tauA returns Kendall's tau-a between target x (given by its subset order o) and
+// model y on the subset: (concordant - discordant) / (m(m-1)/2), as
+// rsa.Compare(..., rsa.TauA). tiesY is the tied pair count of y in the subset
+// (tiePairs). The pairs are visited in x order with ties broken by y, so the
+// discordant pairs are the strict inversions of the y ranks (Knight 1966), counted
+// by merge sort.
+func tauA(o *targetOrder, y *prepared, tiesY int64, sc *tauScratch) float64 {
+	m := len(o.keys)
 	if m < 2 {
 		return math.NaN()
 	}
@@ -169,41 +207,29 @@ func tauA(x, y *prepared, s *subset, tiesX, tiesY int64, sc *tauScratch) float64
 		sc.seq = make([]int32, m)
 		sc.buf = make([]int32, m)
 	}
-	seq := sc.seq[:0]
+	seq := sc.seq[:m]
+	dense := y.dense
+	for a, k := range o.keys {
+		seq[a] = dense[k]
+	}
 	var tiesXY int64
-	runStart := 0
-	prev := int32(-1)
-	endRun := func() {
-		run := seq[runStart:]
-		if len(run) > 1 {
-			sortInt32(run)
-			var c int64 = 1
-			for a := 1; a < len(run); a++ {
-				if run[a] == run[a-1] {
-					c++
-				} else {
-					tiesXY += c * (c - 1) / 2
-					c = 1
-				}
+	for _, r := range o.runs {
+		run := seq[r[0]:r[1]]
+		sortInt32(run)
+		var c int64 = 1
+		for a := 1; a < len(run); a++ {
+			if run[a] == run[a-1] {
+				c++
+			} else {
+				tiesXY += c * (c - 1) / 2
+				c = 1
 			}
-			tiesXY += c * (c - 1) / 2
 		}
+		tiesXY += c * (c - 1) / 2
 	}
-	for _, k := range x.order {
-		if s.pos[k] < 0 {
-			continue
-		}
-		if x.dense[k] != prev {
-			endRun()
-			runStart = len(seq)
-			prev = x.dense[k]
-		}
-		seq = append(seq, y.dense[k])
-	}
-	endRun()
 	dis := inversions(seq, sc.buf[:m])
 	total := int64(m) * int64(m-1) / 2
-	v := float64(total-tiesX-tiesY+tiesXY-2*dis) / float64(total)
+	v := float64(total-o.ties-tiesY+tiesXY-2*dis) / float64(total)
 	return math.Max(-1, math.Min(1, v))
 }
 
@@ -219,32 +245,37 @@ func sortInt32(a []int32) {
 	sort.Slice(a, func(i, j int) bool { return a[i] < a[j] })
 }
 
-// inversions sorts a in place (bottom-up merge sort) and returns the number of pairs
-// i < j with a[i] > a[j] (equal values are not inversions). buf has len(a).
+// inversions sorts a in place and returns the number of pairs i < j with a[i] > a[j]
+// (equal values are not inversions) by bottom-up merge sort. The merge is branch-free
+// (the element taken is selected arithmetically), which avoids the branch mispredictions
+// that dominate on unordered data. Values must be non-negative (dense ranks). buf has len(a).
 func inversions(a, buf []int32) int64 {
 	n := len(a)
 	var inv int64
-	src, dst := a, buf
+	src, dst := a, buf[:n]
 	for width := 1; width < n; width *= 2 {
 		for lo := 0; lo < n; lo += 2 * width {
 			mid := min(lo+width, n)
 			hi := min(lo+2*width, n)
-			i, j, k := lo, mid, lo
-			for i < mid && j < hi {
-				if src[j] < src[i] {
-					dst[k] = src[j]
-					inv += int64(mid - i)
-					j++
-				} else {
-					dst[k] = src[i]
-					i++
-				}
+			left, right, out := src[lo:mid], src[mid:hi], dst[lo:hi]
+			nl, nr := len(left), len(right)
+			i, j, k := 0, 0, 0
+			for i < nl && j < nr {
+				l, r := int64(left[i]), int64(right[j])
+				t := int((uint64(r-l) >> 63)) // 1 if r < l
+				out[k] = int32(l + (r-l)*int64(t))
+				inv += int64(t * (nl - i))
+				j += t
+				i += 1 - t
 				k++
 			}
-			k += copy(dst[k:], src[i:mid])
-			copy(dst[k:], src[j:hi])
+			k += copy(out[k:], left[i:])
+			copy(out[k:], right[j:])
 		}
 		src, dst = dst, src
+	}
+	if n > 0 && &src[0] != &a[0] {
+		copy(a, src)
 	}
 	return inv
 }
