@@ -40,8 +40,11 @@ bash kernels/install.sh
 
 # 2. The small cached sweep the notebooks read: resumable, so done runs are skipped.
 bin="$REPO/bin/coarsealign"
-go build -o "$bin" ./cmd/coarsealign
-if [[ -f "$SWEEP_CONFIG" ]] && "$bin" sweep run -h >/dev/null 2>&1; then
+if ! go build -o "$bin" ./cmd/coarsealign; then
+	log "warning: the CLI does not build; no sweep run"
+	rm -f "$bin"
+fi
+if [[ -f "$SWEEP_CONFIG" && -x "$bin" ]] && "$bin" sweep run -h >/dev/null 2>&1; then
 	log "sweep $SWEEP_CONFIG -> $COARSEALIGN_RUNS"
 	start=$SECONDS
 	"$bin" sweep run --config "$SWEEP_CONFIG" --out "$COARSEALIGN_RUNS"
