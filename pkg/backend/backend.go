@@ -156,12 +156,32 @@ func MustNew() compute.Backend {
 // fastconv's Reshape+ReduceMax fallback). An escape hatch for debugging the wrapper.
 const PlainGoEnvVar = "COARSEALIGN_PLAIN_GO"
 
-// newGoFn builds the pure-Go backend, wrapped by fastconv unless PlainGoEnvVar=1.
+// newGoFn builds the pure-Go backend, wrapped by fastconv unless PlainGoEnvVar=1 or the wrapper
+// fails SelfCheck against the plain backend (then a one-line warning goes to stderr and the
+// plain backend is used: slower, but correct).
 var newGoFn = func(config string) (compute.Backend, error) {
-	if os.Getenv(PlainGoEnvVar) == "1" {
-		return gobackend.New(config)
+	plain, err := gobackend.New(config)
+	if err != nil || os.Getenv(PlainGoEnvVar) == "1" {
+		return plain, err
 	}
-	return fastconv.New(config)
+	fast, err := fastconv.New(config)
+	if err != nil {
+		warnf("warning: fastconv backend unavailable (%v); using the plain pure-Go backend (slow convolutions)", err)
+		return plain, nil
+	}
+	if err := SelfCheck(fast, plain); err != nil {
+		warnf("warning: fastconv backend failed its self-check (%s); using the plain pure-Go backend (slow convolutions)", oneLine(err))
+		return plain, nil
+	}
+	return fast, nil
+}
+
+func oneLine(err error) string {
+	s := strings.ReplaceAll(err.Error(), "\n", "; ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
 }
 
 func newGo(config string) (compute.Backend, error) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 )
 
@@ -70,4 +71,24 @@ func TestXLA(t *testing.T) {
 	if got := out.Value().([]float32); got[0] != 2 || got[1] != 4 {
 		t.Fatalf("2*[1 2] = %v", got)
 	}
+}
+
+// TestSelfCheck: the self-check graph runs on the plain backend and agrees with itself, and the
+// default go backend (fastconv wrapper, or plain after a failed self-check) passes it.
+func TestSelfCheck(t *testing.T) {
+	plain, err := gobackend.New(DefaultGoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SelfCheck(plain, plain); err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewFromConfig("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SelfCheck(b, plain); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("default go backend: %s", b.Name())
 }

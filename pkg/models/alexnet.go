@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/coarsealign/coarsealign/pkg/fastconv"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/norm"
@@ -101,7 +102,7 @@ func buildAlexNetBN(scope *model.Scope, s Spec, x *graph.Node) (*graph.Node, []T
 		x = fastconv.Conv2D(sc, x, chans[i], geom.Kernel, fastconv.Stride(geom.Stride), fastconv.NoBias())
 		x = bnRelu(sc, name, x)
 		if geom.PoolWindow > 0 {
-			x = fastconv.MaxPool(x, geom.PoolWindow, geom.PoolStride)
+			x = maxPool(x, geom.PoolWindow, geom.PoolStride)
 		}
 	}
 	x = fastconv.AdaptiveAvgPool(x, adaptiveSize)
@@ -111,10 +112,19 @@ func buildAlexNetBN(scope *model.Scope, s Spec, x *graph.Node) (*graph.Node, []T
 	for _, name := range AlexNetLayers[5:] {
 		sc := scope.In("%s", name)
 		x = layers.DropoutStatic(sc, x, s.Dropout)
-		x = layers.Dense(sc, x, true, fc) // bias kept (redundant before BN): fastconv rejects the nil bias of a bias-free fused dense.
+		x = denseNoBias(sc, x, fc)
 		x = bnRelu(sc, name, x)
 	}
 	logits := layers.Dense(scope.In("fc8"), x, true, s.NumClasses)
 	_ = g
 	return logits, taps
+}
+
+// denseNoBias is x [batch, in] times a "weights" variable [in, out] (scope "dense", as
+// layers.Dense, with the store's default initializer); no bias, since batch norm follows (a bias
+// there has no gradient and Adam would move it by noise).
+func denseNoBias(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+	in := x.Shape().Dimensions[1]
+	w := scope.In("dense").VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
+	return graph.MatMul(x, w)
 }
