@@ -306,3 +306,12 @@ func orthonormalise(q *mat.Dense, rng *rand.Rand) {
 		q.SetCol(j, cols[j])
 	}
 }
+
+// MustFit is Fit that panics on error, for notebooks.
+func MustFit(X mat.Matrix, opts *Options) *Labeling {
+	l, err := Fit(X, opts)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}

@@ -238,3 +238,12 @@ func writeAtomic(path string, data []byte) error {
 	}
 	return nil
 }
+
+// MustLoad is Load that panics on error, for notebooks.
+func MustLoad(dir string) *Labeling {
+	l, err := Load(dir)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}

@@ -28,9 +28,10 @@
 //
 // # Cache
 //
-// With Options.CacheDir set, LoadFolder writes one file per (source path,
-// output size, corrupt policy, file list) — the file list hash covers every
-// image's relative path, byte size and modification time — holding a JSON
+// With Options.CacheDir set, LoadFolder keeps one file per (source path,
+// output size, corrupt policy), valid for one file list: the cache key also
+// hashes every image's relative path, byte size and modification time, and a
+// changed list rebuilds and overwrites the file. The file holds a JSON
 // header (classes, labels, paths, stats, skipped files) followed by the N*H*W*3
 // pixel bytes. It is written atomically (temporary file + rename); later runs
 // read it with one read and never decode again. CacheKey tells the key.

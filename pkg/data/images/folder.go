@@ -126,7 +126,7 @@ func LoadFolder(root string, opts Options) (*Dataset, error) {
 	key := cacheKey(abs, opts, files)
 	var cachePath string
 	if opts.CacheDir != "" {
-		cachePath = filepath.Join(opts.CacheDir, "images-"+key[:24]+".cache")
+		cachePath = filepath.Join(opts.CacheDir, cacheName(abs, opts))
 		ds, err := readCache(cachePath, key)
 		if err == nil {
 			return ds, nil
@@ -324,4 +324,13 @@ func loadInto(path string, dst []uint8, h, w, size int, buf *image.RGBA) (*image
 		}
 	}
 	return buf, nil
+}
+
+// MustLoadFolder is LoadFolder that panics on error, for notebooks.
+func MustLoadFolder(root string, opts Options) *Dataset {
+	ds, err := LoadFolder(root, opts)
+	if err != nil {
+		panic(err)
+	}
+	return ds
 }

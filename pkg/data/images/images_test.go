@@ -191,12 +191,33 @@ func TestCache(t *testing.T) {
 	if key3, _ := CacheKey(dir, opts); key3 == key {
 		t.Fatal("file modification time not in the cache key")
 	}
+	// A changed file list rebuilds the same cache file.
+	if _, err := LoadFolder(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	if files2, _ := filepath.Glob(filepath.Join(cache, "*.cache")); len(files2) != 1 {
+		t.Fatalf("stale cache files left: %v", files2)
+	}
 	// A damaged cache file is rebuilt.
 	os.WriteFile(files[0], []byte("garbage"), 0o644)
-	os.Chtimes(filepath.Join(dir, "airplane", "0001.jpg"), later, later)
 	if _, err := readCache(files[0], key); err == nil {
 		t.Fatal("garbage cache accepted")
 	}
+	d, err := LoadFolder(dir, opts)
+	if err != nil || !bytes.Equal(d.Pix, a.Pix) {
+		t.Fatalf("rebuild after a damaged cache: %v", err)
+	}
+	if _, err := readCache(files[0], mustKey(t, dir, opts)); err != nil {
+		t.Fatalf("cache not rewritten: %v", err)
+	}
+}
+
+func mustKey(t *testing.T, dir string, opts Options) string {
+	k, err := CacheKey(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func TestLoadFolderFull(t *testing.T) {
@@ -460,6 +481,12 @@ func TestBatches(t *testing.T) {
 	}
 	if len(seen) != 21 {
 		t.Fatal("an epoch must visit every image once")
+	}
+	noAug := cfg
+	noAug.Augment = nil
+	na := collect(0, noAug)
+	if !slices.Equal(na[0].Indices, a[0].Indices) || slices.Equal(na[0].Images, a[0].Images) {
+		t.Fatal("augmentation must change the pixels but not the order")
 	}
 	if c := collect(1, cfg); slices.Equal(c[0].Indices, a[0].Indices) && slices.Equal(c[1].Indices, a[1].Indices) {
 		t.Fatal("epochs 0 and 1 have the same order")
