@@ -107,6 +107,21 @@ func (s *Set) Image(i int) image.Image {
 	return img
 }
 
+// CategoryMembers returns, for each image, whether it belongs to the category
+// column named label (one of CategoryLabels, e.g. "face").
+func (s *Set) CategoryMembers(label string) ([]bool, error) {
+	for k, l := range s.CategoryLabels {
+		if l == label {
+			out := make([]bool, len(s.CategoryVectors))
+			for i, row := range s.CategoryVectors {
+				out[i] = row[k]
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("k92: no category %q (have %v)", label, s.CategoryLabels)
+}
+
 // ID returns the stimulus ID of image i (0-based): "k92-001" for i = 0.
 func ID(i int) string { return fmt.Sprintf("k92-%03d", i+1) }
 

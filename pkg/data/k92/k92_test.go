@@ -1,11 +1,15 @@
 package k92
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/coarsealign/coarsealign/pkg/data/fetch"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
 )
@@ -103,20 +107,14 @@ func TestImagesLookRight(t *testing.T) {
 func TestFlags(t *testing.T) {
 	s := load(t)
 	col := func(label string) []bool {
-		k := -1
-		for i, l := range s.CategoryLabels {
-			if l == label {
-				k = i
-			}
-		}
-		if k < 0 {
-			t.Fatalf("no label %q", label)
-		}
-		c := make([]bool, NumImages)
-		for i := range c {
-			c[i] = s.CategoryVectors[i][k]
+		c, err := s.CategoryMembers(label)
+		if err != nil {
+			t.Fatal(err)
 		}
 		return c
+	}
+	if _, err := s.CategoryMembers("plants"); err == nil {
+		t.Error("unknown label gave no error")
 	}
 	for _, tc := range []struct {
 		name  string
@@ -228,6 +226,27 @@ func TestLoadMissing(t *testing.T) {
 	}
 }
 
+func TestLoadTampered(t *testing.T) {
+	src := filepath.Join(datadir.ForTest(t), Subdir)
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, Subdir), 0o755)
+	for _, f := range Files {
+		b, err := os.ReadFile(filepath.Join(src, filepath.Base(f.Name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f.Name, BrainFile) {
+			b[len(b)/2] ^= 1
+		}
+		os.WriteFile(f.Path(dir), b, 0o644)
+	}
+	_, err := Load(dir)
+	var ce *fetch.ChecksumError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), BrainFile) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestResolve(t *testing.T) {
 	s := load(t)
 	for _, tc := range []struct {
@@ -251,6 +270,9 @@ func TestResolve(t *testing.T) {
 		}
 		if len(got) != tc.n || got[0] != tc.first {
 			t.Fatalf("%s: %d RDMs, first %q", tc.spec, len(got), got[0].Name)
+		}
+		if err := CheckName(tc.spec); err != nil {
+			t.Errorf("CheckName(%q) = %v", tc.spec, err)
 		}
 		if tc.n == 1 && got[0].Name != tc.spec {
 			t.Errorf("%s resolves to an RDM named %q", tc.spec, got[0].Name)

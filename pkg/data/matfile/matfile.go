@@ -168,6 +168,22 @@ func (v *Numeric) Scalar() (float64, error) {
 	return v.Data[0], nil
 }
 
+// RowMajor returns a 2-D array as rows x cols values in row-major order (a copy).
+// It returns an error for arrays of more than two dimensions or complex arrays.
+func (v *Numeric) RowMajor() (rows, cols int, data []float64, err error) {
+	if len(v.Dims) != 2 || v.Imag != nil {
+		return 0, 0, nil, fmt.Errorf("matfile: want a real 2-D array, have a %s array of size %v (complex=%v)", v.Cls, v.Dims, v.Imag != nil)
+	}
+	rows, cols = v.Dims[0], v.Dims[1]
+	data = make([]float64, len(v.Data))
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			data[i*cols+j] = v.Data[i+rows*j]
+		}
+	}
+	return rows, cols, data, nil
+}
+
 // String returns the text of a char array of one row (or a column / empty array);
 // rows of a multi-row array are joined with newlines.
 func (v *Char) String() string {
@@ -454,9 +470,11 @@ func (p *parser) inflate(data []byte, off int) ([]byte, error) {
 	}
 	p.budget -= n
 	if err != nil {
-		// MATLAB-written streams are complete; a truncated or corrupt stream is an error,
-		// unless the element itself decoded fully (some writers omit the adler32 checksum).
-		if !(errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, zlib.ErrChecksum)) || n < 8 {
+		// A corrupt stream or a checksum mismatch is an error. A stream that ends early
+		// is accepted only if the element it holds decoded in full: some writers end the
+		// stream without its final block or adler32 trailer (SciPy's loadmat tolerates
+		// such files too), and the element's own byte count shows it is complete.
+		if !errors.Is(err, io.ErrUnexpectedEOF) || n < 8 {
 			return nil, fmt.Errorf("matfile: compressed element at offset %d: %v", off, err)
 		}
 		if need := int(p.order.Uint32(buf.Bytes()[4:])) + 8; buf.Len() < need {

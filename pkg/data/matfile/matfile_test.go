@@ -231,6 +231,12 @@ func checkSample(t *testing.T, f *File) {
 			t.Errorf("%s: %s %v %v imag=%v", tc.name, n.Cls, n.Dims, n.Data, n.Imag)
 		}
 	}
+	if r, c, d, err := num(t, f, "d_as_u8").RowMajor(); err != nil || r != 2 || c != 3 || fmt.Sprint(d) != "[1 3 5 2 4 255]" {
+		t.Errorf("RowMajor = %d %d %v %v", r, c, d, err)
+	}
+	if _, _, _, err := num(t, f, "dbl3").RowMajor(); err == nil {
+		t.Error("RowMajor of a 3-D array gave no error")
+	}
 	if !num(t, f, "lg").Logical || num(t, f, "d_as_u8").Logical {
 		t.Error("logical flag wrong")
 	}
@@ -302,12 +308,49 @@ func TestReadErrors(t *testing.T) {
 		{"zlib bomb", e.file(true, e.matrix("b", ClassUint8, 0, []int{1, len(bomb)}, e.elem(miUINT8, bomb))), &Options{MaxDecompressed: 1 << 20}, "limit"},
 		{"bad zlib", append(e.file(false), append(e.u32(miCOMPRESSED), append(e.u32(8), "garbage!"...)...)...), nil, "compressed element at offset 128"},
 		{"depth", e.file(false, deepCell(e, 70)), nil, "nested deeper"},
+		{"checksum", flipChecksum(e.sample(true)), nil, "checksum"},
 	}
 	for _, tc := range cases {
 		_, err := Read(tc.b, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want it to contain %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// flipChecksum corrupts the adler32 trailer of the first compressed element.
+func flipChecksum(b []byte) []byte {
+	b = append([]byte{}, b...)
+	n := int(binary.LittleEndian.Uint32(b[132:]))
+	b[128+8+n-1] ^= 0xff
+	return b
+}
+
+// TestTruncatedStream checks that a zlib stream cut after the element's last byte
+// (no adler32 trailer) still reads, and one cut inside the element does not.
+func TestTruncatedStream(t *testing.T) {
+	e := enc{order: binary.LittleEndian}
+	el := e.matrix("x", ClassDouble, 0, []int{1, 3}, e.numbers(miDOUBLE, []float64{1, 2, 3}))
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	w.Write(el)
+	w.Flush() // a sync flush: all of el is decodable, but the stream has no final block
+	body := z.Bytes()
+	file := func(body []byte) []byte {
+		b := e.file(false)
+		b = append(b, e.u32(miCOMPRESSED)...)
+		b = append(b, e.u32(uint32(len(body)))...)
+		return append(b, body...)
+	}
+	f, err := Read(file(body), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, _ := f.Var("x"); fmt.Sprint(x.(*Numeric).Data) != "[1 2 3]" {
+		t.Fatalf("x = %v", x)
+	}
+	if _, err := Read(file(body[:len(body)/2]), nil); err == nil {
+		t.Fatal("a stream cut inside the element was accepted")
 	}
 }
 
