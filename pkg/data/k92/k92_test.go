@@ -3,9 +3,9 @@ package k92
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"math"
 	"strings"
 	"testing"
 

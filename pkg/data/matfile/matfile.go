@@ -380,13 +380,17 @@ func Read(b []byte, opts *Options) (*File, error) {
 			if err != nil {
 				return nil, err
 			}
-			f.Vars = append(f.Vars, v)
+			if v.Name != "" { // an unnamed top-level array is MATLAB's subsystem data: skipped
+				f.Vars = append(f.Vars, v)
+			}
 		case miMATRIX:
 			v, err := p.variable(data, &loc{base: "file"}, off+8)
 			if err != nil {
 				return nil, err
 			}
-			f.Vars = append(f.Vars, v)
+			if v.Name != "" { // an unnamed top-level array is MATLAB's subsystem data: skipped
+				f.Vars = append(f.Vars, v)
+			}
 		default:
 			return nil, fmt.Errorf("matfile: top-level element of type %d (%d bytes) at offset %d, want miMATRIX or miCOMPRESSED", typ, n, off)
 		}
@@ -493,9 +497,6 @@ func (p *parser) variable(data []byte, l *loc, base int) (Var, error) {
 		return v, err
 	}
 	v.Name, v.Value, v.Global = m.name, m.value, m.global
-	if v.Name == "" {
-		return v, fmt.Errorf("matfile: %s, offset %d: variable without a name", l.base, base)
-	}
 	return v, nil
 }
 

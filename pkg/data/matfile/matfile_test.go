@@ -279,6 +279,17 @@ func checkSample(t *testing.T, f *File) {
 	}
 }
 
+func TestSubsystemDataSkipped(t *testing.T) {
+	// MATLAB appends its subsystem data as an unnamed uint8 array; it is not a variable.
+	e := enc{order: binary.LittleEndian}
+	b := e.file(true, e.matrix("a", ClassDouble, 0, []int{1, 1}, e.numbers(miDOUBLE, []float64{7})),
+		e.matrix("", ClassUint8, 0, []int{1, 8}, e.numbers(miUINT8, make([]float64, 8))))
+	f, err := Read(b, nil)
+	if err != nil || fmt.Sprint(f.Names()) != "[a]" {
+		t.Fatalf("names %v, err %v", f.Names(), err)
+	}
+}
+
 func TestReadErrors(t *testing.T) {
 	e := enc{order: binary.LittleEndian}
 	good := e.sample(false)
