@@ -62,3 +62,24 @@ func ExampleSubsampleStimuli() {
 		res.Estimate, len(res.Samples), 100*res.Level, res.Low <= res.Estimate && res.Estimate <= res.High)
 	// Output: estimate 0.9515, 100 draws, 95% interval contains it: true
 }
+
+func ExampleMethodFromString() {
+	m, err := rsa.MethodFromString("tau-b")
+	fmt.Println(m, m.IsRank(), err)
+	_, err = rsa.MethodFromString("euclid")
+	fmt.Println(err != nil)
+	// Output:
+	// kendall true <nil>
+	// true
+}
+
+func ExamplePermutationTest() {
+	a, _ := rdm.FromVector("a", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, nil)
+	b, _ := rdm.FromVector("b", []float64{1, 3, 2, 4, 6, 5, 7, 9, 8, 10}, nil)
+	res, err := rsa.PermutationTest(a, b, rsa.Spearman, 999, 1)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("observed %.4f, %d null draws, p <= 0.05: %v\n", res.Observed, len(res.Null), res.P <= 0.05)
+	// Output: observed 0.9515, 999 null draws, p <= 0.05: true
+}

@@ -5,7 +5,9 @@
 //
 // Vectors are []float64 of equal length m. Functions that take two vectors panic
 // with a "stats:" prefix when their lengths differ (a caller mistake); a NaN in the
-// input gives a NaN result, never a panic. The package never imports GoMLX.
+// input gives a NaN result (Ranks gives NaN ranks for NaN entries). Only Kendall,
+// which returns integer counts, panics on NaN; use KendallTauA/KendallTauB for a NaN
+// result instead. The package never imports GoMLX.
 package stats
 
 import "math"

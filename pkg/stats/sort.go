@@ -23,7 +23,7 @@ const radixSmall = 512
 
 // argsortKeys sorts keys in place (ascending, stable) and permutes idx alongside.
 // kbuf and ibuf are scratch buffers of the same length (allocated if nil).
-// It is an LSD radix sort over 8-bit digits that skips digits on which all keys agree.
+// It is an LSD radix sort over 11-bit digits that skips digits on which all keys agree.
 func argsortKeys(keys []uint64, idx []uint32, kbuf []uint64, ibuf []uint32) {
 	n := len(keys)
 	if n < radixSmall {
@@ -55,28 +55,31 @@ func argsortKeys(keys []uint64, idx []uint32, kbuf []uint64, ibuf []uint32) {
 	if ibuf == nil {
 		ibuf = make([]uint32, n)
 	}
-	var hist [8][256]int
+	// 11-bit digits: 6 passes cover 64 bits; digits on which all keys agree are skipped.
+	const bits, ndig = 11, 6
+	const radix = 1 << bits
+	var hist [ndig][radix]int
 	for _, k := range keys {
-		for d := 0; d < 8; d++ {
-			hist[d][byte(k>>(8*d))]++
+		for d := 0; d < ndig; d++ {
+			hist[d][(k>>(bits*d))&(radix-1)]++
 		}
 	}
 	src, dst := keys, kbuf[:n]
 	isrc, idst := idx, ibuf[:n]
-	for d := 0; d < 8; d++ {
+	for d := 0; d < ndig; d++ {
 		h := &hist[d]
-		if h[byte(src[0]>>(8*d))] == n {
+		shift := uint(bits * d)
+		if h[(src[0]>>shift)&(radix-1)] == n {
 			continue // every key has the same digit: the pass would not move anything
 		}
-		var off [256]int
+		var off [radix]int
 		s := 0
-		for b := 0; b < 256; b++ {
+		for b := 0; b < radix; b++ {
 			off[b] = s
 			s += h[b]
 		}
-		shift := uint(8 * d)
 		for i, k := range src {
-			b := byte(k >> shift)
+			b := (k >> shift) & (radix - 1)
 			p := off[b]
 			dst[p] = k
 			idst[p] = isrc[i]

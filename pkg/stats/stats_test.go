@@ -171,7 +171,10 @@ func TestResampling(t *testing.T) {
 }
 
 func BenchmarkKendall(b *testing.B) {
-	for _, m := range []int{4186, 1 << 20} {
+	for _, m := range []int{4186, 1 << 20, 1 << 23} {
+		if m > 1<<20 && testing.Short() {
+			continue
+		}
 		r := NewRand(1)
 		x := make([]float64, m)
 		y := make([]float64, m)
