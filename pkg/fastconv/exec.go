@@ -169,8 +169,11 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 	for _, buf := range created {
 		if buf != nil && !keep[buf] {
 			keep[buf] = true
-			_ = buf.Finalize()
+			releaseBuffer(buf)
 		}
+	}
+	for _, r := range results {
+		forgetBuffer(r)
 	}
 	// Donated inputs are owned by the executable now.
 	for i, d := range donate {

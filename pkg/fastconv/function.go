@@ -21,6 +21,12 @@ type value struct {
 	inner  compute.Value
 	shape  shapes.Shape
 	global int // >= 0 if it is a parameter of main (index of the executable input).
+
+	// Provenance, for the native elementwise fast paths (ops_elem.go):
+	scalar   *float64 // a scalar constant, or a broadcast of one.
+	bcastSrc *value   // BroadcastInDim source (with bcastAxes).
+	bcastAxes []int
+	geOf     [2]*value // GreaterOrEqual operands.
 }
 
 type customOp struct {
@@ -287,7 +293,22 @@ func (f *function) Constant(flat any, dims ...int) (compute.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.out(c), nil
+	v := f.out(c).(*value)
+	if len(dims) == 0 {
+		switch x := flat.(type) {
+		case []float32:
+			if len(x) == 1 {
+				s := float64(x[0])
+				v.scalar = &s
+			}
+		case []float64:
+			if len(x) == 1 {
+				s := x[0]
+				v.scalar = &s
+			}
+		}
+	}
+	return v, nil
 }
 
 func (f *function) Shape(x compute.Value) (shapes.Shape, error) {

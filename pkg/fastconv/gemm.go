@@ -23,6 +23,19 @@ func gemm(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, 
 
 // gemmAcc is gemm with accumulate: c += a x b.
 func gemmAcc(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	gemmRun(M, N, K, a, lda, b, ldb, c, ldc, accumulate, true)
+}
+
+// gemmSerial is gemmAcc on the calling goroutine only.
+func gemmSerial(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	gemmRun(M, N, K, a, lda, b, ldb, c, ldc, accumulate, false)
+}
+
+func gemmRun(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate, parallel bool) {
+	pfor := parallelFor
+	if !parallel {
+		pfor = func(n int, fn func(start, end int)) { fn(0, n) }
+	}
 	if M == 0 || N == 0 {
 		return
 	}
@@ -40,7 +53,7 @@ func gemmAcc(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float3
 		edge = getScratch(K * gemmNr)
 		defer putScratch(edge)
 		c0, nc := fullPanels*gemmNr, N%gemmNr
-		parallelFor((K+255)/256, func(start, end int) {
+		pfor((K+255)/256, func(start, end int) {
 			for k := start * 256; k < min(K, end*256); k++ {
 				dst := edge[k*gemmNr:][:gemmNr]
 				copy(dst, b[k*ldb+c0:][:nc])
@@ -58,7 +71,7 @@ func gemmAcc(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float3
 		mc = max(gemmMr, ((M+2*numWorkers()-1)/(2*numWorkers())+gemmMr-1)/gemmMr*gemmMr)
 	}
 	numBlocks := (M + mc - 1) / mc
-	parallelFor(numBlocks, func(start, end int) {
+	pfor(numBlocks, func(start, end int) {
 		var tile [gemmMr * gemmNr]float32
 		tileRows := [gemmMr]int{0, gemmNr, 2 * gemmNr, 3 * gemmNr}
 		for blk := start; blk < end; blk++ {

@@ -54,7 +54,7 @@ func Conv2D(scope *model.Scope, x *graph.Node, outChannels, kernel int, opts ...
 // hasSelectAndScatter reports whether max-pool gradients work on the graph's backend (the plain go
 // backend lacks SelectAndScatterMax).
 func hasSelectAndScatter(g *graph.Graph) bool {
-	return g.Backend().Name() != gobackend.BackendName
+	return g.Backend().Capabilities().Operations[compute.OpTypeSelectAndScatterMax]
 }
 
 // MaxPool2x2 is a 2x2 max pooling with stride 2 over [batch, H, W, C]; the result is
@@ -124,7 +124,7 @@ func WarnIfNoSIMD(w io.Writer) {
 // BackendInfo is a short description of the backend for logs, e.g. "fastgo (simd)".
 func BackendInfo(b compute.Backend) string {
 	s := b.Name()
-	if IsFast(b) || b.Name() == gobackend.BackendName {
+	if IsFast(b) || b.String() == gobackend.BackendName {
 		if BuiltWithSIMD {
 			s += " (simd)"
 		} else {

@@ -167,29 +167,83 @@ func float32Data(buf compute.Buffer) ([]float32, error) {
 	return f, nil
 }
 
+// Output buffers of the native kernels. The wrapped backend never pools "shared" buffers (it
+// allocates zeroed memory for each), so intermediate outputs are recycled here by shape: Execute
+// hands back the ones it created and did not return to the caller.
+type pooledBuffer struct {
+	buf  compute.Buffer
+	flat []float32
+}
+
+var (
+	outPoolMu sync.Mutex
+	outPool   = map[string][]pooledBuffer{}
+	outFlat   = map[compute.Buffer][]float32{} // buffers created by newFloat32Buffer, live.
+)
+
 func newFloat32Buffer(backend compute.Backend, dims ...int) (compute.Buffer, []float32, error) {
-	buf, flat, err := backend.NewSharedBuffer(0, shapes.Make(dtypes.Float32, dims...))
+	shape := shapes.Make(dtypes.Float32, dims...)
+	key := shape.String()
+	outPoolMu.Lock()
+	if l := len(outPool[key]); l > 0 {
+		pb := outPool[key][l-1]
+		outPool[key] = outPool[key][:l-1]
+		outFlat[pb.buf] = pb.flat
+		outPoolMu.Unlock()
+		return pb.buf, pb.flat, nil
+	}
+	outPoolMu.Unlock()
+	buf, flat, err := backend.NewSharedBuffer(0, shape)
 	if err != nil {
 		return nil, nil, err
 	}
-	return buf, flat.([]float32), nil
+	f := flat.([]float32)
+	outPoolMu.Lock()
+	outFlat[buf] = f
+	outPoolMu.Unlock()
+	return buf, f, nil
+}
+
+// releaseBuffer recycles buf if newFloat32Buffer created it; otherwise it finalizes it.
+func releaseBuffer(buf compute.Buffer) {
+	outPoolMu.Lock()
+	flat, ok := outFlat[buf]
+	if ok {
+		delete(outFlat, buf)
+		shape, err := buf.Shape()
+		if err == nil {
+			key := shape.String()
+			if len(outPool[key]) < 4 {
+				outPool[key] = append(outPool[key], pooledBuffer{buf, flat})
+				outPoolMu.Unlock()
+				return
+			}
+		}
+	}
+	outPoolMu.Unlock()
+	_ = buf.Finalize()
+}
+
+// forgetBuffer stops tracking buf (it was handed to the caller).
+func forgetBuffer(buf compute.Buffer) {
+	outPoolMu.Lock()
+	delete(outFlat, buf)
+	outPoolMu.Unlock()
 }
 
 
-// chunkFloats bounds the im2col scratch (floats) of one chunk.
-const chunkFloats = 1 << 20
+// chunkL2 bounds the im2col scratch (floats) of one chunk, so it stays in L2 cache.
+const chunkL2 = 1 << 16
 
 var traceConv = os.Getenv("FASTCONV_TRACE") != ""
 
-var im2colTime time.Duration
 
 func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error) {
 	if traceConv {
 		start, cpu0 := time.Now(), processCPUTime()
-		im2colTime = 0
 		defer func() {
 			el := time.Since(start)
-			fmt.Fprintf(os.Stderr, "cpu %v im2col %v; ", processCPUTime()-cpu0, im2colTime)
+			fmt.Fprintf(os.Stderr, "cpu %v; ", processCPUTime()-cpu0)
 			fmt.Fprintf(os.Stderr, "conv M=%d N=%d K=%d (B=%d C=%d HxW=%dx%d k=%dx%d out=%dx%d s=%d,%d id=%d kd=%d cl=%v): %v %.1f GFLOP/s\n",
 				p.M, p.N, p.K, p.B, p.C, p.H, p.W, p.KH, p.KW, p.OH, p.OW, p.s0, p.s1, p.id0, p.kd0, p.xChannelsLast, el, 2*float64(p.M)*float64(p.N)*float64(p.K)/el.Seconds()/1e9)
 		}()
@@ -220,43 +274,83 @@ func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]comp
 		defer putScratch(xt)
 		permute4(xt, [4]int{p.B, p.H, p.W, p.C}, xdata, p.xStrides)
 	}
-	// Chunks: rows (output positions) x taps (kh, kw), each im2col'ed then multiplied.
 	taps := p.KH * p.KW
-	tapsPerChunk := max(1, min(taps, chunkFloats/(gemmMc*p.C)))
-	rowsPerChunk := max(gemmMc, chunkFloats/(tapsPerChunk*p.C)/gemmMc*gemmMc)
-	rowsPerChunk = min(rowsPerChunk, p.M)
-	a := getScratch(rowsPerChunk * tapsPerChunk * p.C)
-	defer putScratch(a)
-	for r0 := 0; r0 < p.M; r0 += rowsPerChunk {
-		r1 := min(p.M, r0+rowsPerChunk)
-		for t0 := 0; t0 < taps; t0 += tapsPerChunk {
-			t1 := min(taps, t0+tapsPerChunk)
-			kLen := (t1 - t0) * p.C
-			ts := time.Now()
-			p.im2col(a, xt, r0, r1, t0, t1)
-			if traceConv {
-				im2colTime += time.Since(ts)
+	if p.M >= 8*gemmMc {
+		// Many output rows (forward, input gradient): row chunks small enough for the patches to
+		// stay in L2 while multiplied; each worker im2col's and multiplies its own chunks.
+		rc := max(gemmMr, min(p.M, chunkL2/p.K)/gemmMr*gemmMr)
+		numChunks := (p.M + rc - 1) / rc
+		parallelFor(numChunks, func(start, end int) {
+			a := getScratch(rc * p.K)
+			defer putScratch(a)
+			for ch := start; ch < end; ch++ {
+				r0, r1 := ch*rc, min(p.M, ch*rc+rc)
+				p.im2colRows(a, xt, r0, r1, 0, taps)
+				gemmSerial(r1-r0, p.N, p.K, a, p.K, bmat, p.N, y[r0*p.N:], p.N, false)
 			}
-			gemmAcc(r1-r0, p.N, kLen, a, kLen, bmat[t0*p.C*p.N:], p.N, y[r0*p.N:], p.N, t0 > 0)
+		})
+	} else {
+		// Few output rows (weight gradients: K = batch*outH*outW is large): each worker takes a
+		// range of taps into a private accumulator; sub-chunks of taps keep the patches in L2.
+		w := min(numWorkers(), taps)
+		perWorker := (taps + w - 1) / w
+		tc := max(1, min(perWorker, chunkL2/(p.M*p.C)))
+		partial := make([][]float32, w)
+		parallelFor(w, func(start, end int) {
+			for wi := start; wi < end; wi++ {
+				acc := getScratch(p.M * p.N)
+				a := getScratch(p.M * tc * p.C)
+				first := true
+				for t0 := wi * perWorker; t0 < min(taps, (wi+1)*perWorker); t0 += tc {
+					t1 := min(taps, t0+tc, (wi+1)*perWorker)
+					kLen := (t1 - t0) * p.C
+					p.im2colRows(a, xt, 0, p.M, t0, t1)
+					gemmSerial(p.M, p.N, kLen, a, kLen, bmat[t0*p.C*p.N:], p.N, acc, p.N, !first)
+					first = false
+				}
+				putScratch(a)
+				if first {
+					clear(acc)
+				}
+				partial[wi] = acc
+			}
+		})
+		copy(y, partial[0])
+		putScratch(partial[0])
+		for _, acc := range partial[1:] {
+			addF32(y, y, acc)
+			putScratch(acc)
 		}
 	}
 	return []compute.Buffer{yBuf}, nil
 }
 
-// im2col fills a[r1-r0, (t1-t0)*C] with the patches of output rows [r0, r1) (row = (b, oh, ow))
+// im2colRows fills a[r1-r0, (t1-t0)*C] with the patches of output rows [r0, r1) (row = (b, oh, ow))
 // and kernel taps [t0, t1) (tap = kh*KW + kw), from xt [B, H, W, C] (channels-last).
-func (p *convPlan) im2col(a, xt []float32, r0, r1, t0, t1 int) {
+func (p *convPlan) im2colRows(a, xt []float32, r0, r1, t0, t1 int) {
 	C, H, W, KW, OH, OW := p.C, p.H, p.W, p.KW, p.OH, p.OW
 	ld := (t1 - t0) * C
 	vH, vW := (H-1)*p.id0+1, (W-1)*p.id1+1 // virtual (dilated) input sizes.
-	parallelFor(r1-r0, func(start, end int) {
-		for ri := start; ri < end; ri++ {
+	simple := p.id1 == 1 && p.kd1 == 1
+	{
+		for ri := 0; ri < r1-r0; ri++ {
 			row := r0 + ri
 			b, rem := row/(OH*OW), row%(OH*OW)
 			oh, ow := rem/OW, rem%OW
 			dstRow := a[ri*ld:][:ld]
 			for t := t0; t < t1; t++ {
 				kh, kw := t/KW, t%KW
+				if kw == 0 && simple && t+KW <= t1 {
+					// Whole kernel row at once when it lies inside the input.
+					q0 := oh*p.s0 + kh*p.kd0 - p.p0
+					q1 := ow*p.s1 - p.p1
+					if q0 >= 0 && q0 < vH && q0%p.id0 == 0 && q1 >= 0 && q1+KW <= W {
+						h := q0 / p.id0
+						copy(dstRow[(t-t0)*C:][:KW*C], xt[((b*H+h)*W+q1)*C:][:KW*C])
+						t += KW - 1
+						continue
+					}
+				}
 				d := dstRow[(t-t0)*C:][:C]
 				q0 := oh*p.s0 + kh*p.kd0 - p.p0
 				if q0 < 0 || q0 >= vH || q0%p.id0 != 0 {
@@ -272,7 +366,7 @@ func (p *convPlan) im2col(a, xt []float32, r0, r1, t0, t1 int) {
 				copy(d, xt[((b*H+h)*W+w)*C:][:C])
 			}
 		}
-	})
+	}
 }
 
 // permute4 writes dst (contiguous, dims d) from src, where src element (i0,i1,i2,i3) is at

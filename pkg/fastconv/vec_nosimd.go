@@ -22,3 +22,31 @@ func argmaxUpdate(bestV []float32, bestIdx []int32, src []float32, base int32) {
 		}
 	}
 }
+
+// reluF32 sets out[i] = max(x[i], 0).
+func reluF32(out, x []float32) {
+	x = x[:len(out)]
+	for i, v := range x {
+		out[i] = max(v, 0)
+	}
+}
+
+// reluGradF32 sets out[i] = v[i] where (x[i] >= 0) == keepWhenGE, else 0.
+func reluGradF32(out, x, v []float32, keepWhenGE bool) {
+	x, v = x[:len(out)], v[:len(out)]
+	for i := range out {
+		if (x[i] >= 0) == keepWhenGE {
+			out[i] = v[i]
+		} else {
+			out[i] = 0
+		}
+	}
+}
+
+// addF32 sets out[i] = a[i] + b[i].
+func addF32(out, a, b []float32) {
+	a, b = a[:len(out)], b[:len(out)]
+	for i := range out {
+		out[i] = a[i] + b[i]
+	}
+}

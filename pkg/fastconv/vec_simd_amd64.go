@@ -51,3 +51,64 @@ func argmaxUpdate(bestV []float32, bestIdx []int32, src []float32, base int32) {
 		}
 	}
 }
+
+// reluF32 sets out[i] = max(x[i], 0).
+func reluF32(out, x []float32) {
+	n := len(out)
+	x = x[:n]
+	i := 0
+	if useAVX512 {
+		zero := archsimd.BroadcastFloat32x16(0)
+		for ; i+16 <= n; i += 16 {
+			archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))).Max(zero).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	for ; i < n; i++ {
+		out[i] = max(x[i], 0)
+	}
+}
+
+// reluGradF32 sets out[i] = v[i] where (x[i] >= 0) == keepWhenGE, else 0.
+func reluGradF32(out, x, v []float32, keepWhenGE bool) {
+	n := len(out)
+	x, v = x[:n], v[:n]
+	i := 0
+	if useAVX512 {
+		zero := archsimd.BroadcastFloat32x16(0)
+		for ; i+16 <= n; i += 16 {
+			xv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i])))
+			vv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&v[i])))
+			var r archsimd.Float32x16
+			if keepWhenGE {
+				r = vv.Masked(xv.GreaterEqual(zero))
+			} else {
+				r = vv.Masked(xv.Less(zero))
+			}
+			r.Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	for ; i < n; i++ {
+		if (x[i] >= 0) == keepWhenGE {
+			out[i] = v[i]
+		} else {
+			out[i] = 0
+		}
+	}
+}
+
+// addF32 sets out[i] = a[i] + b[i].
+func addF32(out, a, b []float32) {
+	n := len(out)
+	a, b = a[:n], b[:n]
+	i := 0
+	if useAVX512 {
+		for ; i+16 <= n; i += 16 {
+			av := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&a[i])))
+			bv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&b[i])))
+			av.Add(bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	for ; i < n; i++ {
+		out[i] = a[i] + b[i]
+	}
+}

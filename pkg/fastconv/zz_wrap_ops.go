@@ -28,25 +28,6 @@ func (f *function) Abs(a0 compute.Value) (r0 compute.Value, err error) {
 	return
 }
 
-// Add delegates to the wrapped backend.
-func (f *function) Add(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.Add(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // AllReduce delegates to the wrapped backend.
 func (f *function) AllReduce(a0 []compute.Value, a1 compute.ReduceOpType, a2 [][]int) (r0 []compute.Value, err error) {
 	g := f.target()
@@ -280,21 +261,6 @@ func (f *function) BitwiseXor(a0 compute.Value, a1 compute.Value) (r0 compute.Va
 		return
 	}
 	r0, err = g.BitwiseXor(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// BroadcastInDim delegates to the wrapped backend.
-func (f *function) BroadcastInDim(a0 compute.Value, a1 shapes.Shape, a2 []int) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.BroadcastInDim(i0, a1, a2)
 	if err != nil {
 		return
 	}
@@ -884,25 +850,6 @@ func (f *function) Gather(a0 compute.Value, a1 compute.Value, a2 int, a3 []int, 
 	return
 }
 
-// GreaterOrEqual delegates to the wrapped backend.
-func (f *function) GreaterOrEqual(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.GreaterOrEqual(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // GreaterOrEqualTotalOrder delegates to the wrapped backend.
 func (f *function) GreaterOrEqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
@@ -1217,25 +1164,6 @@ func (f *function) Logistic(a0 compute.Value) (r0 compute.Value, err error) {
 		return
 	}
 	r0, err = g.Logistic(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Max delegates to the wrapped backend.
-func (f *function) Max(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.Max(i0, i1)
 	if err != nil {
 		return
 	}
@@ -1565,21 +1493,6 @@ func (f *function) ReduceProduct(a0 compute.Value, a1 ...int) (r0 compute.Value,
 		return
 	}
 	r0, err = g.ReduceProduct(i0, a1...)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// ReduceSum delegates to the wrapped backend.
-func (f *function) ReduceSum(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.ReduceSum(i0, a1...)
 	if err != nil {
 		return
 	}
@@ -1932,29 +1845,6 @@ func (f *function) Transpose(a0 compute.Value, a1 ...int) (r0 compute.Value, err
 		return
 	}
 	r0, err = g.Transpose(i0, a1...)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Where delegates to the wrapped backend.
-func (f *function) Where(a0 compute.Value, a1 compute.Value, a2 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	i2, err := f.in(a2)
-	if err != nil {
-		return
-	}
-	r0, err = g.Where(i0, i1, i2)
 	if err != nil {
 		return
 	}

@@ -19,6 +19,7 @@ var handWritten = map[string]bool{
 	"Name": true, "Builder": true, "Parent": true, "Closure": true, "Parameter": true,
 	"Constant": true, "Shape": true, "Return": true, "Call": true, "Sort": true, "While": true, "If": true,
 	"ConvGeneral": true, "SelectAndScatterMax": true, "ReduceWindow": true,
+	"BroadcastInDim": true, "GreaterOrEqual": true, "Max": true, "Where": true, "Add": true, "ReduceSum": true,
 }
 
 func main() {

@@ -1,0 +1,71 @@
+package fastconv
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// TestSmallCNNMatchesStock compares a conv (+bias) / ReLU / max-pool / conv / global-pool block and
+// its gradients (w.r.t. input, kernels and biases) between the plain go backend and fastconv. The
+// sizes exceed minNativeSize so the native ReLU, ReLU-gradient, bias-add and bias-gradient paths run.
+func TestSmallCNNMatchesStock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(rng, 4, 16, 16, 3)
+	k1 := randTensor(rng, 3, 3, 3, 32)
+	b1 := randTensor(rng, 32)
+	k2 := randTensor(rng, 3, 3, 32, 16)
+	fn := func(in []*graph.Node) []*graph.Node {
+		x, k1, b1, k2 := in[0], in[1], in[2], in[3]
+		y := graph.Convolve(x, k1).PadSame().Done()
+		y = graph.Add(y, graph.ExpandLeftToRank(b1, 4))
+		y = Relu(y)
+		y = MaxPool2x2(y) // graph.MaxPool on fastconv, Reshape+ReduceMax on the plain backend.
+		y = graph.Convolve(y, k2).PadSame().Strides(2).Done()
+		y = Relu(y)
+		p := GlobalAvgPool(y)
+		r := graph.Sin(graph.IotaFull(p.Graph(), p.Shape()))
+		loss := graph.ReduceAllSum(graph.Mul(p, r))
+		grads := graph.Gradient(loss, x, k1, b1, k2)
+		return append([]*graph.Node{y}, grads...)
+	}
+	plain, fast := runBoth(t, fn, x, k1, b1, k2)
+	compareAll(t, []string{"y", "grad_x", "grad_k1", "grad_b1", "grad_k2"}, plain, fast)
+}
+
+// TestMaxVJP checks the replacement Max/Min gradient of vjp.go against its definition.
+func TestMaxVJP(t *testing.T) {
+	xs := []float32{-1, 0, 2, 3, -5, 1}
+	ys := []float32{0, 0, 1, 4, -6, 1}
+	exec, err := graph.NewExec(plainBackend, func(x, y *graph.Node) []*graph.Node {
+		v := graph.IotaFull(x.Graph(), x.Shape())
+		v = graph.AddScalar(v, 1)
+		gMax := graph.Gradient(graph.ReduceAllSum(graph.Mul(graph.Max(x, y), v)), x, y)
+		gMin := graph.Gradient(graph.ReduceAllSum(graph.Mul(graph.Min(x, y), v)), x, y)
+		return append(gMax, gMin...)
+	})
+	must(err)
+	outs, err := exec.Call(tensors.FromValue(xs), tensors.FromValue(ys))
+	must(err)
+	for i := range xs {
+		v := float32(i + 1)
+		var wantMaxX, wantMinX float32
+		if xs[i] >= ys[i] {
+			wantMaxX = v
+		}
+		if xs[i] <= ys[i] {
+			wantMinX = v
+		}
+		got := []float32{
+			tensors.MustCopyFlatData[float32](outs[0])[i], tensors.MustCopyFlatData[float32](outs[1])[i],
+			tensors.MustCopyFlatData[float32](outs[2])[i], tensors.MustCopyFlatData[float32](outs[3])[i],
+		}
+		want := []float32{wantMaxX, v - wantMaxX, wantMinX, v - wantMinX}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("x=%g y=%g: got %v, want %v", xs[i], ys[i], got, want)
+		}
+	}
+}
