@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/coarsealign/coarsealign/pkg/backend"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
