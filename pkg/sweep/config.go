@@ -113,13 +113,17 @@ type Data struct {
 
 // Eval holds the alignment evaluation settings.
 type Eval struct {
-	// Bootstrap is the number of bootstrap draws for CIs (paper: 1000).
+	// Bootstrap is the number of subsamples (90% of the stimuli, without replacement) for the
+	// percentile CIs (paper: 1000).
 	Bootstrap int `yaml:"bootstrap" json:"bootstrap"`
 	// Splits is the number of random split-halves of the stimuli used to select the layer
-	// on one half and score it on the other.
+	// on one half and score it on the other (default 100, as pkg/eval).
 	Splits int `yaml:"splits" json:"splits"`
 	// Seed seeds bootstrap and splits.
 	Seed int `yaml:"seed" json:"seed"`
+	// MaxTriplets caps the odd-one-out triplets per RDM (0: all C(92,3) = 125,580; else a
+	// seeded sample).
+	MaxTriplets int `yaml:"max_triplets,omitempty" json:"max_triplets,omitempty"`
 }
 
 // Load reads a sweep configuration file (YAML or JSON).
@@ -165,7 +169,7 @@ func (c *Config) defaults() {
 		c.Labels.PCs = 6
 	}
 	if c.Eval.Splits == 0 {
-		c.Eval.Splits = 1
+		c.Eval.Splits = 100
 	}
 	if c.Data.ValFraction == 0 {
 		c.Data.ValFraction = 0.2

@@ -15,7 +15,7 @@
 //	         label_smoothing: 0.1, clip_norm: 1, augment: false}
 //	data:   {source: cifar10, per_class: 200, val_fraction: 0.2, split_seed: 42}
 //	        # or {source: images, path: imagenet/train, ...}: class-folder layout under the data dir
-//	eval:   {bootstrap: 100, splits: 1, seed: 0}
+//	eval:   {bootstrap: 100, splits: 20, seed: 0}
 //
 // Unknown keys are errors. Expand turns the grid into runs in a fixed order: arch, then
 // granularity (config order), then label source (K runs only: the fine and untrained baselines
@@ -42,8 +42,10 @@
 //
 // # Results table
 //
-// One row per run x layer x target x metric, columns Columns: run_id, run_index, label_source,
+// One row per run x layer x target x metric x split, columns Columns: run_id, run_index, label_source,
 // k (2..64, fine, untrained), seed, arch, width, input_size, epochs, steps, batch, data, per_class,
-// layer, target, metric, value, ci_low, ci_high, ceiling_low, ceiling_high, selected. Missing
+// layer, target, metric, split (all: a layer's score on all stimuli; half: the layer selected on
+// one half of the stimuli scored on the other), value, ci_low, ci_high, sd, ceiling_low,
+// ceiling_high, selected, n, note. Missing
 // numbers (e.g. the ceiling of a single-subject target) are empty in CSV and null in JSON lines.
 package sweep

@@ -130,7 +130,7 @@ func fakeStages(delay time.Duration) []Stage {
 							cl, ch = math.NaN(), math.NaN()
 						}
 						scores = append(scores, Score{Layer: layer, Target: target, Metric: metric, Value: v,
-							CILow: v - 0.05, CIHigh: v + 0.05, CeilingLow: cl, CeilingHigh: ch})
+							CILow: v - 0.05, CIHigh: v + 0.05, CeilingLow: cl, CeilingHigh: ch, Split: "all", SD: math.NaN(), N: 92})
 						if v > bestV {
 							best, bestV = l, v
 						}

@@ -31,10 +31,20 @@ type Score struct {
 	CeilingHigh float64 `json:"ceiling_high"`
 	// Selected marks the layer chosen for this target and metric by split-half selection.
 	Selected bool `json:"selected"`
+	// Split is "all" (a layer's profile score on all stimuli) or "half" (the selected layer
+	// scored on held-out halves); with Layer, Target and Metric it identifies the row.
+	Split string `json:"split"`
+	// SD is the standard deviation over subsamples or splits (NaN: none).
+	SD float64 `json:"sd"`
+	// N is the number of stimuli (or triplets) behind Value.
+	N int `json:"n"`
+	// Note is free text from the evaluator (e.g. how often the selected layer was chosen).
+	Note string `json:"note,omitempty"`
 }
 
-// Check returns an error if the score is inconsistent: empty names, NaN value, a CI that
-// does not contain the value, or ceilings outside [-1, 1] for correlation metrics.
+// Check returns an error if the score is malformed: empty names, a NaN or infinite value, an
+// inverted CI, or ceilings outside [-1, 1]. It does not require the CI to contain Value: a
+// full-sample value may fall outside a subsample percentile interval (see CheckCI).
 func (s Score) Check() error {
 	if s.Layer == "" || s.Target == "" || s.Metric == "" {
 		return fmt.Errorf("empty layer/target/metric in %+v", s)
@@ -42,13 +52,21 @@ func (s Score) Check() error {
 	if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 		return fmt.Errorf("%s/%s/%s: value %v", s.Layer, s.Target, s.Metric, s.Value)
 	}
-	if !math.IsNaN(s.CILow) && !math.IsNaN(s.CIHigh) && !(s.CILow <= s.Value+1e-12 && s.Value <= s.CIHigh+1e-12) {
-		return fmt.Errorf("%s/%s/%s: value %v outside CI [%v, %v]", s.Layer, s.Target, s.Metric, s.Value, s.CILow, s.CIHigh)
+	if !math.IsNaN(s.CILow) && !math.IsNaN(s.CIHigh) && s.CILow > s.CIHigh {
+		return fmt.Errorf("%s/%s/%s: CI [%v, %v] inverted", s.Layer, s.Target, s.Metric, s.CILow, s.CIHigh)
 	}
 	for _, c := range []float64{s.CeilingLow, s.CeilingHigh} {
 		if !math.IsNaN(c) && (c < -1-1e-12 || c > 1+1e-12) {
 			return fmt.Errorf("%s/%s/%s: ceiling %v outside [-1, 1]", s.Layer, s.Target, s.Metric, c)
 		}
+	}
+	return nil
+}
+
+// CheckCI returns an error if the CI (when present) does not contain Value.
+func (s Score) CheckCI() error {
+	if !math.IsNaN(s.CILow) && !math.IsNaN(s.CIHigh) && !(s.CILow <= s.Value+1e-12 && s.Value <= s.CIHigh+1e-12) {
+		return fmt.Errorf("%s/%s/%s/%s: value %v outside CI [%v, %v]", s.Layer, s.Target, s.Metric, s.Split, s.Value, s.CILow, s.CIHigh)
 	}
 	return nil
 }
@@ -63,6 +81,10 @@ type scoreJSON struct {
 	CeilingLow  *float64 `json:"ceiling_low"`
 	CeilingHigh *float64 `json:"ceiling_high"`
 	Selected    bool     `json:"selected"`
+	Split       string   `json:"split"`
+	SD          *float64 `json:"sd"`
+	N           int      `json:"n"`
+	Note        string   `json:"note,omitempty"`
 }
 
 func ptr(v float64) *float64 {
@@ -82,7 +104,7 @@ func val(p *float64) float64 {
 // MarshalJSON writes NaN as null.
 func (s Score) MarshalJSON() ([]byte, error) {
 	return json.Marshal(scoreJSON{s.Layer, s.Target, s.Metric, ptr(s.Value), ptr(s.CILow), ptr(s.CIHigh),
-		ptr(s.CeilingLow), ptr(s.CeilingHigh), s.Selected})
+		ptr(s.CeilingLow), ptr(s.CeilingHigh), s.Selected, s.Split, ptr(s.SD), s.N, s.Note})
 }
 
 // UnmarshalJSON reads null as NaN.
@@ -92,7 +114,7 @@ func (s *Score) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = Score{j.Layer, j.Target, j.Metric, val(j.Value), val(j.CILow), val(j.CIHigh),
-		val(j.CeilingLow), val(j.CeilingHigh), j.Selected}
+		val(j.CeilingLow), val(j.CeilingHigh), j.Selected, j.Split, val(j.SD), j.N, j.Note}
 	return nil
 }
 
@@ -155,7 +177,8 @@ type Row struct {
 // Columns are the table's column names, in order.
 var Columns = []string{"run_id", "run_index", "label_source", "k", "seed", "arch", "width", "input_size",
 	"epochs", "steps", "batch", "data", "per_class",
-	"layer", "target", "metric", "value", "ci_low", "ci_high", "ceiling_low", "ceiling_high", "selected"}
+	"layer", "target", "metric", "split", "value", "ci_low", "ci_high", "sd", "ceiling_low", "ceiling_high",
+	"selected", "n", "note"}
 
 func fmtFloat(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -169,8 +192,8 @@ func (r Row) record() []string {
 	return []string{r.RunID, strconv.Itoa(r.Index), r.LabelSource, r.K, strconv.Itoa(r.Seed), r.Arch,
 		fmtFloat(r.Width), strconv.Itoa(r.InputSize), fmtFloat(r.Epochs), strconv.Itoa(r.Steps),
 		strconv.Itoa(r.Batch), r.Data, strconv.Itoa(r.PerClass),
-		r.Layer, r.Target, r.Metric, fmtFloat(r.Value), fmtFloat(r.CILow), fmtFloat(r.CIHigh),
-		fmtFloat(r.CeilingLow), fmtFloat(r.CeilingHigh), strconv.FormatBool(r.Selected)}
+		r.Layer, r.Target, r.Metric, r.Split, fmtFloat(r.Value), fmtFloat(r.CILow), fmtFloat(r.CIHigh), fmtFloat(r.SD),
+		fmtFloat(r.CeilingLow), fmtFloat(r.CeilingHigh), strconv.FormatBool(r.Selected), strconv.Itoa(r.N), r.Note}
 }
 
 // MarshalJSON writes the row as one flat object with the Columns as keys (NaN as null).
@@ -179,9 +202,9 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		"run_id": r.RunID, "run_index": r.Index, "label_source": r.LabelSource, "k": r.K, "seed": r.Seed,
 		"arch": r.Arch, "width": r.Width, "input_size": r.InputSize, "epochs": r.Epochs, "steps": r.Steps,
 		"batch": r.Batch, "data": r.Data, "per_class": r.PerClass,
-		"layer": r.Layer, "target": r.Target, "metric": r.Metric, "value": ptr(r.Value),
-		"ci_low": ptr(r.CILow), "ci_high": ptr(r.CIHigh), "ceiling_low": ptr(r.CeilingLow),
-		"ceiling_high": ptr(r.CeilingHigh), "selected": r.Selected,
+		"layer": r.Layer, "target": r.Target, "metric": r.Metric, "split": r.Split, "value": ptr(r.Value),
+		"ci_low": ptr(r.CILow), "ci_high": ptr(r.CIHigh), "sd": ptr(r.SD), "ceiling_low": ptr(r.CeilingLow),
+		"ceiling_high": ptr(r.CeilingHigh), "selected": r.Selected, "n": r.N, "note": r.Note,
 	}
 	return json.Marshal(m)
 }

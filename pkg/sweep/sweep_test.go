@@ -434,8 +434,12 @@ func TestScoreCheck(t *testing.T) {
 	}
 	bad := good
 	bad.CIHigh = 0.15
+	if bad.CheckCI() == nil || bad.Check() != nil {
+		t.Fatal("value outside CI: CheckCI must fail, Check must pass")
+	}
+	bad.CILow = 0.2
 	if bad.Check() == nil {
-		t.Fatal("value outside CI accepted")
+		t.Fatal("inverted CI accepted")
 	}
 	bad = good
 	bad.CeilingHigh = 1.5

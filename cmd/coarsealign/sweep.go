@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coarsealign/coarsealign/configs"
+	"github.com/coarsealign/coarsealign/pkg/datadir"
+	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
+)
+
+// loadSweepConfig reads CONFIG: a file path, or the name of an embedded config (quick,
+// cpu-full, paper) when no such file exists.
+func loadSweepConfig(arg string) (*sweep.Config, error) {
+	if _, err := os.Stat(arg); err == nil {
+		return sweep.Load(arg)
+	}
+	if !strings.ContainsAny(arg, `/\`) {
+		if b, err := configs.Read(arg); err == nil {
+			c, err := sweep.Parse(b)
+			if err != nil {
+				return nil, fmt.Errorf("embedded config %s: %w", arg, err)
+			}
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("config %q: no such file, and not an embedded config (%s)", arg, strings.Join(configs.Names(), ", "))
+}
+
+// sweepOut resolves the output folder: --out, else the config's out, else runs/<name>.
+func sweepOut(flagOut string, c *sweep.Config) string {
+	switch {
+	case flagOut != "":
+		return flagOut
+	case c.Out != "":
+		return c.Out
+	}
+	return filepath.Join("runs", c.Name)
+}
+
+// lineProgress prints one line per run with the sweep's progress and an ETA from the mean
+// duration of the runs executed so far.
+type lineProgress struct {
+	w       io.Writer
+	start   time.Time
+	runT0   time.Time
+	ran     int
+	ranTime time.Duration
+	total   int
+}
+
+func (p *lineProgress) StartRun(r sweep.Run, pos, total int) {
+	p.total = total
+	p.runT0 = time.Now()
+	eta := "?"
+	if p.ran > 0 {
+		eta = (p.ranTime / time.Duration(p.ran) * time.Duration(total-pos)).Round(time.Second).String()
+	}
+	fmt.Fprintf(p.w, "[%d/%d] run %s %s (sweep ETA %s)\n", pos+1, total, r.ID(), r.Label(), eta)
+}
+
+func (p *lineProgress) Stage(r sweep.Run, stage string, done, total int) {}
+
+func (p *lineProgress) EndRun(r sweep.Run, skipped bool, err error) {
+	d := time.Since(p.runT0)
+	switch {
+	case err != nil:
+		fmt.Fprintf(p.w, "      failed after %s: %v\n", d.Round(time.Second), err)
+	case skipped:
+		fmt.Fprintf(p.w, "      skipped (done, or held by another process)\n")
+	default:
+		p.ran++
+		p.ranTime += d
+		fmt.Fprintf(p.w, "      done in %s\n", d.Round(time.Second))
+	}
+}
+
+// signalContext is cancelled on SIGINT/SIGTERM so a sweep stops after the current stage
+// (the trainer checkpoints on cancellation).
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// runSweep executes the runs of c selected by shard under out and writes the results table
+// when the whole sweep is done.
+func runSweep(ctx context.Context, c *sweep.Config, out, dataDir string, shard sweep.Shard, stderr io.Writer) (sweep.Summary, error) {
+	runs := c.Expand()
+	sel := shard.Select(runs)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return sweep.Summary{}, err
+	}
+	fmt.Fprintf(stderr, "sweep %s: %d runs, shard %s has %d, output %s, data %s\n", c.Name, len(runs), shard, len(sel), out, dataDir)
+	rn := &sweep.Runner{Out: out, DataDir: dataDir, Stages: study.Stages(study.Options{Log: stderr, Progress: stderr}),
+		Progress: &lineProgress{w: stderr, start: time.Now()}}
+	sum, err := rn.Execute(ctx, sel)
+	if err != nil {
+		return sum, err
+	}
+	rows, missing, err := sweep.Collect(runs, out)
+	if err != nil {
+		return sum, err
+	}
+	if len(missing) == 0 {
+		if err := sweep.WriteTables(out, rows); err != nil {
+			return sum, err
+		}
+		fmt.Fprintf(stderr, "results: %s (%d rows)\n", filepath.Join(out, "results.csv"), len(rows))
+	} else {
+		fmt.Fprintf(stderr, "%d runs of the sweep not done yet (other shards?); 'coarsealign sweep results' merges when all are\n", len(missing))
+	}
+	return sum, nil
+}
+
+func init() {
+	register("sweep run", "run (a shard of) a granularity sweep: sweep run CONFIG [--shard i/n] [--out DIR]",
+		func(args []string, stdout, stderr io.Writer) error {
+			fs := newFlags("sweep run", stderr)
+			out := fs.String("out", "", "output folder (default: the config's out, else runs/<name>)")
+			data := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache)")
+			shardFlag := fs.String("shard", "", "run only shard i of n (i/n, 0-based, round-robin over the runs)")
+			fs.Usage = func() {
+				fmt.Fprintln(stderr, "Usage: coarsealign sweep run CONFIG [--shard i/n] [--out DIR] [--data DIR]\n\nCONFIG is a YAML/JSON file or an embedded config:", strings.Join(configs.Names(), ", "))
+				fs.PrintDefaults()
+			}
+			pos, err := parseInterspersed(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(pos) != 1 {
+				fs.Usage()
+				return errUsage
+			}
+			c, err := loadSweepConfig(pos[0])
+			if err != nil {
+				return err
+			}
+			shard, err := sweep.ParseShard(*shardFlag)
+			if err != nil {
+				return err
+			}
+			if *shardFlag == "" {
+				// Slurm arrays and Kubernetes indexed Jobs: the index comes from the environment.
+				if s, ok := shardFromEnv(); ok {
+					shard = s
+				}
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			sum, err := runSweep(ctx, c, sweepOut(*out, c), datadir.Resolve(*data), shard, stderr)
+			fmt.Fprintf(stdout, "ran %d, skipped %d (done), busy %d (other process)\n", sum.Ran, sum.Skipped, sum.Busy)
+			return err
+		})
+
+	register("sweep status", "done / in-progress / pending runs of a sweep: sweep status CONFIG [--out DIR]",
+		func(args []string, stdout, stderr io.Writer) error {
+			fs := newFlags("sweep status", stderr)
+			out := fs.String("out", "", "output folder (default: the config's out, else runs/<name>)")
+			verbose := fs.Bool("v", false, "list every run")
+			pos, err := parseInterspersed(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(pos) != 1 {
+				fmt.Fprintln(stderr, "Usage: coarsealign sweep status CONFIG [--out DIR] [-v]")
+				return errUsage
+			}
+			c, err := loadSweepConfig(pos[0])
+			if err != nil {
+				return err
+			}
+			runs := c.Expand()
+			st := sweep.GetStatus(sweepOut(*out, c), runs)
+			fmt.Fprintf(stdout, "%s: %d runs: %d done, %d in progress, %d pending\n", c.Name, len(runs), st.Done, st.InProgress, st.Pending)
+			if *verbose {
+				for i, r := range runs {
+					fmt.Fprintf(stdout, "%3d %s %-11s %s\n", i, r.ID(), st.States[i], r.Label())
+				}
+			}
+			return nil
+		})
+
+	register("sweep results", "the tidy results table of a sweep: sweep results CONFIG [--format csv|jsonl] [--out DIR[,DIR...]]",
+		func(args []string, stdout, stderr io.Writer) error {
+			fs := newFlags("sweep results", stderr)
+			out := fs.String("out", "", "output folder(s), comma-separated to merge shards run in separate folders")
+			format := fs.String("format", "csv", "csv or jsonl")
+			partial := fs.Bool("partial", false, "print the rows of the runs done so far instead of failing")
+			pos, err := parseInterspersed(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(pos) != 1 {
+				fmt.Fprintln(stderr, "Usage: coarsealign sweep results CONFIG [--format csv|jsonl] [--out DIR[,DIR...]] [--partial]")
+				return errUsage
+			}
+			if *format != "csv" && *format != "jsonl" {
+				return fmt.Errorf("--format %q: want csv or jsonl", *format)
+			}
+			c, err := loadSweepConfig(pos[0])
+			if err != nil {
+				return err
+			}
+			outs := []string{sweepOut("", c)}
+			if *out != "" {
+				outs = strings.Split(*out, ",")
+			}
+			runs := c.Expand()
+			rows, missing, err := sweep.Collect(runs, outs...)
+			if err != nil {
+				return err
+			}
+			if len(missing) > 0 && !*partial {
+				return fmt.Errorf("%d of %d runs not done (first: %s); run the sweep or pass --partial", len(missing), len(runs), missing[0])
+			}
+			if len(missing) == 0 && len(outs) > 1 {
+				// Merged shards: keep a copy of the merged table in the first folder.
+				if err := sweep.WriteTables(outs[0], rows); err != nil {
+					return err
+				}
+			}
+			if *format == "jsonl" {
+				return sweep.WriteJSONL(stdout, rows)
+			}
+			return sweep.WriteCSV(stdout, rows)
+		})
+}
+
+// shardFromEnv reads a shard from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or from
+// Kubernetes' JOB_COMPLETION_INDEX with COARSEALIGN_SHARDS (the Job's completions).
+func shardFromEnv() (sweep.Shard, bool) {
+	pairs := [][2]string{{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"}, {"JOB_COMPLETION_INDEX", "COARSEALIGN_SHARDS"}}
+	for _, p := range pairs {
+		i, n := os.Getenv(p[0]), os.Getenv(p[1])
+		if i == "" || n == "" {
+			continue
+		}
+		s, err := sweep.ParseShard(i + "/" + n)
+		if err == nil {
+			return s, true
+		}
+	}
+	return sweep.Shard{}, false
+}
