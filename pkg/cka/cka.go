@@ -352,6 +352,8 @@ func ratio(xy, xx, yy float64) (float64, error) {
 func linearFeatureSpace(x, y mat.Matrix, est Estimator) (float64, error) {
 	xc, yc := centred(x), centred(y)
 	n, _ := xc.Dims()
+	// General products: gonum's Dgemm is blocked and parallel, its Dsyrk is not, so the
+	// full products are faster than SymOuterK here despite twice the flops.
 	var xty, xtx, yty mat.Dense
 	xty.Mul(xc.T(), yc)
 	xtx.Mul(xc.T(), xc)

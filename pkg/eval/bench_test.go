@@ -22,7 +22,7 @@ func BenchmarkTauA(b *testing.B) {
 	ty := tiePairs(y, &sub)
 	var o targetOrder
 	for b.Loop() {
-		orderOf(x, &sub, &o)
+		orderOf(x, &sub, true, &o)
 		tauA(&o, y, ty, &ts)
 	}
 }

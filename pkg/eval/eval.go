@@ -406,14 +406,16 @@ type scorer struct {
 	models, targets []*prepared
 	methods         []rsa.Method
 	pairs           pairIndex
+	// pairTau[l][t] speeds up tau-a on large subsets; nil when both RDMs have ties.
+	pairTau [][]*pairTau
 }
 
 type scratch struct {
-	sub           subset
-	mRanks, tRank [][]float64
-	mNorm, tNorm  []float64
-	tau           tauScratch
-	order         targetOrder
+	sub            subset
+	mRanks, tRank  [][]float64
+	mNorm, tNorm   []float64
+	tau            tauScratch
+	order, removed targetOrder
 }
 
 func newScorer(models, targets []*rdm.RDM, methods []rsa.Method) *scorer {
@@ -423,6 +425,20 @@ func newScorer(models, targets []*rdm.RDM, methods []rsa.Method) *scorer {
 	}
 	for _, t := range targets {
 		sc.targets = append(sc.targets, prepare(t))
+	}
+	for _, m := range methods {
+		if m != rsa.TauA {
+			continue
+		}
+		sc.pairTau = make([][]*pairTau, len(sc.models))
+		for l, y := range sc.models {
+			sc.pairTau[l] = make([]*pairTau, len(sc.targets))
+			for t, x := range sc.targets {
+				if !(x.ties && y.ties) {
+					sc.pairTau[l][t] = newPairTau(x, y)
+				}
+			}
+		}
 	}
 	return sc
 }
@@ -469,9 +485,23 @@ func (sc *scorer) score(mask []bool, s *scratch) [][][]float64 {
 			for l, p := range sc.models {
 				tiesM[l] = tiePairs(p, sub)
 			}
+			complement := 2*sub.m > len(sc.pairs.i) // most pairs kept: work on the removed ones
 			for t, p := range sc.targets {
-				orderOf(p, sub, &s.order)
+				tiesT := tiePairs(p, sub)
+				var haveKept, haveRemoved bool
 				for l, q := range sc.models {
+					if complement && sc.pairTau[l][t] != nil {
+						if !haveRemoved {
+							orderOf(p, sub, false, &s.removed)
+							haveRemoved = true
+						}
+						out[l][t][mi] = tauAComplement(&s.removed, q, sc.pairTau[l][t], sub.m, tiesT, tiesM[l], &s.tau)
+						continue
+					}
+					if !haveKept {
+						orderOf(p, sub, true, &s.order)
+						haveKept = true
+					}
 					out[l][t][mi] = tauA(&s.order, q, tiesM[l], &s.tau)
 				}
 			}

@@ -35,7 +35,13 @@ func TestFastPathsMatchRSA(t *testing.T) {
 	pi := newPairIndex(n)
 	var sub subset
 	var ts tauScratch
-	for trial := 0; trial < 40; trial++ {
+	checked := 0
+	defer func() {
+		if checked < 20 {
+			t.Errorf("complement path checked in %d trials only", checked)
+		}
+	}()
+	for trial := 0; trial < 48; trial++ {
 		a := randRDM(rng, n, []int{0, 3, 7}[trial%3])
 		b := randRDM(rng, n, []int{0, 0, 4, 2}[trial%4])
 		pa, pb := prepare(a), prepare(b)
@@ -60,11 +66,20 @@ func TestFastPathsMatchRSA(t *testing.T) {
 			t.Errorf("trial %d k=%d: spearman %.15f, rsa %.15f", trial, k, got, want)
 		}
 		var o targetOrder
-		orderOf(pa, &sub, &o)
+		orderOf(pa, &sub, true, &o)
 		got = tauA(&o, pb, tiePairs(pb, &sub), &ts)
 		want, _ = rsa.Compare(a.Subset(idx), b.Subset(idx), rsa.TauA)
 		if math.Abs(got-want) > 1e-12 {
 			t.Errorf("trial %d k=%d: tau-a %.15f, rsa %.15f", trial, k, got, want)
+		}
+		if !(pa.ties && pb.ties) {
+			var rem targetOrder
+			orderOf(pa, &sub, false, &rem)
+			got = tauAComplement(&rem, pb, newPairTau(pa, pb), sub.m, tiePairs(pa, &sub), tiePairs(pb, &sub), &ts)
+			if math.Abs(got-want) > 1e-12 {
+				t.Errorf("trial %d k=%d (ties %v %v): complement tau-a %.15f, rsa %.15f", trial, k, pa.ties, pb.ties, got, want)
+			}
+			checked++
 		}
 	}
 }

@@ -14,6 +14,7 @@ type prepared struct {
 	vec   []float64
 	order []int32 // pair indices sorted by value (ties in index order)
 	dense []int32 // dense rank of each pair's value (equal values, equal rank)
+	ties  bool    // some values are equal
 }
 
 func prepare(r *rdm.RDM) *prepared {
@@ -32,6 +33,7 @@ func prepare(r *rdm.RDM) *prepared {
 		}
 		p.dense[k] = rank
 	}
+	p.ties = int(rank)+1 < m
 	return p
 }
 
@@ -163,14 +165,15 @@ type targetOrder struct {
 	ties int64      // tied pairs in the target
 }
 
-// orderOf fills o with x's subset pairs in x order.
-func orderOf(x *prepared, s *subset, o *targetOrder) {
+// orderOf fills o with x's subset pairs in x order (keep true), or with the pairs
+// outside the subset (keep false).
+func orderOf(x *prepared, s *subset, keep bool, o *targetOrder) {
 	o.keys = o.keys[:0]
 	o.runs = o.runs[:0]
 	runStart := int32(0)
 	prev := int32(-1)
 	for _, k := range x.order {
-		if s.pos[k] < 0 {
+		if (s.pos[k] >= 0) != keep {
 			continue
 		}
 		if d := x.dense[k]; d != prev {
@@ -230,6 +233,106 @@ func tauA(o *targetOrder, y *prepared, tiesY int64, sc *tauScratch) float64 {
 	dis := inversions(seq, sc.buf[:m])
 	total := int64(m) * int64(m-1) / 2
 	v := float64(total-o.ties-tiesY+tiesXY-2*dis) / float64(total)
+	return math.Max(-1, math.Min(1, v))
+}
+
+// pairTau holds, for one (target x, model y) pair of RDMs on the full stimulus set,
+// the inversion counts that let tau-a on a large subset be computed from the few
+// pairs left out. The full sequence is y's dense ranks with pairs ordered by x and,
+// within tied x, by y. It is only valid when x and y do not both have ties (then no
+// pair is tied in both on any subset).
+type pairTau struct {
+	fullInv int64   // strict inversions of the full sequence
+	invWith []int32 // invWith[k]: inversions that pair k takes part in
+}
+
+func newPairTau(x, y *prepared) *pairTau {
+	m := len(x.order)
+	seq := make([]int32, m)
+	keys := make([]int32, m)
+	copy(keys, x.order)
+	for a, k := range keys {
+		seq[a] = y.dense[k]
+	}
+	if x.ties { // sort runs of tied x by y, keys along
+		for a := 0; a < m; {
+			b := a + 1
+			for b < m && x.dense[keys[b]] == x.dense[keys[a]] {
+				b++
+			}
+			if b-a > 1 {
+				run := keys[a:b]
+				sort.Slice(run, func(i, j int) bool { return y.dense[run[i]] < y.dense[run[j]] })
+				for i, k := range run {
+					seq[a+i] = y.dense[k]
+				}
+			}
+			a = b
+		}
+	}
+	// Fenwick tree over dense ranks: earlier elements greater, later elements smaller.
+	size := 0
+	for _, v := range seq {
+		size = max(size, int(v)+1)
+	}
+	tree := make([]int32, size+1)
+	add := func(i int) {
+		for i++; i <= size; i += i & -i {
+			tree[i]++
+		}
+	}
+	le := func(i int) int32 { // count of values <= i
+		var c int32
+		for i++; i > 0; i -= i & -i {
+			c += tree[i]
+		}
+		return c
+	}
+	pt := &pairTau{invWith: make([]int32, m)}
+	for a, v := range seq {
+		g := int32(a) - le(int(v)) // earlier and greater
+		pt.invWith[keys[a]] += g
+		pt.fullInv += int64(g)
+		add(int(v))
+	}
+	clear(tree)
+	for a := m - 1; a >= 0; a-- {
+		v := seq[a]
+		var l int32
+		if v > 0 {
+			l = le(int(v) - 1) // later and smaller
+		}
+		pt.invWith[keys[a]] += l
+		add(int(v))
+	}
+	return pt
+}
+
+// tauAComplement is tauA for the kept pairs computed from the removed pairs: o lists
+// the pairs outside the subset (orderOf with keep false), m the kept count, tiesX and
+// tiesY the tied pair counts among the kept pairs. Valid only when pt is (x and y do
+// not both have ties).
+func tauAComplement(o *targetOrder, y *prepared, pt *pairTau, m int, tiesX, tiesY int64, sc *tauScratch) float64 {
+	if m < 2 {
+		return math.NaN()
+	}
+	r := len(o.keys)
+	if cap(sc.seq) < r {
+		sc.seq = make([]int32, r)
+		sc.buf = make([]int32, r)
+	}
+	seq := sc.seq[:r]
+	var with int64
+	for a, k := range o.keys {
+		seq[a] = y.dense[k]
+		with += int64(pt.invWith[k])
+	}
+	for _, run := range o.runs {
+		sortInt32(seq[run[0]:run[1]])
+	}
+	dis := pt.fullInv - with + inversions(seq, sc.buf[:r])
+	total := int64(m) * int64(m-1) / 2
+	v := float64(total-tiesX-tiesY-2*dis) / float64(total)
 	return math.Max(-1, math.Min(1, v))
 }
 
