@@ -2,7 +2,6 @@ package study
 
 import (
 	"fmt"
-	"iter"
 	"os"
 	"path/filepath"
 	"sync"
@@ -87,48 +86,15 @@ func loadSource(dataDir string, d sweep.Data, size int) (*images.Dataset, error)
 	return nil, fmt.Errorf("study: data source %q (cifar10, images)", d.Source)
 }
 
-// batches adapts a Dataset to train.Data and train.EvalData.
-type batches struct {
-	ds      *images.Dataset
-	idx     []int
-	labels  []int32 // nil: the data set's labels
-	cfg     images.BatchConfig
-	drop    bool
-	perStep int
-}
-
-func newBatches(s *TrainingSet, idx []int, labels []int32, batch int, seed uint64, augment, train bool) *batches {
-	cfg := images.BatchConfig{BatchSize: batch, Shuffle: train, DropLast: train, Seed: seed, Stats: &s.Stats,
+// newBatches returns the training (train true: shuffled, augmented if asked, last partial batch
+// dropped) or evaluation batches of the images idx of s with labels (pkg/train's adapter of
+// pkg/data/images).
+func newBatches(s *TrainingSet, idx []int, labels []int32, batch int, seed uint64, augment, training bool) *train.ImageData {
+	cfg := images.BatchConfig{BatchSize: batch, Shuffle: training, DropLast: training, Seed: seed, Stats: &s.Stats,
 		Indices: idx, Labels: labels, Workers: 2}
-	if augment && train {
+	if augment && training {
 		a := images.StudyAugment
 		cfg.Augment = &a
 	}
-	return &batches{ds: s.DS, idx: idx, labels: labels, cfg: cfg, drop: train, perStep: batch}
+	return &train.ImageData{DS: s.DS, Config: cfg}
 }
-
-func (b *batches) StepsPerEpoch() int { return len(b.idx) / b.perStep }
-
-func (b *batches) Shape() (int, int, int) { return b.ds.H, b.ds.W, 3 }
-
-func (b *batches) Epoch(epoch int) iter.Seq2[train.Batch, error] {
-	return func(yield func(train.Batch, error) bool) {
-		it, err := b.ds.Batches(epoch, b.cfg)
-		if err != nil {
-			yield(train.Batch{}, err)
-			return
-		}
-		defer it.Close()
-		for {
-			bt, ok := it.Next()
-			if !ok {
-				return
-			}
-			if !yield(train.Batch{Images: bt.Images, Labels: bt.Labels, N: bt.Size}, nil) {
-				return
-			}
-		}
-	}
-}
-
-func (b *batches) Batches() iter.Seq2[train.Batch, error] { return b.Epoch(0) }

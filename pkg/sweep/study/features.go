@@ -1,13 +1,8 @@
 package study
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"image"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,95 +12,63 @@ import (
 	"github.com/coarsealign/coarsealign/pkg/coarse"
 	"github.com/coarsealign/coarsealign/pkg/data/k92"
 	"github.com/coarsealign/coarsealign/pkg/eval"
-	"github.com/coarsealign/coarsealign/pkg/models"
+	"github.com/coarsealign/coarsealign/pkg/features"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 	"github.com/coarsealign/coarsealign/pkg/train"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-	xdraw "golang.org/x/image/draw"
 	"gonum.org/v1/gonum/mat"
 )
 
-// FeaturesFile holds the per-layer activations of the 92 stimuli: one JSON header line
-// ({"layers":[{"name":..,"n":92,"d":..},...]}) followed by each layer's n x d float32 values,
-// little-endian, row-major, in header order.
-const FeaturesFile = "features.bin"
+// FeaturesDir holds the per-layer activations of the 92 stimuli as written by pkg/features
+// (one float32 .npy matrix per layer, 92 x units, and index.json).
+const FeaturesDir = "features"
 
 func newBackend() (compute.Backend, error) { return backend.New() }
 
-// extractBatch is the number of images per forward pass.
-const extractBatch = 128
+// embedChunk is the number of training images embedded per Extract call (bounds memory: every
+// tap of the chunk is held at once).
+const embedChunk = 256
 
-// Activations runs the network of run on imgs (n images, NHWC, normalised like the training
-// images) in inference mode and returns the activations of the named taps (all taps if names is
-// nil), each flattened to n x d, float32. It is the features stage's extractor.
-func Activations(run *train.Run, imgs []float32, n int, names []string) ([]string, [][]float32, []int, error) {
-	spec := run.Config.Model
-	size := spec.InputSize * spec.InputSize * spec.Channels
-	if len(imgs) != n*size {
-		return nil, nil, nil, fmt.Errorf("study: %d floats for %d images of %dx%dx%d", len(imgs), n, spec.InputSize, spec.InputSize, spec.Channels)
-	}
-	all := spec.TapNames()
-	if names == nil {
-		names = all
-	}
-	want := map[string]int{}
-	for i, nm := range names {
-		want[nm] = i
-	}
-	for _, nm := range names {
-		found := false
-		for _, a := range all {
-			found = found || a == nm
-		}
-		if !found {
-			return nil, nil, nil, fmt.Errorf("study: model has no tap %q (have %s)", nm, strings.Join(all, ", "))
-		}
-	}
+// Embed returns the activations of layer for n images (NHWC, normalised like the training
+// images), n x d, using pkg/features in chunks.
+func Embed(run *train.Run, imgs []float32, n int, layer string) (*mat.Dense, error) {
 	b, err := newBackend()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	exec, err := model.NewExec(b, run.Store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
-		scope.Store().SetTraining(x.Graph(), false)
-		_, taps := models.Build(scope, spec, x)
-		out := make([]*graph.Node, len(names))
-		for _, t := range taps {
-			if i, ok := want[t.Name]; ok {
-				out[i] = graph.Reshape(t.Node, t.Node.Shape().Dimensions[0], -1)
-			}
-		}
-		return out
-	})
+	ex, err := features.NewExtractor(b, run.Config.Model, run.Store)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	feats := make([][]float32, len(names))
-	dims := make([]int, len(names))
-	for start := 0; start < n; start += extractBatch {
-		m := min(extractBatch, n-start)
-		t := tensors.FromShape(shapes.Make(dtypes.Float32, m, spec.InputSize, spec.InputSize, spec.Channels))
-		tensors.MutableFlatData(t, func(f []float32) { copy(f, imgs[start*size:(start+m)*size]) })
-		outs, err := exec.Call(t)
-		t.FinalizeAll()
+	spec := run.Config.Model
+	size := spec.InputSize * spec.InputSize * spec.Channels
+	var out *mat.Dense
+	for start := 0; start < n; start += embedChunk {
+		m := min(embedChunk, n-start)
+		layers, err := ex.Extract(imgs[start*size:(start+m)*size], m)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
-		for i, o := range outs {
-			v, err := tensors.CopyFlatData[float32](o)
-			o.FinalizeAll()
-			if err != nil {
-				return nil, nil, nil, err
+		var l *features.Layer
+		for i := range layers {
+			if layers[i].Name == layer {
+				l = &layers[i]
 			}
-			dims[i] = len(v) / m
-			feats[i] = append(feats[i], v...)
+		}
+		if l == nil {
+			return nil, fmt.Errorf("study: model has no layer %q (have %s)", layer, strings.Join(features.LayerNames(layers), ", "))
+		}
+		if out == nil {
+			out = mat.NewDense(n, l.Cols, nil)
+		}
+		for i := 0; i < m; i++ {
+			row := l.Row(i)
+			for j, v := range row {
+				out.Set(start+i, j, float64(v))
+			}
 		}
 	}
-	return names, feats, dims, nil
+	return out, nil
 }
 
 // normalise converts n images of uint8 NHWC pixels to float32 normalised with the run's
@@ -138,29 +101,6 @@ func loadK92(dataDir string) (*k92.Set, error) {
 	return s, nil
 }
 
-// StimulusPixels returns the 92 stimuli resized to size x size (Catmull-Rom, which low-pass
-// filters when downscaling) as n x size x size x 3 uint8, in the order of the RDMs.
-func StimulusPixels(s *k92.Set, size int) []uint8 {
-	out := make([]uint8, 0, len(s.IDs)*size*size*3)
-	for i := range s.IDs {
-		dst := image.NewRGBA(image.Rect(0, 0, size, size))
-		src := s.Image(i)
-		xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
-		for p := 0; p < size*size; p++ {
-			out = append(out, dst.Pix[4*p], dst.Pix[4*p+1], dst.Pix[4*p+2])
-		}
-	}
-	return out
-}
-
-type featuresHeader struct {
-	Layers []struct {
-		Name string `json:"name"`
-		N    int    `json:"n"`
-		D    int    `json:"d"`
-	} `json:"layers"`
-}
-
 // ---- features ----
 
 func (o Options) features(ctx context.Context, env *sweep.Env) error {
@@ -173,30 +113,16 @@ func (o Options) features(ctx context.Context, env *sweep.Env) error {
 	if err != nil {
 		return err
 	}
-	n := len(set.IDs)
-	imgs := normalise(StimulusPixels(set, run.Config.Model.InputSize), run.Config.Norm)
-	names, feats, dims, err := Activations(run, imgs, n, nil)
+	b, err := newBackend()
 	if err != nil {
 		return err
 	}
-	return env.WriteFile(FeaturesFile, func(w io.Writer) error {
-		var h featuresHeader
-		for i, nm := range names {
-			h.Layers = append(h.Layers, struct {
-				Name string `json:"name"`
-				N    int    `json:"n"`
-				D    int    `json:"d"`
-			}{nm, n, dims[i]})
-		}
-		if err := json.NewEncoder(w).Encode(h); err != nil {
-			return err
-		}
-		for _, f := range feats {
-			if err := binary.Write(w, binary.LittleEndian, f); err != nil {
-				return err
-			}
-		}
-		return nil
+	layers, err := features.ExtractRun(b, run, set.Pixels, k92.ImageSize, k92.ImageSize)
+	if err != nil {
+		return err
+	}
+	return env.WriteDir(FeaturesDir, func(tmp string) error {
+		return features.Save(tmp, layers, features.Index{Run: env.ID, Step: run.Step, Stimuli: "kriegeskorte92", IDs: set.IDs})
 	})
 }
 
@@ -217,39 +143,20 @@ func openRun(dir string, untrained bool) (*train.Run, error) {
 	return run, nil
 }
 
-// ReadFeatures reads a features file as pkg/eval layers (float64).
-func ReadFeatures(path string) ([]eval.Features, error) {
-	f, err := os.Open(path)
+// ReadFeatures reads a run's 92-stimulus features as pkg/eval layers (float64), leaving out the
+// logits: the study scores the 14 hidden extraction points.
+func ReadFeatures(dir string) ([]eval.Features, error) {
+	_, layers, err := features.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return nil, fmt.Errorf("study: %s: header: %w", path, err)
-	}
-	var h featuresHeader
-	if err := json.Unmarshal(line, &h); err != nil {
-		return nil, fmt.Errorf("study: %s: header: %w", path, err)
-	}
 	var out []eval.Features
-	for _, l := range h.Layers {
-		if l.N <= 0 || l.D <= 0 || l.N*l.D > 1<<30 {
-			return nil, fmt.Errorf("study: %s: layer %q has bad size %d x %d", path, l.Name, l.N, l.D)
+	for i := range layers {
+		l := &layers[i]
+		if l.Name == "logits" {
+			continue
 		}
-		v := make([]float32, l.N*l.D)
-		if err := binary.Read(br, binary.LittleEndian, v); err != nil {
-			return nil, fmt.Errorf("study: %s: layer %q: %w", path, l.Name, err)
-		}
-		x := make([]float64, len(v))
-		for i, e := range v {
-			x[i] = float64(e)
-		}
-		out = append(out, eval.Features{Layer: l.Name, X: x, N: l.N, D: l.D})
-	}
-	if _, err := br.ReadByte(); err != io.EOF {
-		return nil, fmt.Errorf("study: %s: trailing bytes after the last layer", path)
+		out = append(out, eval.Features{Layer: l.Name, X: l.Float64(), N: l.Rows, D: l.Cols})
 	}
 	return out, nil
 }
@@ -258,7 +165,7 @@ func ReadFeatures(path string) ([]eval.Features, error) {
 
 func (o Options) eval(ctx context.Context, env *sweep.Env) error {
 	r := env.Run
-	layers, err := ReadFeatures(env.Path(FeaturesFile))
+	layers, err := ReadFeatures(env.Path(FeaturesDir))
 	if err != nil {
 		return err
 	}
@@ -347,15 +254,11 @@ func (o Options) embed(ctx context.Context, spec sourceSpec, ts *TrainingSet, tm
 		}
 		layer := PenultimateLayer(spec.Arch.Name)
 		prov.Model, prov.Layer = fmt.Sprintf("%s-%s-seed%d", spec.Arch.Name, spec.Source, spec.Labels.SourceSeed), layer
-		_, feats, dims, err := Activations(run, normalise(ds.Pix, run.Config.Norm), ds.N, []string{layer})
+		x, err := Embed(run, normalise(ds.Pix, run.Config.Norm), ds.N, layer)
 		if err != nil {
 			return nil, prov, err
 		}
-		x := make([]float64, len(feats[0]))
-		for i, v := range feats[0] {
-			x[i] = float64(v)
-		}
-		return mat.NewDense(ds.N, dims[0], x), prov, nil
+		return x, prov, nil
 	}
 	if strings.HasSuffix(spec.Source, ".npy") {
 		ids := strings.TrimSuffix(spec.Source, ".npy") + ".ids"
