@@ -194,3 +194,30 @@ func ExampleTripletsFromRDM() {
 	fmt.Printf("%+v\n", trip)
 	// Output: [{I:0 J:1 Odd:2}]
 }
+
+func ExampleProbe() {
+	// Human choices follow the first embedding dimension only; the observed embedding
+	// adds a larger irrelevant second dimension, which misleads zero-shot choices.
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 40
+	x := mat.NewDense(n, 2, nil)
+	truth := mat.NewDense(n, 1, nil)
+	for i := 0; i < n; i++ {
+		v := rng.NormFloat64()
+		truth.Set(i, 0, v)
+		x.Set(i, 0, v)
+		x.Set(i, 1, 3*rng.NormFloat64())
+	}
+	s := SimilarityMatrix(truth, Dot)
+	vec := make([]float64, 0, rdm.NumPairs(n))
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			vec = append(vec, -s.At(i, j))
+		}
+	}
+	r, _ := rdm.FromVector("human", vec, nil)
+	trip, _, _ := TripletsFromRDM(r, TripletOptions{Max: 2000, Seed: 1})
+	res, _ := Probe(x, trip, ProbeOptions{Folds: 3, Seed: 1})
+	fmt.Println("probing beats zero-shot:", res.Accuracy > res.ZeroShot+0.1)
+	// Output: probing beats zero-shot: true
+}
