@@ -25,9 +25,11 @@ func BenchmarkCacheLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := LoadFolder(dir, opts); err != nil {
+		ds, err := LoadFolder(dir, opts)
+		if err != nil {
 			b.Fatal(err)
 		}
+		ds.Close()
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "images/s")
 }

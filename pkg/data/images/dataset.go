@@ -24,6 +24,8 @@ type Dataset struct {
 	Stats Stats
 	// Skipped lists the images dropped as corrupt under SkipCorrupt.
 	Skipped []Skipped
+
+	mapped []byte // the memory mapping behind Pix, if loaded from the cache
 }
 
 // Skipped names an image that could not be decoded and why.
@@ -153,6 +155,7 @@ func (ds *Dataset) WithLabels(labels []int32, classes []string) (*Dataset, error
 		return nil, fmt.Errorf("images: label %d but only %d class names", maxL, len(classes))
 	}
 	out := *ds
+	out.mapped = nil // the copy shares Pix; only ds.Close unmaps it
 	out.Labels = append([]int32(nil), labels...)
 	out.Classes = classes
 	return &out, nil

@@ -31,10 +31,14 @@
 // With Options.CacheDir set, LoadFolder keeps one file per (source path,
 // output size, corrupt policy), valid for one file list: the cache key also
 // hashes every image's relative path, byte size and modification time, and a
-// changed list rebuilds and overwrites the file. The file holds a JSON
-// header (classes, labels, paths, stats, skipped files) followed by the N*H*W*3
-// pixel bytes. It is written atomically (temporary file + rename); later runs
-// read it with one read and never decode again. CacheKey tells the key.
+// changed list rebuilds and overwrites the file. The file holds the N*H*W*3
+// pixel bytes at a page-aligned offset followed by a JSON header (classes,
+// labels, paths, stats, skipped files). It is written atomically (temporary
+// file + rename), and on Unix the pixels are decoded straight into a mapping of
+// the file, so a data set larger than memory can be cached. Later runs map the
+// pixels (copy-on-write: writes to Pix never reach the file; other platforms
+// read them with one read) and never decode again. Dataset.Close releases the
+// mapping. CacheKey tells the key.
 //
 // # Normalisation and augmentation
 //

@@ -124,28 +124,24 @@ func LoadFolder(root string, opts Options) (*Dataset, error) {
 		return nil, err
 	}
 	key := cacheKey(abs, opts, files)
-	var cachePath string
-	if opts.CacheDir != "" {
-		cachePath = filepath.Join(opts.CacheDir, cacheName(abs, opts))
-		ds, err := readCache(cachePath, key)
-		if err == nil {
-			return ds, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errStaleCache) {
-			// A damaged cache is rebuilt, not fatal.
-			_ = os.Remove(cachePath)
-		}
+	if opts.CacheDir == "" {
+		return decodeFolder(abs, classes, files, opts, func(n, s int) ([]uint8, error) { return make([]uint8, n*s), nil })
 	}
-	ds, err := decodeFolder(abs, classes, files, opts)
-	if err != nil {
+	cachePath := filepath.Join(opts.CacheDir, cacheName(abs, opts))
+	ds, err := readCache(cachePath, key)
+	if err == nil {
+		return ds, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errStaleCache) {
+		// A damaged cache is rebuilt, not fatal.
+		_ = os.Remove(cachePath)
+	}
+	if err := buildCache(cachePath, key, func(alloc func(n, s int) ([]uint8, error)) (*Dataset, error) {
+		return decodeFolder(abs, classes, files, opts, alloc)
+	}); err != nil {
 		return nil, err
 	}
-	if cachePath != "" {
-		if err := writeCache(cachePath, key, ds); err != nil {
-			return nil, err
-		}
-	}
-	return ds, nil
+	return readCache(cachePath, key)
 }
 
 // CacheKey returns the cache key LoadFolder uses for root and opts: a SHA-256
@@ -163,7 +159,10 @@ func CacheKey(root string, opts Options) (string, error) {
 	return cacheKey(abs, opts, files), nil
 }
 
-func decodeFolder(root string, classes []string, files []fileEntry, opts Options) (*Dataset, error) {
+// decodeFolder decodes files into a pixel buffer obtained from alloc(n, h*w*3)
+// (in memory, or a writable mapping of the cache file) and compacts skipped
+// images away in place.
+func decodeFolder(root string, classes []string, files []fileEntry, opts Options, alloc func(n, s int) ([]uint8, error)) (*Dataset, error) {
 	size := opts.Size
 	if size < 0 {
 		return nil, fmt.Errorf("images: negative Size %d", size)
@@ -192,7 +191,10 @@ func decodeFolder(root string, classes []string, files []fileEntry, opts Options
 	files = files[start:]
 	n := len(files)
 	s := h * w * 3
-	pix := make([]uint8, n*s)
+	pix, err := alloc(n, s)
+	if err != nil {
+		return nil, err
+	}
 	errs := make([]error, n)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -239,23 +241,19 @@ feed:
 	}
 	ds := &Dataset{Source: root, Classes: classes, N: keep, H: h, W: w, Skipped: skipped,
 		Labels: make([]int32, 0, keep), Paths: make([]string, 0, keep)}
-	if keep == n {
-		ds.Pix = pix
-	} else {
-		ds.Pix = make([]uint8, keep*s)
-	}
 	j := 0
 	for i, e := range errs {
 		if e != nil {
 			continue
 		}
-		if keep != n {
-			copy(ds.Pix[j*s:(j+1)*s], pix[i*s:(i+1)*s])
+		if j != i {
+			copy(pix[j*s:(j+1)*s], pix[i*s:(i+1)*s]) // j < i: moves images down in place
 		}
 		ds.Labels = append(ds.Labels, files[i].label)
 		ds.Paths = append(ds.Paths, files[i].rel)
 		j++
 	}
+	ds.Pix = pix[:keep*s]
 	if keep == 0 {
 		return nil, fmt.Errorf("images: all %d images under %s are corrupt (first: %s: %s)", n, root, skipped[0].Path, skipped[0].Err)
 	}

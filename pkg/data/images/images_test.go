@@ -181,6 +181,15 @@ func TestCache(t *testing.T) {
 			t.Fatal("cached data set differs from the decoded one")
 		}
 	}
+	// Writes to a cached data set's pixels stay private (copy-on-write mapping).
+	orig := c.Pix[100]
+	c.Pix[100] = orig + 1
+	if e, _ := LoadFolder(dir, opts); e.Pix[100] != orig || !bytes.Equal(e.Pix, a.Pix) {
+		t.Fatal("a write to Pix reached the cache file")
+	}
+	if err := c.Close(); err != nil || c.Pix != nil {
+		t.Fatal(err)
+	}
 	// Another size is another key; touching a file changes the key.
 	key2, _ := CacheKey(dir, Options{CacheDir: cache, Size: 32})
 	if key2 == key {
