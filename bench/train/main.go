@@ -55,7 +55,7 @@ func getBackend() compute.Backend {
 // dense 10. x: [batch, H, W, 3] float32; returns logits [batch, 10].
 func cnn3(scope *model.Scope, x *graph.Node) *graph.Node {
 	for i, ch := range []int{32, 64, 128} {
-		x = fastconv.Conv2D(scope.In(fmt.Sprintf("conv%d", i)), x, ch, 3)
+		x = fastconv.Conv2D(scope.In("conv%d", i), x, ch, 3)
 		x = fastconv.MaxPool2x2(fastconv.Relu(x))
 	}
 	x = fastconv.GlobalAvgPool(x)
@@ -69,7 +69,7 @@ func cnn3(scope *model.Scope, x *graph.Node) *graph.Node {
 // FC 1024 + ReLU; FC K. x: [batch, H, W, 3]; returns logits [batch, K] and the FC2 features.
 func alexnetBN(scope *model.Scope, x *graph.Node, k int) (logits, features *graph.Node) {
 	for i, ch := range []int{64, 192, 384, 256, 256} {
-		s := scope.In(fmt.Sprintf("conv%d", i+1))
+		s := scope.In("conv%d", i+1)
 		x = fastconv.Conv2D(s, x, ch, 3, fastconv.NoBias())
 		x = norm.BatchNorm(s, x, -1).Done()
 		x = fastconv.Relu(x)
@@ -80,7 +80,7 @@ func alexnetBN(scope *model.Scope, x *graph.Node, k int) (logits, features *grap
 	x = fastconv.AdaptiveAvgPool(x, 3)
 	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
 	for i := range 2 {
-		s := scope.In(fmt.Sprintf("fc%d", i+1))
+		s := scope.In("fc%d", i+1)
 		x = layers.DropoutStatic(s, x, 0.3)
 		x = fastconv.Relu(layers.DenseWithBias(s, x, 1024))
 	}

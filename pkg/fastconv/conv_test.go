@@ -40,6 +40,28 @@ func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(data, dims...)
 }
 
+// runOn executes fn on backend and returns the flat float32 outputs.
+func runOn(t *testing.T, backend compute.Backend, fn func(inputs []*graph.Node) []*graph.Node, inputs ...*tensors.Tensor) ([][]float32, error) {
+	t.Helper()
+	exec, err := graph.NewExec(backend, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := make([]any, len(inputs))
+	for i, in := range inputs {
+		args[i] = clone(in)
+	}
+	outs, err := exec.Call(args...)
+	if err != nil {
+		t.Fatalf("backend %s: %+v", backend.Name(), err)
+	}
+	var flat [][]float32
+	for _, o := range outs {
+		flat = append(flat, tensors.MustCopyFlatData[float32](o))
+	}
+	return flat, nil
+}
+
 func runBoth(t *testing.T, fn func(inputs []*graph.Node) []*graph.Node, inputs ...*tensors.Tensor) (plain, fast [][]float32) {
 	t.Helper()
 	for bi, backend := range []compute.Backend{plainBackend, fastBackend} {
