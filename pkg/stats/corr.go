@@ -67,9 +67,11 @@ func Spearman(x, y []float64) float64 {
 	return Pearson(rx, ry)
 }
 
-// ranksPair ranks x and y, on two goroutines for long vectors.
+// ranksPair ranks x and y, on two goroutines for long vectors. Above 8M values the
+// two rankings run one after the other, so that the scratch memory of only one
+// (about 24 bytes per value) is live at a time.
 func ranksPair(x, y []float64) ([]float64, []float64) {
-	if len(x) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+	if len(x) < parallelMin || len(x) > 1<<23 || runtime.GOMAXPROCS(0) < 2 {
 		return Ranks(x), Ranks(y)
 	}
 	var rx []float64
