@@ -10,6 +10,7 @@ import (
 
 	"github.com/coarsealign/coarsealign/pkg/data/npy"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
+	"github.com/coarsealign/coarsealign/pkg/rdm"
 )
 
 func runRSA(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -133,4 +134,39 @@ func TestRSABadInput(t *testing.T) {
 	if code, _, _ := runRSA(t, "rsa", "compare", good); code != 2 {
 		t.Errorf("one source: exit %d, want 2", code)
 	}
+}
+
+func TestRSACompareNPYAgainstK92(t *testing.T) {
+	dir := datadir.ForTest(t)
+	// hIT written as a square .npy must match kriegeskorte92:hIT exactly (value 1),
+	// and its vector form must give rsatoolbox's mIT-vs-hIT tau-a (issue 2).
+	_, out, errs := runRSA(t, "rsa", "compare", "--json", "--data", dir, "--method", "tau-a", "kriegeskorte92:mIT", "kriegeskorte92:hIT")
+	var ref struct{ Value float64 }
+	if err := json.Unmarshal([]byte(out), &ref); err != nil {
+		t.Fatalf("%v (%s)", err, errs)
+	}
+	if math.Abs(ref.Value-0.3040482555) > 1e-6 {
+		t.Fatalf("tau-a = %v", ref.Value)
+	}
+	set, err := loadSetForTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit := set[0]
+	sq := writeNPY(t, "hit.npy", hit.N, hit.N, hit.Square())
+	code, out, errs := runRSA(t, "rsa", "compare", "--data", dir, "--method", "spearman", sq, "kriegeskorte92:hIT")
+	if code != 0 || strings.TrimSpace(out) != "1.0000000000" {
+		t.Fatalf("exit %d out %q err %q", code, out, errs)
+	}
+	vec := writeNPY(t, "hitvec.npy", 1, len(hit.Vec), hit.Vec)
+	_, out, _ = runRSA(t, "rsa", "compare", "--data", dir, "--method", "tau-a", "--json", "kriegeskorte92:mIT", vec)
+	var got struct{ Value float64 }
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Value != ref.Value {
+		t.Fatalf("vector .npy gave %v (%v), want %v", got.Value, err, ref.Value)
+	}
+}
+
+func loadSetForTest(dir string) ([]*rdm.RDM, error) {
+	s := &rdmSources{dataDir: dir}
+	return s.load("kriegeskorte92:hIT")
 }

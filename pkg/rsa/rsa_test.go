@@ -335,3 +335,37 @@ func TestCompareMany(t *testing.T) {
 		}
 	}
 }
+
+func TestRealDataCeilingsAndReliability(t *testing.T) {
+	set := loadK92(t)
+	subj := resolve1(t, set, k92.Prefix+"hIT-subjects")
+	for _, m := range Methods() {
+		lo, up, err := NoiseCeiling(subj, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !(lo < up && up <= 1) {
+			t.Errorf("%v: ceiling [%v, %v]", m, lo, up)
+		}
+	}
+	// Split-half reliability of the 8 session RDMs: between 0 and 1, and the
+	// Spearman–Brown correction raises it above the raw half-vs-half similarity.
+	sessions := resolve1(t, set, k92.Prefix+"hIT-sessions")
+	sh, err := SplitHalfCeiling(sessions, Spearman, 20, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(0 < sh.Raw && sh.Raw < sh.Reliability && sh.Reliability < 1) {
+		t.Errorf("split-half %+v", sh)
+	}
+	// The 90% subsample interval of mIT vs hIT holds the full-data value.
+	mit := resolve1(t, set, k92.Prefix+"mIT")[0]
+	hit := resolve1(t, set, k92.Prefix+"hIT")[0]
+	res, err := SubsampleStimuli(mit, hit, Spearman, BootOptions{Draws: 100, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(res.Low < res.Estimate && res.Estimate < res.High) {
+		t.Errorf("subsample CI [%v, %v] misses %v", res.Low, res.High, res.Estimate)
+	}
+}

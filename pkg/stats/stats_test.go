@@ -230,3 +230,20 @@ func TestKendallParallelPath(t *testing.T) {
 		t.Fatalf("parallel discordant %d, sequential %d", got.Discordant, want)
 	}
 }
+
+func BenchmarkSpearman(b *testing.B) {
+	for _, m := range []int{4186, 1999000} {
+		r := NewRand(1)
+		x := make([]float64, m)
+		y := make([]float64, m)
+		for i := range x {
+			x[i] = r.Float64()
+			y[i] = x[i] + r.Float64()
+		}
+		b.Run(fmt.Sprint("m=", m), func(b *testing.B) {
+			for b.Loop() {
+				Spearman(x, y)
+			}
+		})
+	}
+}
