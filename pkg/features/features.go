@@ -183,3 +183,12 @@ func ExtractRun(b compute.Backend, run *train.Run, pixels [][]uint8, h, w int) (
 	}
 	return e.Extract(x, len(pixels))
 }
+
+// LayerNames returns the names of layers, in order.
+func LayerNames(layers []Layer) []string {
+	out := make([]string, len(layers))
+	for i, L := range layers {
+		out[i] = L.Name
+	}
+	return out
+}

@@ -248,8 +248,9 @@ type Result struct {
 	FinalLoss              float64
 	TestLoss, TestAccuracy float64 // NaN without test data or if no epoch ended.
 	Wall                   time.Duration
-	ImagesPerSec           float64
-	DataWait               time.Duration
+	ImagesPerSec           float64       // training images / (step time + data wait); evaluation excluded.
+	DataWait               time.Duration // time waiting for batches.
+	StepTime               time.Duration // time in training steps.
 }
 
 // Fit trains until the planned total (or StopAt), starting at the current global step: the
@@ -348,6 +349,7 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 			return res, fmt.Errorf("train: epoch %d yielded no usable batch", epoch)
 		}
 		totalWait += wait
+		res.StepTime += compute
 		epochDone := step%t.stepsPerEpoch == 0 || step >= total
 		if epochDone || step >= stop {
 			ep := progress.Epoch{Epoch: epoch, Step: step, TrainLoss: sumLoss / float64(max(nSteps, 1)),
@@ -376,6 +378,6 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 	res.Step = t.GlobalStep()
 	res.Wall = time.Since(start)
 	res.DataWait = totalWait
-	res.ImagesPerSec = float64(images) / res.Wall.Seconds()
+	res.ImagesPerSec = float64(images) / (res.StepTime + res.DataWait).Seconds()
 	return res, nil
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/coarsealign/coarsealign/pkg/backend"
+	"github.com/coarsealign/coarsealign/pkg/data/k92"
+	"github.com/coarsealign/coarsealign/pkg/datadir"
+	"github.com/coarsealign/coarsealign/pkg/features"
+	"github.com/coarsealign/coarsealign/pkg/train"
+)
+
+func init() {
+	register("features", "extract every layer's activations of a trained run for a stimulus set (.npy + index.json)", runFeatures)
+}
+
+func runFeatures(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("features", stderr)
+	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
+	runDir := fs.String("run", "", "run folder written by 'coarsealign train' (required)")
+	step := fs.Int("step", -1, "checkpoint step: -1 the latest, 0 the untrained (random-init) model")
+	stimuli := fs.String("stimuli", "kriegeskorte92", "stimulus set: kriegeskorte92")
+	out := fs.String("out", "", "output folder for <layer>.npy and index.json (required)")
+	project := fs.Bool("project", false, "sparse random projection of layers wider than 4096 units to 4096 (Achlioptas/Li, density 1/sqrt(D))")
+	seed := fs.Uint64("seed", 0, "seed of the random projection")
+	layersFlag := fs.String("layers", "", "comma-separated layer names to keep (default: all taps and logits)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "coarsealign features: unexpected argument %q\n", pos[0])
+		return errUsage
+	}
+	if *runDir == "" || *out == "" {
+		fmt.Fprintln(stderr, "coarsealign features: --run and --out are required")
+		return errUsage
+	}
+	if *stimuli != "kriegeskorte92" {
+		return fmt.Errorf("--stimuli %q: want kriegeskorte92", *stimuli)
+	}
+	set, err := k92.Load(datadir.Resolve(*dataFlag))
+	if err != nil {
+		return err
+	}
+	run, err := train.OpenRun(*runDir, *step)
+	if err != nil {
+		return err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	layers, err := features.ExtractRun(b, run, set.Pixels, k92.ImageSize, k92.ImageSize)
+	if err != nil {
+		return err
+	}
+	if *layersFlag != "" {
+		want := map[string]bool{}
+		for _, n := range strings.Split(*layersFlag, ",") {
+			want[strings.TrimSpace(n)] = true
+		}
+		var kept []features.Layer
+		for _, L := range layers {
+			if want[L.Name] {
+				kept = append(kept, L)
+				delete(want, L.Name)
+			}
+		}
+		for n := range want {
+			return fmt.Errorf("--layers: no layer %q (have %v)", n, features.LayerNames(layers))
+		}
+		layers = kept
+	}
+	if *project {
+		features.Project(layers, *seed)
+	}
+	idx := features.Index{Run: *runDir, Step: run.Step, Stimuli: *stimuli, IDs: set.IDs}
+	if err := features.Save(*out, layers, idx); err != nil {
+		return err
+	}
+	for _, L := range layers {
+		note := ""
+		if L.Projection != nil {
+			note = fmt.Sprintf(" (projected from %d)", L.OrigCols)
+		}
+		fmt.Fprintf(stdout, "%-12s %d x %d%s\n", L.Name, L.Rows, L.Cols, note)
+	}
+	fmt.Fprintf(stdout, "wrote %d layers of %s at step %d to %s\n", len(layers), *runDir, run.Step, *out)
+	return nil
+}

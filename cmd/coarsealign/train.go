@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coarsealign/coarsealign/pkg/backend"
+	"github.com/coarsealign/coarsealign/pkg/coarse"
+	"github.com/coarsealign/coarsealign/pkg/data/images"
+	"github.com/coarsealign/coarsealign/pkg/datadir"
+	"github.com/coarsealign/coarsealign/pkg/fastconv"
+	"github.com/coarsealign/coarsealign/pkg/models"
+	"github.com/coarsealign/coarsealign/pkg/progress"
+	"github.com/coarsealign/coarsealign/pkg/train"
+)
+
+func init() {
+	register("train", "train a model with the study's recipe into a run folder (resumes if interrupted)", runTrain)
+}
+
+// parseSteps parses "100,200,500" into step numbers.
+func parseSteps(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("--checkpoint-steps: %q is not a positive step number", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", stderr)
+	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
+	imagesFlag := fs.String("images", "cifar10", "training images: cifar10 (official binary in DATA, else DATA/cifar10-jpg) or an ImageFolder path (root/<class>/*.jpg)")
+	labelsFlag := fs.String("labels", "fine", "labels: fine (the image classes) or a coarse-label folder written by 'coarsealign labels' (with --k)")
+	kFlag := fs.Int("k", 0, "number of coarse classes K (a power of two) when --labels is a folder")
+	arch := fs.String("model", "alexnet-bn", "architecture: alexnet-bn or vit")
+	input := fs.Int("input", 32, "input size in pixels: 32 or 64 (CPU variants), 224 (original AlexNet geometry, GPU)")
+	width := fs.Float64("width", 0.5, "AlexNet channel/FC width multiplier (1 = 64..256 channels, FC 4096)")
+	epochs := fs.Int("epochs", 20, "epochs (study: 20)")
+	steps := fs.Int("steps", 0, "total steps instead of --epochs (e.g. for a quick check)")
+	batch := fs.Int("batch", 32, "batch size (study: 32)")
+	perClass := fs.Int("per-class", 0, "use only N training images per class (seeded, nested); 0 uses all")
+	seed := fs.Int64("seed", 1, "seed of initialisation, dropout, data order and augmentation (study: 1, 2, 3)")
+	out := fs.String("out", "", "run folder (config, checkpoints, metrics); rerunning with the same flags resumes")
+	lr := fs.Float64("lr", 5e-4, "peak learning rate (AdamW)")
+	wd := fs.Float64("wd", 1e-3, "weight decay on conv/dense kernels only")
+	warmup := fs.Float64("warmup-epochs", 2, "linear warm-up from 0.25*lr, in epochs")
+	augment := fs.Bool("augment", true, "horizontal flips and +-10 degree rotations (the study's augmentation)")
+	testFlag := fs.String("test", "auto", "test set: official (cifar10 test split), split (fixed 80/20 split, seed 42), none; auto = official for cifar10 with fine labels, else split")
+	ckSteps := fs.String("checkpoint-steps", "", "comma-separated global steps whose checkpoints are kept (training chronology)")
+	ckEvery := fs.Int("checkpoint-every", 0, "also checkpoint every N steps (0: at the end of every epoch)")
+	cacheFlag := fs.String("cache", "", "decoded-image cache folder (default: user cache folder/coarsealign/images; 'none' disables)")
+	workers := fs.Int("workers", 1, "goroutines preparing each batch")
+	quiet := fs.Bool("quiet", false, "no progress bar (epoch lines only)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "coarsealign train: unexpected argument %q\n", pos[0])
+		return errUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "coarsealign train: --out is required")
+		return errUsage
+	}
+	checkpointSteps, err := parseSteps(*ckSteps)
+	if err != nil {
+		return err
+	}
+	dataDir := datadir.Resolve(*dataFlag)
+	cacheDir := *cacheFlag
+	if cacheDir == "" {
+		if c, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(c, "coarsealign", "images")
+		}
+	}
+	if cacheDir == "none" {
+		cacheDir = ""
+	}
+	opts := images.Options{Size: *input, CacheDir: cacheDir}
+	if *imagesFlag == "cifar10" && *input == 32 {
+		opts.Size = 0
+	}
+	t0 := time.Now()
+	ds, dsName, err := loadLabelImages(*imagesFlag, "train", dataDir, false, opts)
+	if err != nil {
+		return err
+	}
+	if ds.H != *input || ds.W != *input {
+		return fmt.Errorf("training images are %dx%d but --input is %d", ds.H, ds.W, *input)
+	}
+
+	// Labels.
+	labels := ds.Labels
+	numClasses := len(ds.Classes)
+	labelDesc := "fine"
+	if *labelsFlag != "fine" {
+		l, err := coarse.Load(*labelsFlag)
+		if err != nil {
+			return err
+		}
+		if *kFlag < 2 {
+			return fmt.Errorf("--labels %s needs --k (one of %v)", *labelsFlag, l.Ks())
+		}
+		if l.IDs == nil {
+			return fmt.Errorf("--labels %s has no image IDs to match the training images", *labelsFlag)
+		}
+		if labels, err = ds.AlignLabels(l.IDs, l.Labels(*kFlag)); err != nil {
+			return fmt.Errorf("--labels %s: %w", *labelsFlag, err)
+		}
+		numClasses = *kFlag
+		labelDesc = fmt.Sprintf("%s K=%d", *labelsFlag, *kFlag)
+	}
+
+	// Split: training indices and test data.
+	mode := *testFlag
+	if mode == "auto" {
+		mode = "split"
+		if *imagesFlag == "cifar10" && *labelsFlag == "fine" {
+			mode = "official"
+		}
+	}
+	var trainIdx []int
+	var testData train.EvalData
+	var testDS *images.Dataset
+	var testIdx []int
+	var testLabels []int32
+	switch mode {
+	case "official":
+		if *imagesFlag != "cifar10" || *labelsFlag != "fine" {
+			return fmt.Errorf("--test official needs --images cifar10 --labels fine")
+		}
+		if testDS, _, err = loadLabelImages("cifar10", "test", dataDir, false, opts); err != nil {
+			return err
+		}
+	case "split":
+		var tr []int
+		tr, testIdx = images.SplitIndices(ds.N, images.StudyTestFraction, images.StudySplitSeed)
+		trainIdx = tr
+		testDS, testLabels = ds, labels
+	case "none":
+	default:
+		return fmt.Errorf("--test %q: want auto, official, split or none", *testFlag)
+	}
+	if *perClass > 0 {
+		sub := images.SubsetPerClass(labels, *perClass, uint64(*seed))
+		if trainIdx != nil {
+			inTrain := map[int]bool{}
+			for _, i := range trainIdx {
+				inTrain[i] = true
+			}
+			var keep []int
+			for _, i := range sub {
+				if inTrain[i] {
+					keep = append(keep, i)
+				}
+			}
+			sub = keep
+		}
+		trainIdx = sub
+	}
+	stats := images.ComputeStats(ds, trainIdx)
+	nTrain := ds.N
+	if trainIdx != nil {
+		nTrain = len(trainIdx)
+	}
+	if testDS != nil {
+		testData = &train.ImageData{DS: testDS, Config: images.BatchConfig{BatchSize: 200, Stats: &stats,
+			Indices: testIdx, Labels: testLabels, Workers: *workers}}
+	}
+	fmt.Fprintf(stdout, "images: %d training (%dx%d) from %s, labels %s (%d classes), test %s; loaded in %s\n",
+		nTrain, ds.H, ds.W, dsName, labelDesc, numClasses, mode, time.Since(t0).Round(time.Millisecond))
+
+	// Model and config.
+	var spec models.Spec
+	switch models.Arch(*arch) {
+	case models.AlexNetBN:
+		spec = models.DefaultAlexNetBN(numClasses, *input, *width)
+	case models.ViT:
+		spec = models.DefaultViT(numClasses, *input)
+	default:
+		return fmt.Errorf("--model %q: want alexnet-bn or vit", *arch)
+	}
+	rec := train.DefaultRecipe()
+	rec.LearningRate, rec.WeightDecay, rec.WarmupEpochs = *lr, *wd, *warmup
+	cfg := train.Config{Model: spec, Recipe: rec, Seed: *seed, BatchSize: *batch, Epochs: *epochs, Steps: *steps,
+		Norm:            train.Normalization{Mean: stats.Mean[:], Std: stats.Std[:]},
+		CheckpointSteps: checkpointSteps, CheckpointEvery: *ckEvery,
+		Data: map[string]string{"images": *imagesFlag, "source": dsName, "labels": labelDesc, "test": mode,
+			"per_class": strconv.Itoa(*perClass), "augment": strconv.FormatBool(*augment)}}
+	bcfg := images.BatchConfig{BatchSize: *batch, Shuffle: true, Seed: uint64(*seed), Stats: &stats,
+		Indices: trainIdx, Labels: labels, Workers: *workers}
+	if *augment {
+		a := images.StudyAugment
+		bcfg.Augment = &a
+	}
+	data := &train.ImageData{DS: ds, Config: bcfg}
+
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	fastconv.WarnIfNoSIMD(stderr)
+	tr, err := train.New(b, cfg, *out, data.StepsPerEpoch())
+	if err != nil {
+		return err
+	}
+	if s := tr.GlobalStep(); s > 0 {
+		fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", *out, s, tr.TotalSteps())
+	}
+	fmt.Fprintf(stdout, "model %s (input %d, width %g, K %d) on backend %s; %d steps of %d images (%d per epoch)\n",
+		spec.Arch, spec.InputSize, spec.Width, spec.NumClasses, fastconv.BackendInfo(b), tr.TotalSteps(), *batch, tr.StepsPerEpoch())
+	var reps progress.Multi
+	if !*quiet {
+		reps = append(reps, progress.NewTerminal(stderr))
+	}
+	reps = append(reps, epochPrinter{stdout})
+	tr.Reporter = reps
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := tr.Fit(ctx, data, testData)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stdout, "interrupted at step %d: checkpoint saved; rerun the same command to resume\n", res.Step)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "done: step %d, final batch loss %.4f, test accuracy %.2f%%, %.1f images/s, wall %s (data wait %s)\n",
+		res.Step, res.FinalLoss, 100*res.TestAccuracy, res.ImagesPerSec, res.Wall.Round(time.Second), res.DataWait.Round(time.Millisecond))
+	return nil
+}
+
+// epochPrinter writes one line per epoch to w (stdout), next to the stderr progress bar.
+type epochPrinter struct{ w io.Writer }
+
+func (p epochPrinter) Step(progress.Update)      {}
+func (p epochPrinter) EpochEnd(e progress.Epoch) { fmt.Fprintln(p.w, progress.EpochLine(e)) }
+func (p epochPrinter) Close()                    {}
