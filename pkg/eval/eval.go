@@ -38,7 +38,8 @@
 // splits (Value), the percentile interval (CILow, CIHigh) and SD over splits, and,
 // in Layer, the layer chosen most often (Note gives how often). Scores of a half
 // (46 of 92 stimuli) are lower and noisier than full-set scores; compare selected
-// rows only with selected rows.
+// rows only with selected rows. Their noise ceilings are computed on the held-out
+// halves too (averaged over the first 20 splits).
 //
 // # Odd-one-out
 //
@@ -179,6 +180,9 @@ type column struct {
 	members  []int // base indices averaged (average columns)
 	ceilLow  []float64
 	ceilHigh []float64 // per method
+	// group is the index of the subject group whose ceiling applies (-1: none);
+	// subj the subject index, -1 for the group's subject-average column.
+	group, subj int
 }
 
 // Evaluate compares every layer with every target as described in the package doc.
@@ -210,7 +214,7 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 	addBase := func(name string, r *rdm.RDM) int {
 		base = append(base, r)
 		lo, hi := nanCeil()
-		cols = append(cols, column{name: name, base: len(base) - 1, ceilLow: lo, ceilHigh: hi})
+		cols = append(cols, column{name: name, base: len(base) - 1, ceilLow: lo, ceilHigh: hi, group: -1})
 		return len(cols) - 1
 	}
 	for _, t := range data.Targets {
@@ -219,7 +223,7 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 		}
 		addBase(t.Name, t.RDM)
 	}
-	for _, g := range data.Groups {
+	for gi, g := range data.Groups {
 		if len(g.Subjects) < 2 {
 			return nil, fmt.Errorf("eval: group %q needs at least 2 subjects, has %d", g.Name, len(g.Subjects))
 		}
@@ -231,12 +235,13 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 			}
 		}
 		addBase(g.Name+"-mean", mean)
-		avg := column{name: g.Name + "-subjects", base: -1}
+		avg := column{name: g.Name + "-subjects", base: -1, group: gi, subj: -1}
 		avg.ceilLow, avg.ceilHigh = nanCeil()
 		var subjCols []int
 		for s, r := range g.Subjects {
 			c := addBase(fmt.Sprintf("%s/%d", g.Name, s+1), r)
 			subjCols = append(subjCols, c)
+			cols[c].group, cols[c].subj = gi, s
 			avg.members = append(avg.members, cols[c].base)
 		}
 		for mi, m := range opt.Methods {
@@ -342,6 +347,10 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 		}
 		vals := make([][][][]float64, len(masks))
 		sc.parallel(opt.Workers, masks, func(d int, v [][][]float64) { vals[d] = sc.expand(v, cols) })
+		halfCeil, err := halfCeilings(data.Groups, masks, opt)
+		if err != nil {
+			return nil, err
+		}
 		for c, col := range cols {
 			for mi, m := range opt.Methods {
 				held := make([]float64, opt.Splits)
@@ -363,9 +372,18 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 					}
 				}
 				lo, hi := stats.PercentileCI(held, opt.Level)
+				cl, ch := math.NaN(), math.NaN()
+				if col.group >= 0 {
+					hc := halfCeil[col.group][mi]
+					if col.subj < 0 {
+						cl, ch = hc.Lower, hc.Upper
+					} else {
+						cl, ch = hc.LowerEach[col.subj], hc.UpperEach[col.subj]
+					}
+				}
 				rows = append(rows, Row{Layer: layers[mode].Layer, Target: col.name, Metric: m.String(),
 					Value: stats.Mean(held), CILow: lo, CIHigh: hi, SD: sd(held),
-					CeilLow: col.ceilLow[mi], CeilHigh: col.ceilHigh[mi], Selected: true, Split: "half",
+					CeilLow: cl, CeilHigh: ch, Selected: true, Split: "half",
 					N: n - half, Note: fmt.Sprintf("chosen in %d/%d splits", count[mode], opt.Splits)})
 			}
 		}
@@ -375,6 +393,47 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 		return nil, err
 	}
 	return append(rows, ooo...), nil
+}
+
+// halfCeilSplits caps the number of splits over which held-out-half noise ceilings are averaged.
+const halfCeilSplits = 20
+
+// halfCeilings returns, per group and method, the noise ceiling on the held-out halves
+// (masks[2s+1]) averaged over the first min(splits, halfCeilSplits) splits, so that the
+// ceilings of selected rows refer to the same number of stimuli as their values.
+func halfCeilings(groups []Group, masks [][]bool, opt Options) ([][]rsa.Ceiling, error) {
+	ns := min(len(masks)/2, halfCeilSplits)
+	out := make([][]rsa.Ceiling, len(groups))
+	for g, grp := range groups {
+		out[g] = make([]rsa.Ceiling, len(opt.Methods))
+		for mi, m := range opt.Methods {
+			acc := rsa.Ceiling{LowerEach: make([]float64, len(grp.Subjects)), UpperEach: make([]float64, len(grp.Subjects))}
+			for s := 0; s < ns; s++ {
+				var idx []int
+				for i, in := range masks[2*s+1] {
+					if in {
+						idx = append(idx, i)
+					}
+				}
+				subs := make([]*rdm.RDM, len(grp.Subjects))
+				for k, r := range grp.Subjects {
+					subs[k] = r.Subset(idx)
+				}
+				c, err := rsa.NoiseCeilingDetail(subs, m)
+				if err != nil {
+					return nil, fmt.Errorf("eval: half-split noise ceiling of group %q: %w", grp.Name, err)
+				}
+				acc.Lower += c.Lower / float64(ns)
+				acc.Upper += c.Upper / float64(ns)
+				for k := range subs {
+					acc.LowerEach[k] += c.LowerEach[k] / float64(ns)
+					acc.UpperEach[k] += c.UpperEach[k] / float64(ns)
+				}
+			}
+			out[g][mi] = acc
+		}
+	}
+	return out, nil
 }
 
 func colOfBase(cols []column, b int) int {

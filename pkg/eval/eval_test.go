@@ -202,6 +202,9 @@ func TestSyntheticExactLayerWins(t *testing.T) {
 	if r := Find(rows, "exact", "brain-subjects", "spearman", false)[0]; math.IsNaN(r.CeilLow) || !(r.CeilLow <= r.CeilHigh) {
 		t.Errorf("brain-subjects ceiling [%g, %g]", r.CeilLow, r.CeilHigh)
 	}
+	if r := Find(rows, "", "brain/2", "tau-a", true)[0]; math.IsNaN(r.CeilLow) || !(r.CeilLow <= r.CeilHigh) {
+		t.Errorf("selected brain/2 half-split ceiling [%g, %g]", r.CeilLow, r.CeilHigh)
+	}
 	if r := Find(rows, "exact", "single", "spearman", false)[0]; !math.IsNaN(r.CeilLow) {
 		t.Errorf("single target has a ceiling %g", r.CeilLow)
 	}
