@@ -27,6 +27,10 @@
 //     s^2 <= n * eps * max(s^2) are dropped, as the null space of A.
 //     In the dual form the Gram matrix Z Z^T of the z-scored features is computed
 //     once per outer fold; centring by any subset's means is applied to it exactly.
+//     The symmetric eigendecomposition (gonum mat.EigenSym) of the smaller Gram or
+//     covariance matrix gives the same U, s, V as an SVD of A at lower cost (here an
+//     800 x 800 EigenSym took 1.3 s against 3.5 s for mat.SVD of 800 x 4096).
+//     Outer folds run concurrently (Options.Workers); results do not depend on it.
 //   - Score: out-of-fold predictions from the k outer folds are concatenated and
 //     correlated (Pearson) with Y per target (Result.R, as sklearn's
 //     cross_val_predict). Result.FoldR also holds the per-fold correlations and
@@ -43,7 +47,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -59,6 +65,9 @@ type Options struct {
 	Seed uint64
 	// Ceiling, if > 0, is the noise ceiling of the mean score (same units as Pearson r).
 	Ceiling float64
+	// Workers is the number of outer folds fitted concurrently (default GOMAXPROCS).
+	// Results do not depend on it.
+	Workers int
 }
 
 // DefaultAlphas returns 20 penalties log-spaced from 1e-10 to 1e10.
@@ -164,85 +173,27 @@ func Ridge(x, y mat.Matrix, opt Options) (*Result, error) {
 		FoldR: make([][]float64, k), Alpha: make([][]float64, k),
 		Pred: mat.NewDense(n, t, nil), Fold: fold, Normalized: math.NaN(),
 	}
-	for f := 0; f < k; f++ {
-		var train, test []int
-		for i, fi := range fold {
-			if fi == f {
-				test = append(test, i)
-			} else {
-				train = append(train, i)
-			}
-		}
-		z := zscore(xd, train)
-		fe := newFitter(z, yd)
-		// Inner CV: summed squared error per (alpha, target).
-		innerFold := Folds(len(train), ki, opt.Seed^(uint64(f+1)*0xbf58476d1ce4e5b9))
-		res.InnerFold = append(res.InnerFold, innerFold)
-		sse := make([][]float64, len(alphas))
-		for a := range sse {
-			sse[a] = make([]float64, t)
-		}
-		for g := 0; g < ki; g++ {
-			var itr, ite []int
-			for j, gi := range innerFold {
-				if gi == g {
-					ite = append(ite, train[j])
-				} else {
-					itr = append(itr, train[j])
-				}
-			}
-			fit := fe.fit(itr, ite)
-			for a, al := range alphas {
-				pr := fit.predict(al, nil)
-				for r, i := range ite {
-					row := pr.RawRowView(r)
-					yr := yd.RawRowView(i)
-					s := sse[a]
-					for j := range row {
-						d := yr[j] - row[j]
-						s[j] += d * d
-					}
-				}
-			}
-		}
-		best := make([]int, t)
-		chosen := make([]float64, t)
-		for j := 0; j < t; j++ {
-			b := 0
-			for a := 1; a < len(alphas); a++ {
-				if sse[a][j] < sse[b][j] || (sse[a][j] == sse[b][j] && alphas[a] > alphas[b]) {
-					b = a
-				}
-			}
-			best[j] = b
-			chosen[j] = alphas[b]
-		}
-		res.Alpha[f] = chosen
-		// Outer refit: one decomposition, targets grouped by their alpha.
-		fit := fe.fit(train, test)
-		byAlpha := map[int][]int{}
-		for j, b := range best {
-			byAlpha[b] = append(byAlpha[b], j)
-		}
-		for b, cols := range byAlpha {
-			pr := fit.predict(alphas[b], cols)
-			for r, i := range test {
-				row := pr.RawRowView(r)
-				for c, j := range cols {
-					res.Pred.Set(i, j, row[c])
-				}
-			}
-		}
-		fr := make([]float64, t)
-		for j := 0; j < t; j++ {
-			a, b := make([]float64, len(test)), make([]float64, len(test))
-			for r, i := range test {
-				a[r], b[r] = res.Pred.At(i, j), yd.At(i, j)
-			}
-			fr[j] = pearson(a, b)
-		}
-		res.FoldR[f] = fr
+	res.InnerFold = make([][]int, k)
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, k) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				res.outerFold(f, xd, yd, alphas, ki, opt.Seed)
+			}
+		}()
+	}
+	for f := 0; f < k; f++ {
+		jobs <- f
+	}
+	close(jobs)
+	wg.Wait()
 	res.R = make([]float64, t)
 	res.MeanFoldR = make([]float64, t)
 	col := make([]float64, n)
@@ -265,6 +216,90 @@ func Ridge(x, y mat.Matrix, opt Options) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// outerFold fits outer fold f: z-scoring, inner CV over alphas, refit, out-of-fold
+// predictions. Folds write disjoint parts of res, so they may run concurrently.
+func (res *Result) outerFold(f int, xd, yd *mat.Dense, alphas []float64, ki int, seed uint64) {
+	_, t := yd.Dims()
+	fold := res.Fold
+	var train, test []int
+	for i, fi := range fold {
+		if fi == f {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	z := zscore(xd, train)
+	fe := newFitter(z, yd)
+	// Inner CV: summed squared error per (alpha, target).
+	innerFold := Folds(len(train), ki, seed^(uint64(f+1)*0xbf58476d1ce4e5b9))
+	res.InnerFold[f] = innerFold
+	sse := make([][]float64, len(alphas))
+	for a := range sse {
+		sse[a] = make([]float64, t)
+	}
+	for g := 0; g < ki; g++ {
+		var itr, ite []int
+		for j, gi := range innerFold {
+			if gi == g {
+				ite = append(ite, train[j])
+			} else {
+				itr = append(itr, train[j])
+			}
+		}
+		fit := fe.fit(itr, ite)
+		for a, al := range alphas {
+			pr := fit.predict(al, nil)
+			for r, i := range ite {
+				row := pr.RawRowView(r)
+				yr := yd.RawRowView(i)
+				s := sse[a]
+				for j := range row {
+					d := yr[j] - row[j]
+					s[j] += d * d
+				}
+			}
+		}
+	}
+	best := make([]int, t)
+	chosen := make([]float64, t)
+	for j := 0; j < t; j++ {
+		b := 0
+		for a := 1; a < len(alphas); a++ {
+			if sse[a][j] < sse[b][j] || (sse[a][j] == sse[b][j] && alphas[a] > alphas[b]) {
+				b = a
+			}
+		}
+		best[j] = b
+		chosen[j] = alphas[b]
+	}
+	res.Alpha[f] = chosen
+	// Outer refit: one decomposition, targets grouped by their alpha.
+	fit := fe.fit(train, test)
+	byAlpha := map[int][]int{}
+	for j, b := range best {
+		byAlpha[b] = append(byAlpha[b], j)
+	}
+	for b, cols := range byAlpha {
+		pr := fit.predict(alphas[b], cols)
+		for r, i := range test {
+			row := pr.RawRowView(r)
+			for c, j := range cols {
+				res.Pred.Set(i, j, row[c])
+			}
+		}
+	}
+	fr := make([]float64, t)
+	for j := 0; j < t; j++ {
+		a, b := make([]float64, len(test)), make([]float64, len(test))
+		for r, i := range test {
+			a[r], b[r] = res.Pred.At(i, j), yd.At(i, j)
+		}
+		fr[j] = pearson(a, b)
+	}
+	res.FoldR[f] = fr
 }
 
 func finite(name string, m *mat.Dense) error {

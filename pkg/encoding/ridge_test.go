@@ -164,6 +164,10 @@ func TestDeterminism(t *testing.T) {
 	}
 	b, _ := Ridge(x, y, Options{Seed: 42})
 	c, _ := Ridge(x, y, Options{Seed: 43})
+	serial, _ := Ridge(x, y, Options{Seed: 42, Workers: 1})
+	if !reflect.DeepEqual(a.Pred.RawMatrix().Data, serial.Pred.RawMatrix().Data) || !reflect.DeepEqual(a.Alpha, serial.Alpha) {
+		t.Error("Workers=1 and default workers differ")
+	}
 	if !reflect.DeepEqual(a.R, b.R) || !reflect.DeepEqual(a.Alpha, b.Alpha) || !reflect.DeepEqual(a.Fold, b.Fold) {
 		t.Error("same seed, different results")
 	}
