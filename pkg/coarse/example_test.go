@@ -3,8 +3,11 @@ package coarse_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"github.com/coarsealign/coarsealign/pkg/coarse"
+	"github.com/coarsealign/coarsealign/pkg/data/images"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -31,4 +34,34 @@ func Example() {
 	// K=2 counts: [100 100] K=4 counts: [48 52 52 48]
 	// nested: true true
 	// Apply reproduces: true
+}
+
+// Raw-pixel coarse labels for CIFAR-10 images, used as training labels.
+func ExampleFitSource() {
+	root := filepath.Join(os.Getenv("COARSEALIGN_DATA"), "cifar10-jpg", "test")
+	if _, err := os.Stat(root); err != nil {
+		root = "../../../shared/data/cifar10-jpg/test"
+	}
+	ds, err := images.LoadFolder(root, images.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ds = ds.Subset(images.SubsetPerClass(ds.Labels, 20, 1)) // 200 images
+	x := coarse.NewPixelMatrix(ds.Pix, ds.N, ds.ImageSize())
+	l, err := coarse.FitSource(x, ds.Paths, coarse.Provenance{Source: "pixels", Dataset: "cifar10-jpg", Split: "test"}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Train on K = 8 coarse classes instead of the 10 CIFAR classes.
+	labels, err := ds.AlignLabels(l.IDs, l.Labels(8))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	coarseDS, _ := ds.WithLabels(labels, nil)
+	fmt.Println("classes:", len(coarseDS.Classes), "K=2 counts:", l.ClassCounts(2))
+	// Output:
+	// classes: 8 K=2 counts: [100 100]
 }
