@@ -135,3 +135,47 @@ func BenchmarkRDMFromPatterns(b *testing.B) {
 		})
 	}
 }
+
+func TestGramKernelsAgree(t *testing.T) {
+	r := stats.NewRand(12)
+	for _, sz := range [][2]int{{16, 1}, {37, 300}, {130, 513}, {300, 7}} {
+		n, d := sz[0], sz[1]
+		x := make([]float64, n*d)
+		for i := range x {
+			x[i] = r.NormFloat64()
+		}
+		ref := gramBLAS(x, n, d, make([]float64, n*n))
+		fast := make([]float64, n*n)
+		if !gramFast(x, n, d, fast) {
+			t.Skip("no fast Gram kernel in this build or on this CPU")
+		}
+		for i := 0; i < n; i++ {
+			for j := i; j < n; j++ {
+				if a, b := fast[i*n+j], ref[i*n+j]; math.Abs(a-b) > 1e-12*math.Max(1, math.Abs(b)) {
+					t.Fatalf("n=%d d=%d (%d,%d): fast %v, BLAS %v", n, d, i, j, a, b)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkGram(b *testing.B) {
+	const n, d = 1000, 2048
+	r := stats.NewRand(1)
+	x := make([]float64, n*d)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	b.Run("blas", func(b *testing.B) {
+		for b.Loop() {
+			gramBLAS(x, n, d, make([]float64, n*n))
+		}
+	})
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			if !gramFast(x, n, d, make([]float64, n*n)) {
+				b.Skip("no fast kernel")
+			}
+		}
+	})
+}
