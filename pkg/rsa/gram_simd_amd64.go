@@ -100,26 +100,24 @@ func gramKernel(x []float64, rows *[gramMR]int, pack []float64, kc int, out *[gr
 	p3 := unsafe.Pointer(&x[rows[3]])
 	bp := unsafe.Pointer(&pack[0])
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float64x8
-	for k := kc; k > 0; k-- {
-		b0 := archsimd.LoadFloat64x8((*[8]float64)(bp))
-		b1 := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(bp, 64)))
-		a0 := archsimd.BroadcastFloat64x8(*(*float64)(p0))
+	// Pointers are formed from in-bounds offsets only: a pointer one past the end of
+	// x or pack would be invalid for the garbage collector (and checkptr).
+	for k := 0; k < kc; k++ {
+		off := uintptr(k) * 8
+		b0 := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(bp, off*gramNR)))
+		b1 := archsimd.LoadFloat64x8((*[8]float64)(unsafe.Add(bp, off*gramNR+64)))
+		a0 := archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(p0, off)))
 		c00 = a0.MulAdd(b0, c00)
 		c01 = a0.MulAdd(b1, c01)
-		a1 := archsimd.BroadcastFloat64x8(*(*float64)(p1))
+		a1 := archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(p1, off)))
 		c10 = a1.MulAdd(b0, c10)
 		c11 = a1.MulAdd(b1, c11)
-		a2 := archsimd.BroadcastFloat64x8(*(*float64)(p2))
+		a2 := archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(p2, off)))
 		c20 = a2.MulAdd(b0, c20)
 		c21 = a2.MulAdd(b1, c21)
-		a3 := archsimd.BroadcastFloat64x8(*(*float64)(p3))
+		a3 := archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(p3, off)))
 		c30 = a3.MulAdd(b0, c30)
 		c31 = a3.MulAdd(b1, c31)
-		bp = unsafe.Add(bp, 128)
-		p0 = unsafe.Add(p0, 8)
-		p1 = unsafe.Add(p1, 8)
-		p2 = unsafe.Add(p2, 8)
-		p3 = unsafe.Add(p3, 8)
 	}
 	c00.Store((*[8]float64)(out[0][0:8]))
 	c01.Store((*[8]float64)(out[0][8:16]))
