@@ -82,7 +82,6 @@ func buildAlexNetBN(scope *model.Scope, s Spec, x *graph.Node) (*graph.Node, []T
 	if err != nil {
 		panic(err)
 	}
-	g := x.Graph()
 	momentum := s.BNMomentum
 	if momentum == 0 {
 		momentum = 0.9
@@ -116,7 +115,6 @@ func buildAlexNetBN(scope *model.Scope, s Spec, x *graph.Node) (*graph.Node, []T
 		x = bnRelu(sc, name, x)
 	}
 	logits := layers.Dense(scope.In("fc8"), x, true, s.NumClasses)
-	_ = g
 	return logits, taps
 }
 

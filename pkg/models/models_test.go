@@ -129,3 +129,22 @@ func TestSpecJSONAndValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestAlexNetBNTaps224 checks the original AlexNet geometry (needs a backend with overlapping
+// max pools: fastconv or XLA).
+func TestAlexNetBNTaps224(t *testing.T) {
+	if testing.Short() {
+		b, _ := backend.New()
+		if b.Name() == "Go Backend" {
+			t.Skip("plain go backend: overlapping max pool unsupported")
+		}
+	}
+	s := DefaultAlexNetBN(3, 224, 0.0625) // channels 4,12,24,16,16.
+	_, got := runTaps(t, s, 1)
+	want := map[string][]int{"conv1.pre": {1, 56, 56, 4}, "conv2.pre": {1, 27, 27, 12}, "conv5.post": {1, 13, 13, 16}, "fc6.pre": {1, 256}}
+	for n, w := range want {
+		if !reflect.DeepEqual(got[n], w) {
+			t.Errorf("%s shape %v, want %v", n, got[n], w)
+		}
+	}
+}
