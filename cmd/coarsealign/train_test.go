@@ -82,3 +82,27 @@ func TestTrainAndFeaturesCommands(t *testing.T) {
 		t.Fatalf("unknown layer: exit %d", code)
 	}
 }
+
+// TestTrainCoarseLabels trains on K=2 PCA median-split labels written by 'coarsealign labels'.
+func TestTrainCoarseLabels(t *testing.T) {
+	root := tinyFolder(t)
+	labelsDir := filepath.Join(t.TempDir(), "labels")
+	var out, errb bytes.Buffer
+	if code := run([]string{"labels", "--images", root, "--cache", "none", "--k", "2", "--out", labelsDir}, &out, &errb); code != 0 {
+		t.Fatalf("labels exit %d: %s", code, errb.String())
+	}
+	runDir := filepath.Join(t.TempDir(), "run")
+	out.Reset()
+	args := []string{"train", "--images", root, "--labels", labelsDir, "--k", "2", "--steps", "2", "--width", "0.0625",
+		"--batch", "4", "--cache", "none", "--quiet", "--out", runDir}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("train exit %d: %s", code, errb.String())
+	}
+	cfg, err := train.LoadConfig(filepath.Join(runDir, train.ConfigFile))
+	if err != nil || cfg.Model.NumClasses != 2 || !strings.Contains(cfg.Data["labels"], "K=2") {
+		t.Fatalf("config %+v, %v", cfg, err)
+	}
+	if code := run([]string{"train", "--images", root, "--labels", labelsDir, "--out", runDir}, &out, &errb); code != 1 {
+		t.Fatalf("missing --k: exit %d", code)
+	}
+}
