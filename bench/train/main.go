@@ -17,13 +17,13 @@ import (
 	"time"
 
 	"github.com/coarsealign/coarsealign/pkg/fastconv"
+	"github.com/coarsealign/coarsealign/pkg/models"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/loss"
@@ -62,31 +62,20 @@ func cnn3(scope *model.Scope, x *graph.Node) *graph.Node {
 	return layers.DenseWithBias(scope.In("dense"), x, 10)
 }
 
-// alexnetBN is the AlexNet-BN of docs/methods.md, defined locally because pkg/models did not exist
-// when this benchmark was written (same architecture as bench/train/torch_peer.py):
-// 5 conv 3x3 (64, 192, 384, 256, 256), each conv (no bias) + batch norm + ReLU; 2x2 max-pool after
-// conv1, conv2, conv5; adaptive average pool to 3x3; dropout 0.3 + FC 1024 + ReLU, dropout 0.3 +
-// FC 1024 + ReLU; FC K. x: [batch, H, W, 3]; returns logits [batch, K] and the FC2 features.
-func alexnetBN(scope *model.Scope, x *graph.Node, k int) (logits, features *graph.Node) {
-	for i, ch := range []int{64, 192, 384, 256, 256} {
-		s := scope.In("conv%d", i+1)
-		x = fastconv.Conv2D(s, x, ch, 3, fastconv.NoBias())
-		x = norm.BatchNorm(s, x, -1).Done()
-		x = fastconv.Relu(x)
-		if i == 0 || i == 1 || i == 4 {
-			x = fastconv.MaxPool2x2(x)
+// alexnetSpec is the project's AlexNet-BN (pkg/models, width 1: convs 64/192/384/256/256 with BN
+// and ReLU, FC 4096 x2 with BN, dropout 0.3, K outputs) at the given input size; the PyTorch peer
+// (torch_peer.py) builds the same network.
+func alexnetSpec(size int) models.Spec { return models.DefaultAlexNetBN(*flagClasses, size, 1) }
+
+// alexnetBN returns the logits and the fc7 (second hidden FC, post-ReLU) features.
+func alexnetBN(scope *model.Scope, x *graph.Node, size int) (logits, features *graph.Node) {
+	logits, taps := models.Build(scope, alexnetSpec(size), x)
+	for _, t := range taps {
+		if t.Name == "fc7.post" {
+			features = t.Node
 		}
 	}
-	x = fastconv.AdaptiveAvgPool(x, 3)
-	x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
-	for i := range 2 {
-		s := scope.In("fc%d", i+1)
-		x = layers.DropoutStatic(s, x, 0.3)
-		x = fastconv.Relu(layers.DenseWithBias(s, x, 1024))
-	}
-	features = x
-	logits = layers.DenseWithBias(scope.In("out"), x, k)
-	return
+	return logits, features
 }
 
 func randomImages(rng *rand.Rand, n, size int) []float32 {
@@ -152,7 +141,7 @@ func benchFeatures(name string, n, size int) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(1))
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-		_, f := alexnetBN(scope, x, *flagClasses)
+		_, f := alexnetBN(scope, x, size)
 		return f
 	})
 	if err != nil {
@@ -194,7 +183,7 @@ func main() {
 				size = 64
 			}
 			benchTrain(w, size, func(scope *model.Scope, x *graph.Node) *graph.Node {
-				logits, _ := alexnetBN(scope, x, *flagClasses)
+				logits, _ := alexnetBN(scope, x, size)
 				return logits
 			})
 		case "features-92":

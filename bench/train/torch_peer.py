@@ -29,32 +29,45 @@ class CNN3(nn.Module):
         return self.fc(x.mean(dim=(2, 3)))
 
 
-class AlexNetBN(nn.Module):
-    """Same as alexnetBN in main.go: 5 conv 3x3 (64,192,384,256,256) no bias + BN + ReLU,
-    max-pool 2x2 after conv1, conv2, conv5, adaptive avg pool 3x3, dropout 0.3 + FC 1024 + ReLU (x2), FC K."""
+# Conv geometry per input size, as pkg/models.AlexNetGeometryFor: (kernel, stride, pool window, pool stride).
+ALEXNET_GEOMETRY = {
+    32: [(3, 1, 2, 2), (3, 1, 2, 2), (3, 1, 0, 0), (3, 1, 0, 0), (3, 1, 2, 2)],
+    64: [(5, 2, 2, 2), (3, 1, 2, 2), (3, 1, 0, 0), (3, 1, 0, 0), (3, 1, 2, 2)],
+}
 
-    def __init__(self, k=16):
+
+class AlexNetBN(nn.Module):
+    """Same as pkg/models AlexNetBN (width 1): five convs (64,192,384,256,256), "same" padding,
+    no bias, each + BatchNorm + ReLU, max-pool after conv1, conv2, conv5; adaptive avg pool 3x3;
+    dropout 0.3 + FC 4096 (no bias) + BN + ReLU, twice; FC K with bias."""
+
+    def __init__(self, k=16, size=32):
         super().__init__()
         chans = [3, 64, 192, 384, 256, 256]
-        self.convs = nn.ModuleList([nn.Conv2d(chans[i], chans[i + 1], 3, padding=1, bias=False) for i in range(5)])
+        self.geo = ALEXNET_GEOMETRY[size]
+        self.convs = nn.ModuleList([
+            nn.Conv2d(chans[i], chans[i + 1], g[0], stride=g[1], padding=(g[0] - 1) // 2, bias=False)
+            for i, g in enumerate(self.geo)])
         self.bns = nn.ModuleList([nn.BatchNorm2d(chans[i + 1]) for i in range(5)])
         self.pool = nn.AdaptiveAvgPool2d(3)
-        self.fc1 = nn.Linear(256 * 9, 1024)
-        self.fc2 = nn.Linear(1024, 1024)
-        self.out = nn.Linear(1024, k)
+        self.fc6 = nn.Linear(256 * 9, 4096, bias=False)
+        self.bn6 = nn.BatchNorm1d(4096)
+        self.fc7 = nn.Linear(4096, 4096, bias=False)
+        self.bn7 = nn.BatchNorm1d(4096)
+        self.fc8 = nn.Linear(4096, k)
         self.drop = nn.Dropout(0.3)
 
     def features(self, x):
-        for i, (c, bn) in enumerate(zip(self.convs, self.bns)):
+        for c, bn, g in zip(self.convs, self.bns, self.geo):
             x = F.relu(bn(c(x)))
-            if i in (0, 1, 4):
-                x = F.max_pool2d(x, 2)
+            if g[2]:
+                x = F.max_pool2d(x, g[2], g[3])
         x = torch.flatten(self.pool(x), 1)
-        x = F.relu(self.fc1(self.drop(x)))
-        return F.relu(self.fc2(self.drop(x)))
+        x = F.relu(self.bn6(self.fc6(self.drop(x))))
+        return F.relu(self.bn7(self.fc7(self.drop(x))))
 
     def forward(self, x):
-        return self.out(self.features(x))
+        return self.fc8(self.features(x))
 
 
 def bench_train(name, net, size, batch, steps, warmup, classes):
@@ -78,7 +91,7 @@ def bench_train(name, net, size, batch, steps, warmup, classes):
 
 
 def bench_features(name, n, size, steps, warmup, classes):
-    net = AlexNetBN(classes).to(memory_format=torch.channels_last).eval()
+    net = AlexNetBN(classes, size).to(memory_format=torch.channels_last).eval()
     g = torch.Generator().manual_seed(2)
     x = torch.randn(n, 3, size, size, generator=g).to(memory_format=torch.channels_last)
     times = []
@@ -108,7 +121,8 @@ def main():
         if w == "cnn3-32":
             bench_train(w, CNN3(), 32, a.batch, a.steps, a.warmup, 10)
         elif w in ("alexnet-bn-32", "alexnet-bn-64"):
-            bench_train(w, AlexNetBN(a.classes), 32 if w.endswith("32") else 64, a.batch, a.steps, a.warmup, a.classes)
+            size = 32 if w.endswith("32") else 64
+            bench_train(w, AlexNetBN(a.classes, size), size, a.batch, a.steps, a.warmup, a.classes)
         elif w == "features-92":
             bench_features(w, 92, 64, a.steps, a.warmup, a.classes)
         else:

@@ -126,6 +126,9 @@ func (b *Backend) Capabilities() compute.Capabilities {
 	c.Operations[compute.OpTypeSelectAndScatterMax] = true
 	c.Operations[compute.OpTypeConvGeneral] = true
 	c.Operations[compute.OpTypeReduceWindow] = true
+	c.Operations[compute.OpTypeBatchNormForTraining] = true
+	c.Operations[compute.OpTypeBatchNormGradient] = true
+	c.Operations[compute.OpTypeBatchNormForInference] = true
 	return c
 }
 

@@ -65,6 +65,23 @@ func (b *builder) Compile() (compute.Executable, error) {
 		for i, v := range s.outputs {
 			outs[i] = v.inner
 		}
+		if len(s.inputs) > 0 {
+			// The go backend fails on parameters no output depends on (it indexes its per-node
+			// state up to the last node needed): one extra scalar output depends on all of them.
+			params := make([]compute.Value, len(s.inputs))
+			for i, v := range s.inputs {
+				params[i] = s.imports[v.id]
+			}
+			dummy, err := s.fn.Constant([]float32{0})
+			if err != nil {
+				return nil, err
+			}
+			barrier, err := s.fn.SchedulingBarrier(dummy, params...)
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, barrier)
+		}
 		if err := s.fn.Return(outs, nil); err != nil {
 			return nil, errors.WithMessagef(err, "fastconv: returning from segment %s", s.ib.Name())
 		}

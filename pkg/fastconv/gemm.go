@@ -23,15 +23,25 @@ func gemm(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, 
 
 // gemmAcc is gemm with accumulate: c += a x b.
 func gemmAcc(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	gemmRun(M, N, K, a, lda, b, ldb, c, ldc, accumulate, true)
+	gemmRun(M, N, K, a, lda, false, b, ldb, c, ldc, accumulate, true)
+}
+
+// gemmTA computes c[M,N] = a^T x b where a is [K,M] (row stride lda).
+func gemmTA(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	gemmRun(M, N, K, a, lda, true, b, ldb, c, ldc, false, true)
 }
 
 // gemmSerial is gemmAcc on the calling goroutine only.
 func gemmSerial(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	gemmRun(M, N, K, a, lda, b, ldb, c, ldc, accumulate, false)
+	gemmRun(M, N, K, a, lda, false, b, ldb, c, ldc, accumulate, false)
 }
 
-func gemmRun(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate, parallel bool) {
+// gemmRun: element (i, k) of A is a[i*lda+k], or a[k*lda+i] if transA.
+func gemmRun(M, N, K int, a []float32, lda int, transA bool, b []float32, ldb int, c []float32, ldc int, accumulate, parallel bool) {
+	rowStride, kStride := lda, 1
+	if transA {
+		rowStride, kStride = 1, lda
+	}
 	pfor := parallelFor
 	if !parallel {
 		pfor = func(n int, fn func(start, end int)) { fn(0, n) }
@@ -93,14 +103,14 @@ func gemmRun(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float3
 						mr := min(gemmMr, r1-i)
 						var rows [gemmMr]int
 						for r := range gemmMr {
-							rows[r] = (i+min(r, mr-1))*lda + k0
+							rows[r] = (i+min(r, mr-1))*rowStride + k0*kStride
 						}
 						if mr == gemmMr && nc == gemmNr {
 							cRows := [gemmMr]int{i*ldc + c0, (i+1)*ldc + c0, (i+2)*ldc + c0, (i+3)*ldc + c0}
-							microKernel(a, &rows, bb, bOff, bStride, kc, c, &cRows, add)
+							microKernel(a, &rows, kStride, bb, bOff, bStride, kc, c, &cRows, add)
 							continue
 						}
-						microKernel(a, &rows, bb, bOff, bStride, kc, tile[:], &tileRows, false)
+						microKernel(a, &rows, kStride, bb, bOff, bStride, kc, tile[:], &tileRows, false)
 						for r := range mr {
 							dst := c[(i+r)*ldc+c0:][:nc]
 							src := tile[r*gemmNr:][:nc]
@@ -120,12 +130,12 @@ func gemmRun(M, N, K int, a []float32, lda int, b []float32, ldb int, c []float3
 }
 
 // microKernelGo is the portable micro-kernel:
-// c[cRows[r]+j] (=, +=) sum_{k<kc} a[rows[r]+k] * b[bOff+k*ldb+j], r < 4, j < 32.
-func microKernelGo(a []float32, rows *[gemmMr]int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
+// c[cRows[r]+j] (=, +=) sum_{k<kc} a[rows[r]+k*aStrideK] * b[bOff+k*ldb+j], r < 4, j < 32.
+func microKernelGo(a []float32, rows *[gemmMr]int, aStrideK int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
 	var t [gemmMr][gemmNr]float32
 	for r := range gemmMr {
-		ar := a[rows[r]:][:kc]
-		for k, av := range ar {
+		for k := range kc {
+			av := a[rows[r]+k*aStrideK]
 			if av == 0 {
 				continue
 			}

@@ -2,6 +2,6 @@
 
 package fastconv
 
-func microKernel(a []float32, rows *[gemmMr]int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
-	microKernelGo(a, rows, b, bOff, ldb, kc, c, cRows, accumulate)
+func microKernel(a []float32, rows *[gemmMr]int, aStrideK int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
+	microKernelGo(a, rows, aStrideK, b, bOff, ldb, kc, c, cRows, accumulate)
 }

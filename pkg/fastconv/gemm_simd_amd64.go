@@ -9,15 +9,15 @@ import (
 
 var useAVX512 = archsimd.X86.AVX512()
 
-// microKernel: c[cRows[r]+j] (=, +=) sum_{k<kc} a[rows[r]+k] * b[bOff+k*ldb+j], r < 4, j < 32.
-func microKernel(a []float32, rows *[gemmMr]int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
+// microKernel: c[cRows[r]+j] (=, +=) sum_{k<kc} a[rows[r]+k*aStrideK] * b[bOff+k*ldb+j], r < 4, j < 32.
+func microKernel(a []float32, rows *[gemmMr]int, aStrideK int, b []float32, bOff, ldb, kc int, c []float32, cRows *[gemmMr]int, accumulate bool) {
 	if !useAVX512 {
-		microKernelGo(a, rows, b, bOff, ldb, kc, c, cRows, accumulate)
+		microKernelGo(a, rows, aStrideK, b, bOff, ldb, kc, c, cRows, accumulate)
 		return
 	}
 	// Bounds checks once, then unchecked pointer arithmetic.
 	for r := range gemmMr {
-		_ = a[rows[r]+kc-1]
+		_ = a[rows[r]+(kc-1)*aStrideK]
 		_ = c[cRows[r]+gemmNr-1]
 	}
 	_ = b[bOff+(kc-1)*ldb+gemmNr-1]
@@ -27,6 +27,7 @@ func microKernel(a []float32, rows *[gemmMr]int, b []float32, bOff, ldb, kc int,
 	p3 := unsafe.Pointer(&a[rows[3]])
 	bp := unsafe.Pointer(&b[bOff])
 	bStride := uintptr(ldb) * 4
+	aStride := uintptr(aStrideK) * 4
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
 	for k := kc; k > 0; k-- {
 		b0 := archsimd.LoadFloat32x16((*[16]float32)(bp))
@@ -44,10 +45,10 @@ func microKernel(a []float32, rows *[gemmMr]int, b []float32, bOff, ldb, kc int,
 		c30 = a3.MulAdd(b0, c30)
 		c31 = a3.MulAdd(b1, c31)
 		bp = unsafe.Add(bp, bStride)
-		p0 = unsafe.Add(p0, 4)
-		p1 = unsafe.Add(p1, 4)
-		p2 = unsafe.Add(p2, 4)
-		p3 = unsafe.Add(p3, 4)
+		p0 = unsafe.Add(p0, aStride)
+		p1 = unsafe.Add(p1, aStride)
+		p2 = unsafe.Add(p2, aStride)
+		p3 = unsafe.Add(p3, aStride)
 	}
 	store2(c, cRows[0], c00, c01, accumulate)
 	store2(c, cRows[1], c10, c11, accumulate)

@@ -22,6 +22,20 @@ func TestGEMM(t *testing.T) {
 		}
 		out := make([]float32, M*N)
 		gemm(M, N, K, a, K, b, N, out, N)
+		// Transposed A: at[k][i] = a[i][k].
+		at := make([]float32, K*M)
+		for i := range M {
+			for k := range K {
+				at[k*M+i] = a[i*K+k]
+			}
+		}
+		outT := make([]float32, M*N)
+		gemmTA(M, N, K, at, M, b, N, outT, N)
+		for i := range out {
+			if math.Abs(float64(out[i]-outT[i])) > 1e-4*math.Sqrt(float64(K)) {
+				t.Fatalf("gemmTA differs at %d: %g vs %g", i, outT[i], out[i])
+			}
+		}
 		for i := range M {
 			for j := range N {
 				var want float64

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors/images"
 	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -80,6 +81,17 @@ func MaxPool(x *graph.Node, window, stride int) *graph.Node {
 		return graph.ReduceMax(graph.Reshape(x, b, h, window, w, window, c), 2, 4)
 	}
 	return graph.MaxPool(x).ChannelsAxis(images.ChannelsLast).Window(window).Strides(stride).NoPadding().Done()
+}
+
+// BatchNorm is norm.BatchNorm over the last axis of x (channels) with the given moving-average
+// momentum (GoMLX convention: new = m*old + (1-m)*batch; 0.9 is PyTorch's 0.1). On backends that
+// implement the batch-norm ops (fastconv, XLA) it uses them (UseBackendInference(true): one native
+// pass forward, exact gradient including the mean/variance terms, like PyTorch); on the plain go
+// backend it falls back to GoMLX's graph formulation.
+func BatchNorm(scope *model.Scope, x *graph.Node, momentum float64) *graph.Node {
+	ops := x.Graph().Backend().Capabilities().Operations
+	native := ops[compute.OpTypeBatchNormForTraining] && ops[compute.OpTypeBatchNormGradient] && ops[compute.OpTypeBatchNormForInference]
+	return norm.BatchNorm(scope, x, -1).Momentum(momentum).UseBackendInference(native).Done()
 }
 
 // GlobalAvgPool averages [batch, H, W, C] over H and W: the result is [batch, C].

@@ -69,3 +69,21 @@ func TestMaxVJP(t *testing.T) {
 		}
 	}
 }
+
+// TestDenseMatchesStock compares dense layers (x W, and the gradients x^T dy and dy W^T) between
+// the plain go backend and the native GEMM path of fastconv.
+func TestDenseMatchesStock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x := randTensor(rng, 70, 300)
+	w1 := randTensor(rng, 300, 130)
+	w2 := randTensor(rng, 130, 33)
+	fn := func(in []*graph.Node) []*graph.Node {
+		h := Relu(graph.MatMul(in[0], in[1]))
+		y := graph.MatMul(h, in[2])
+		r := graph.Sin(graph.IotaFull(y.Graph(), y.Shape()))
+		grads := graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), in[0], in[1], in[2])
+		return append([]*graph.Node{y}, grads...)
+	}
+	plain, fast := runBoth(t, fn, x, w1, w2)
+	compareAll(t, []string{"y", "grad_x", "grad_w1", "grad_w2"}, plain, fast)
+}

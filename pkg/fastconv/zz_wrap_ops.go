@@ -330,25 +330,6 @@ func (f *function) Div(a0 compute.Value, a1 compute.Value) (r0 compute.Value, er
 	return
 }
 
-// DotGeneral delegates to the wrapped backend.
-func (f *function) DotGeneral(a0 compute.Value, a1 []int, a2 []int, a3 compute.Value, a4 []int, a5 []int, a6 compute.DotGeneralConfig) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i3, err := f.in(a3)
-	if err != nil {
-		return
-	}
-	r0, err = g.DotGeneral(i0, a1, a2, i3, a4, a5, a6)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // DynamicDimensionSize delegates to the wrapped backend.
 func (f *function) DynamicDimensionSize(a0 compute.Value, a1 int) (r0 compute.Value, err error) {
 	g := f.target()

@@ -1,0 +1,94 @@
+package fastconv
+
+import (
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+)
+
+// minNativeDotFlops: smaller matrix products stay in the wrapped backend.
+const minNativeDotFlops = 1 << 20
+
+// DotGeneral implements compute.Function. Plain float32 matrix products (rank-2 operands, one
+// contracting axis each, no batch axes) of at least minNativeDotFlops multiply-adds run on the
+// native GEMM, in any of the layouts reverse-mode autodiff produces (x W, x^T dy, dy W^T) without
+// the transposes the wrapped backend would materialize. Everything else is delegated.
+func (f *function) DotGeneral(lhs compute.Value, lhsContractingAxes, lhsBatchAxes []int, rhs compute.Value,
+	rhsContractingAxes, rhsBatchAxes []int, config compute.DotGeneralConfig) (compute.Value, error) {
+	l, r := lhs.(*value), rhs.(*value)
+	okDType := func(d dtypes.DType) bool { return d == dtypes.InvalidDType || d == dtypes.Float32 }
+	if f.isMain() && l.shape.Rank() == 2 && r.shape.Rank() == 2 && l.shape.DType == dtypes.Float32 &&
+		r.shape.DType == dtypes.Float32 && len(lhsBatchAxes) == 0 && len(rhsBatchAxes) == 0 &&
+		len(lhsContractingAxes) == 1 && len(rhsContractingAxes) == 1 && okDType(config.AccumulatorDType) &&
+		okDType(config.OutputDType) && !l.shape.IsDynamic() && !r.shape.IsDynamic() {
+		transA := lhsContractingAxes[0] == 0
+		transB := rhsContractingAxes[0] == 1
+		K := l.shape.Dimensions[lhsContractingAxes[0]]
+		M := l.shape.Dimensions[1-lhsContractingAxes[0]]
+		N := r.shape.Dimensions[1-rhsContractingAxes[0]]
+		if K == r.shape.Dimensions[rhsContractingAxes[0]] && M*N*K >= minNativeDotFlops {
+			outs := f.b.addCustom("matmul", []*value{l, r}, []shapes.Shape{shapes.Make(dtypes.Float32, M, N)},
+				func(backend compute.Backend, in []compute.Buffer) ([]compute.Buffer, error) {
+					a, err := float32Data(in[0])
+					if err != nil {
+						return nil, err
+					}
+					b, err := float32Data(in[1])
+					if err != nil {
+						return nil, err
+					}
+					buf, c, err := newFloat32Buffer(backend, M, N)
+					if err != nil {
+						return nil, err
+					}
+					if transB {
+						bt := getScratch(K * N)
+						defer putScratch(bt)
+						transpose2D(bt, b, N, K)
+						b = bt
+					}
+					if transA {
+						gemmTA(M, N, K, a, M, b, N, c, N)
+					} else {
+						gemm(M, N, K, a, K, b, N, c, N)
+					}
+					return []compute.Buffer{buf}, nil
+				})
+			return outs[0], nil
+		}
+	}
+	g := f.target()
+	il, err := f.in(l)
+	if err != nil {
+		return nil, err
+	}
+	ir, err := f.in(r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := g.DotGeneral(il, lhsContractingAxes, lhsBatchAxes, ir, rhsContractingAxes, rhsBatchAxes, config)
+	if err != nil {
+		return nil, err
+	}
+	return f.out(res), nil
+}
+
+// transpose2D writes dst[cols, rows] = src[rows, cols]^T, in 32x32 tiles, in parallel.
+func transpose2D(dst, src []float32, rows, cols int) {
+	const tile = 32
+	tilesR := (rows + tile - 1) / tile
+	parallelFor(tilesR, func(start, end int) {
+		for tr := start; tr < end; tr++ {
+			r0, r1 := tr*tile, min(rows, tr*tile+tile)
+			for c0 := 0; c0 < cols; c0 += tile {
+				c1 := min(cols, c0+tile)
+				for r := r0; r < r1; r++ {
+					row := src[r*cols:]
+					for c := c0; c < c1; c++ {
+						dst[c*rows+r] = row[c]
+					}
+				}
+			}
+		}
+	})
+}
