@@ -279,3 +279,12 @@ func dot(a, b []float64) float64 {
 	}
 	return s
 }
+
+// MustCompare is Compare that panics on error, for notebooks.
+func MustCompare(a, b *rdm.RDM, m Method) float64 {
+	v, err := Compare(a, b, m)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
