@@ -87,3 +87,21 @@ func TestDenseMatchesStock(t *testing.T) {
 	plain, fast := runBoth(t, fn, x, w1, w2)
 	compareAll(t, []string{"y", "grad_x", "grad_w1", "grad_w2"}, plain, fast)
 }
+
+// TestElementwiseMatchesStock covers the native elementwise paths (same shape and scalar operands).
+func TestElementwiseMatchesStock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	x := randTensor(rng, 200, 201)
+	y := randTensor(rng, 200, 201)
+	s := randTensor(rng) // scalar
+	fn := func(in []*graph.Node) []*graph.Node {
+		x, y, s := in[0], in[1], in[2]
+		ax := graph.Abs(x)
+		return []*graph.Node{
+			graph.Add(x, y), graph.Sub(x, y), graph.Mul(x, y), graph.Div(x, graph.AddScalar(graph.Abs(y), 1)),
+			graph.Mul(s, x), graph.Sub(x, s), graph.Div(s, graph.AddScalar(ax, 1)), graph.Sqrt(ax),
+		}
+	}
+	plain, fast := runBoth(t, fn, x, y, s)
+	compareAll(t, []string{"add", "sub", "mul", "div", "mul_s", "sub_s", "s_div", "sqrt"}, plain, fast)
+}

@@ -220,7 +220,89 @@ func (f *function) Add(lhs, rhs compute.Value) (compute.Value, error) {
 		})
 		return outs[0], nil
 	}
-	return f.delegate2(lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Add(a, b) })
+	return f.binary(opAdd, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Add(a, b) })
+}
+
+// Mul implements compute.Function (native for large float32 operands).
+func (f *function) Mul(lhs, rhs compute.Value) (compute.Value, error) {
+	return f.binary(opMul, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Mul(a, b) })
+}
+
+// Sub implements compute.Function (native for large float32 operands).
+func (f *function) Sub(lhs, rhs compute.Value) (compute.Value, error) {
+	return f.binary(opSub, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Sub(a, b) })
+}
+
+// Div implements compute.Function (native for large float32 operands).
+func (f *function) Div(lhs, rhs compute.Value) (compute.Value, error) {
+	return f.binary(opDiv, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Div(a, b) })
+}
+
+// binary runs a float32 elementwise op natively when both operands have the same large shape, or
+// one is a scalar (rank 0); else it delegates.
+func (f *function) binary(op binOp, lhs, rhs compute.Value, delegate func(g compute.Function, a, b compute.Value) (compute.Value, error)) (compute.Value, error) {
+	a, b := lhs.(*value), rhs.(*value)
+	big := a
+	if b.shape.Size() > a.shape.Size() {
+		big = b
+	}
+	sameOrScalar := (a.shape.Equal(b.shape) || a.shape.IsScalar() || b.shape.IsScalar()) &&
+		a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32
+	if sameOrScalar && f.nativeOK(big) {
+		outShape := big.shape
+		outs := f.b.addCustom("elementwise", []*value{a, b}, []shapes.Shape{outShape}, func(backend compute.Backend, in []compute.Buffer) ([]compute.Buffer, error) {
+			ad, err := float32Data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			bd, err := float32Data(in[1])
+			if err != nil {
+				return nil, err
+			}
+			buf, out, err := newFloat32Buffer(backend, outShape.Dimensions...)
+			if err != nil {
+				return nil, err
+			}
+			parallelFor((len(out)+8191)/8192, func(start, end int) {
+				s, e := start*8192, min(len(out), end*8192)
+				as, bs := ad, bd
+				if len(as) > 1 {
+					as = as[s:e]
+				}
+				if len(bs) > 1 {
+					bs = bs[s:e]
+				}
+				binaryF32(op, out[s:e], as, bs)
+			})
+			return []compute.Buffer{buf}, nil
+		})
+		return outs[0], nil
+	}
+	return f.delegate2(lhs, rhs, delegate)
+}
+
+// Sqrt implements compute.Function (native for large float32 operands).
+func (f *function) Sqrt(x compute.Value) (compute.Value, error) {
+	xv := x.(*value)
+	if f.nativeOK(xv) {
+		outs := f.b.addCustom("sqrt", []*value{xv}, []shapes.Shape{xv.shape}, func(backend compute.Backend, in []compute.Buffer) ([]compute.Buffer, error) {
+			xd, err := float32Data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			buf, out, err := newFloat32Buffer(backend, xv.shape.Dimensions...)
+			if err != nil {
+				return nil, err
+			}
+			parallelFor((len(out)+8191)/8192, func(start, end int) {
+				s, e := start*8192, min(len(out), end*8192)
+				sqrtF32(out[s:e], xd[s:e])
+			})
+			return []compute.Buffer{buf}, nil
+		})
+		return outs[0], nil
+	}
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Sqrt(ix) })
 }
 
 // ReduceSum implements compute.Function: native for summing all axes but the last (bias gradient).

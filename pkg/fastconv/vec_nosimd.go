@@ -50,3 +50,9 @@ func addF32(out, a, b []float32) {
 		out[i] = a[i] + b[i]
 	}
 }
+
+// binaryF32 sets out[i] = a[i] op b[i]; a or b of length 1 is broadcast (a scalar).
+func binaryF32(op binOp, out, a, b []float32) { binaryF32Go(op, out, a, b) }
+
+// sqrtF32 sets out[i] = sqrt(x[i]).
+func sqrtF32(out, x []float32) { sqrtF32Go(out, x) }

@@ -112,3 +112,68 @@ func addF32(out, a, b []float32) {
 		out[i] = a[i] + b[i]
 	}
 }
+
+// binaryF32 sets out[i] = a[i] op b[i]; a or b of length 1 is broadcast (a scalar).
+func binaryF32(op binOp, out, a, b []float32) {
+	n := len(out)
+	i := 0
+	if useAVX512 {
+		switch {
+		case len(a) == n && len(b) == n:
+			a, b = a[:n], b[:n]
+			for ; i+16 <= n; i += 16 {
+				av := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&a[i])))
+				bv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&b[i])))
+				simdOp(op, av, bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+			}
+		case len(a) == n:
+			a = a[:n]
+			bv := archsimd.BroadcastFloat32x16(b[0])
+			for ; i+16 <= n; i += 16 {
+				av := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&a[i])))
+				simdOp(op, av, bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+			}
+		case len(b) == n:
+			b = b[:n]
+			av := archsimd.BroadcastFloat32x16(a[0])
+			for ; i+16 <= n; i += 16 {
+				bv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&b[i])))
+				simdOp(op, av, bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+			}
+		}
+	}
+	binaryF32Go(op, out[i:], tail(a, i), tail(b, i))
+}
+
+func tail(s []float32, i int) []float32 {
+	if len(s) == 1 {
+		return s
+	}
+	return s[i:]
+}
+
+func simdOp(op binOp, a, b archsimd.Float32x16) archsimd.Float32x16 {
+	switch op {
+	case opAdd:
+		return a.Add(b)
+	case opSub:
+		return a.Sub(b)
+	case opMul:
+		return a.Mul(b)
+	default:
+		return a.Div(b)
+	}
+}
+
+// sqrtF32 sets out[i] = sqrt(x[i]).
+func sqrtF32(out, x []float32) {
+	n := len(out)
+	x = x[:n]
+	i := 0
+	if useAVX512 {
+		for ; i+16 <= n; i += 16 {
+			archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))).Sqrt().Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	sqrtF32Go(out[i:], x[i:])
+}

@@ -311,25 +311,6 @@ func (f *function) Cos(a0 compute.Value) (r0 compute.Value, err error) {
 	return
 }
 
-// Div delegates to the wrapped backend.
-func (f *function) Div(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.Div(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // DynamicDimensionSize delegates to the wrapped backend.
 func (f *function) DynamicDimensionSize(a0 compute.Value, a1 int) (r0 compute.Value, err error) {
 	g := f.target()
@@ -1082,25 +1063,6 @@ func (f *function) Min(a0 compute.Value, a1 compute.Value) (r0 compute.Value, er
 	return
 }
 
-// Mul delegates to the wrapped backend.
-func (f *function) Mul(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.Mul(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // Neg delegates to the wrapped backend.
 func (f *function) Neg(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
@@ -1673,40 +1635,6 @@ func (f *function) Slice(a0 compute.Value, a1 []int, a2 []int, a3 []int) (r0 com
 		return
 	}
 	r0, err = g.Slice(i0, a1, a2, a3)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Sqrt delegates to the wrapped backend.
-func (f *function) Sqrt(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Sqrt(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Sub delegates to the wrapped backend.
-func (f *function) Sub(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.Sub(i0, i1)
 	if err != nil {
 		return
 	}
