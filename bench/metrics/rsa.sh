@@ -6,6 +6,8 @@
 #   kendall: Kendall tau-b between two RDMs of K stimuli, K(K-1)/2 pairs, the second with ties
 #            (peer: scipy.stats.kendalltau)
 # Needs Debian python3-numpy and python3-scipy under /usr/bin/python3 (not the pyenv python3).
+# Go is built with GOEXPERIMENT=simd: on AVX-512 CPUs the pattern Gram matrix uses pkg/rsa's FMA
+# kernel, elsewhere gonum BLAS. bench/metrics/rsa -cpuprofile FILE profiles one Go workload.
 # Both sides report the fastest of REPS timed runs (default 3 for rdm, 1 for kendall); file I/O is
 # not timed.
 # Usage: bench/metrics/rsa.sh [N D K]   (default 2000 4096 10000; K=10000 needs ~6 GB of RAM)

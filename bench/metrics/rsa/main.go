@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"log"
 	"math"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/coarsealign/coarsealign/pkg/data/npy"
@@ -32,8 +34,20 @@ func main() {
 	dir := flag.String("dir", ".", "folder for the .npy files")
 	seed := flag.Uint64("seed", 1, "data seed")
 	reps := flag.Int("reps", 1, "timed repetitions; the fastest is reported")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := runBench(*what, *n, *d, *dir, *seed, max(*reps, 1)); err != nil {
+		pprof.StopCPUProfile()
 		log.Fatalf("rsa bench: %v", err)
 	}
 }
