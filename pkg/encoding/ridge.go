@@ -17,6 +17,8 @@
 //     outer-fold z-scoring (as a StandardScaler fit on the outer training set in
 //     front of a cross-validated ridge) and re-centre features and targets with
 //     their own inner training means. Ties go to the larger alpha.
+//     With Options.InnerLOO the inner CV is replaced by exact leave-one-out errors
+//     from the hat matrix of a single decomposition of the outer training set.
 //   - Every fit (each inner fold and the outer refit) uses ONE spectral
 //     decomposition for all alphas: with the centred training features
 //     A = U S V^T, the ridge prediction for test features B is
@@ -63,6 +65,10 @@ type Options struct {
 	Folds, InnerFolds int
 	// Seed fixes the fold assignments.
 	Seed uint64
+	// InnerLOO chooses alpha by efficient leave-one-out on the outer training set
+	// (one decomposition per outer fold, as sklearn's RidgeCV with cv=None) instead of
+	// InnerFolds-fold CV. Faster; InnerFolds is then ignored and Result.InnerFold is nil per fold.
+	InnerLOO bool
 	// Ceiling, if > 0, is the noise ceiling of the mean score (same units as Pearson r).
 	Ceiling float64
 	// Workers is the number of outer folds fitted concurrently (default GOMAXPROCS).
@@ -185,7 +191,7 @@ func Ridge(x, y mat.Matrix, opt Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for f := range jobs {
-				res.outerFold(f, xd, yd, alphas, ki, opt.Seed)
+				res.outerFold(f, xd, yd, alphas, ki, opt.InnerLOO, opt.Seed)
 			}
 		}()
 	}
@@ -218,13 +224,13 @@ func Ridge(x, y mat.Matrix, opt Options) (*Result, error) {
 	return res, nil
 }
 
-// outerFold fits outer fold f: z-scoring, inner CV over alphas, refit, out-of-fold
-// predictions. Folds write disjoint parts of res, so they may run concurrently.
-func (res *Result) outerFold(f int, xd, yd *mat.Dense, alphas []float64, ki int, seed uint64) {
+// outerFold fits outer fold f: z-scoring, alpha choice by inner k-fold CV (or LOO),
+// refit, out-of-fold predictions. Folds write disjoint parts of res, so they may run
+// concurrently.
+func (res *Result) outerFold(f int, xd, yd *mat.Dense, alphas []float64, ki int, loo bool, seed uint64) {
 	_, t := yd.Dims()
-	fold := res.Fold
 	var train, test []int
-	for i, fi := range fold {
+	for i, fi := range res.Fold {
 		if fi == f {
 			test = append(test, i)
 		} else {
@@ -233,35 +239,14 @@ func (res *Result) outerFold(f int, xd, yd *mat.Dense, alphas []float64, ki int,
 	}
 	z := zscore(xd, train)
 	fe := newFitter(z, yd)
-	// Inner CV: summed squared error per (alpha, target).
-	innerFold := Folds(len(train), ki, seed^(uint64(f+1)*0xbf58476d1ce4e5b9))
-	res.InnerFold[f] = innerFold
-	sse := make([][]float64, len(alphas))
-	for a := range sse {
-		sse[a] = make([]float64, t)
-	}
-	for g := 0; g < ki; g++ {
-		var itr, ite []int
-		for j, gi := range innerFold {
-			if gi == g {
-				ite = append(ite, train[j])
-			} else {
-				itr = append(itr, train[j])
-			}
-		}
-		fit := fe.fit(itr, ite)
-		for a, al := range alphas {
-			pr := fit.predict(al, nil)
-			for r, i := range ite {
-				row := pr.RawRowView(r)
-				yr := yd.RawRowView(i)
-				s := sse[a]
-				for j := range row {
-					d := yr[j] - row[j]
-					s[j] += d * d
-				}
-			}
-		}
+	// Summed squared error per (alpha, target) of the inner held-out predictions.
+	var sse [][]float64
+	if loo {
+		sse = fe.looSSE(train, alphas)
+	} else {
+		innerFold := Folds(len(train), ki, seed^(uint64(f+1)*0xbf58476d1ce4e5b9))
+		res.InnerFold[f] = innerFold
+		sse = fe.kfoldSSE(train, innerFold, ki, alphas)
 	}
 	best := make([]int, t)
 	chosen := make([]float64, t)
@@ -300,6 +285,82 @@ func (res *Result) outerFold(f int, xd, yd *mat.Dense, alphas []float64, ki int,
 		fr[j] = pearson(a, b)
 	}
 	res.FoldR[f] = fr
+}
+
+// kfoldSSE returns sse[alpha][target], the summed squared errors of the predictions for
+// the inner held-out rows over ki inner folds of the rows train (innerFold[r] is the
+// fold of train[r]), one decomposition per inner fold.
+func (fe *fitter) kfoldSSE(train, innerFold []int, ki int, alphas []float64) [][]float64 {
+	_, t := fe.y.Dims()
+	sse := make([][]float64, len(alphas))
+	for a := range sse {
+		sse[a] = make([]float64, t)
+	}
+	for g := 0; g < ki; g++ {
+		var itr, ite []int
+		for j, gi := range innerFold {
+			if gi == g {
+				ite = append(ite, train[j])
+			} else {
+				itr = append(itr, train[j])
+			}
+		}
+		fit := fe.fit(itr, ite)
+		for a, al := range alphas {
+			pr := fit.predict(al, nil)
+			for r, i := range ite {
+				row := pr.RawRowView(r)
+				yr := fe.y.RawRowView(i)
+				s := sse[a]
+				for j := range row {
+					d := yr[j] - row[j]
+					s[j] += d * d
+				}
+			}
+		}
+	}
+	return sse
+}
+
+// looSSE returns sse[alpha][target], the summed squared leave-one-out errors on the rows
+// tr, from one decomposition (Golub, Heath & Wahba 1979; sklearn RidgeCV with cv=None,
+// gcv_mode "eigen"/"svd"): with the centred training features A = U S V^T and the
+// unpenalised intercept, the hat matrix is H = 11^T/n + U diag(s^2/(s^2+alpha)) U^T and the
+// LOO residual of row i is (y_i - yhat_i) / (1 - H_ii).
+func (fe *fitter) looSSE(tr []int, alphas []float64) [][]float64 {
+	_, t := fe.y.Dims()
+	fit := fe.fit(tr, tr)
+	u, uty := fit.leftVectors()
+	ntr, r := u.Dims()
+	sse := make([][]float64, len(alphas))
+	ucol := mat.NewDense(ntr, r, nil)
+	for a, al := range alphas {
+		// U diag(d) with d = s^2/(s^2+alpha); yhat_c = U diag(d) U^T Y_c.
+		h := make([]float64, ntr)
+		for i := 0; i < ntr; i++ {
+			src, dst := u.RawRowView(i), ucol.RawRowView(i)
+			hi := 1 / float64(ntr)
+			for c, v := range src {
+				d := fit.lambda[c] / (fit.lambda[c] + al)
+				dst[c] = v * d
+				hi += v * v * d
+			}
+			h[i] = hi
+		}
+		var yhat mat.Dense
+		yhat.Mul(ucol, uty)
+		s := make([]float64, t)
+		for row, i := range tr {
+			yr, pr := fe.y.RawRowView(i), yhat.RawRowView(row)
+			w := 1 / (1 - h[row])
+			for j := range s {
+				e := (yr[j] - fit.ymean[j] - pr[j]) * w
+				s[j] += e * e
+			}
+		}
+		sse[a] = s
+	}
+	return sse
 }
 
 func finite(name string, m *mat.Dense) error {
@@ -374,6 +435,42 @@ type fitted struct {
 	q      *mat.Dense // r x t
 	lambda []float64  // length r, the retained s^2
 	ymean  []float64  // length t
+	dual   bool       // p = K_te,tr U (dual) or B V (primal)
+}
+
+// leftVectors returns U (n_train x r) for a fit whose test rows are its training rows
+// (fit(tr, tr)): U = K U Lambda^-1 in the dual form, A V S^-1 in the primal form.
+// It also returns U^T Y_c (r x t).
+func (f *fitted) leftVectors() (u, uty *mat.Dense) {
+	n, r := f.p.Dims()
+	_, t := f.q.Dims()
+	u = mat.NewDense(n, r, nil)
+	uty = mat.NewDense(r, t, nil)
+	scale := make([]float64, r) // U = p * scale
+	for c, l := range f.lambda {
+		if f.dual {
+			scale[c] = 1 / l
+		} else {
+			scale[c] = 1 / math.Sqrt(l)
+		}
+	}
+	for i := 0; i < n; i++ {
+		src, dst := f.p.RawRowView(i), u.RawRowView(i)
+		for c, v := range src {
+			dst[c] = v * scale[c]
+		}
+	}
+	for c := 0; c < r; c++ {
+		src, dst := f.q.RawRowView(c), uty.RawRowView(c)
+		w := 1.0
+		if !f.dual {
+			w = scale[c]
+		}
+		for j, v := range src {
+			dst[j] = v * w
+		}
+	}
+	return u, uty
 }
 
 // fit decomposes the centred training features of rows tr and prepares predictions for rows te.
@@ -466,7 +563,7 @@ func (fe *fitter) fit(tr, te []int) *fitted {
 		pm = new(mat.Dense)
 		pm.Mul(sub(te), basis)
 	}
-	return &fitted{p: pm, q: &qm, lambda: lambda, ymean: ymean}
+	return &fitted{p: pm, q: &qm, lambda: lambda, ymean: ymean, dual: useDual}
 }
 
 // eigKeep returns the eigenvectors (columns) and eigenvalues of s, keeping eigenvalues

@@ -250,3 +250,52 @@ func BenchmarkRidge(b *testing.B) {
 		})
 	}
 }
+
+// Leave-one-out errors from the hat matrix equal brute-force refits without each row
+// (normal equations, centring with the remaining rows), in the dual and primal forms.
+func TestLOOMatchesBruteForce(t *testing.T) {
+	for _, p := range []int{6, 50} {
+		rng := rand.New(rand.NewPCG(uint64(p), 9))
+		n := 30
+		z := randn(rng, n, p, 1)
+		y := randn(rng, n, 2, 1)
+		fe := newFitter(z, y)
+		tr := make([]int, 0, n)
+		for i := 0; i < n; i++ {
+			if i%5 != 0 { // 24 training rows
+				tr = append(tr, i)
+			}
+		}
+		alphas := []float64{0.01, 1, 100}
+		got := fe.looSSE(tr, alphas)
+		for a, alpha := range alphas {
+			want := make([]float64, 2)
+			for _, out := range tr {
+				var rest []int
+				for _, i := range tr {
+					if i != out {
+						rest = append(rest, i)
+					}
+				}
+				pred := fe.fit(rest, []int{out}).predict(alpha, nil)
+				for j := 0; j < 2; j++ {
+					d := y.At(out, j) - pred.At(0, j)
+					want[j] += d * d
+				}
+			}
+			for j := range want {
+				if math.Abs(got[a][j]-want[j]) > 1e-8*want[j] {
+					t.Errorf("p=%d alpha=%g target %d: LOO SSE %.12g, brute force %.12g", p, alpha, j, got[a][j], want[j])
+				}
+			}
+		}
+	}
+	x, y := planted(1, 200, 20, 8, 0.05)
+	res, err := Ridge(x, y, Options{Seed: 3, InnerLOO: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Score < 0.999 {
+		t.Errorf("InnerLOO planted map: score %.5f", res.Score)
+	}
+}

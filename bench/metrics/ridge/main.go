@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "data and fold seed")
 	dir := flag.String("dir", "", "directory for X.npy and Y.npy (required)")
 	what := flag.String("what", "ridge", "ridge or cka")
+	loo := flag.Bool("loo", false, "choose alpha by efficient leave-one-out (encoding.Options.InnerLOO)")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("ridge: -dir is required")
@@ -48,23 +50,33 @@ func main() {
 	switch *what {
 	case "ridge":
 		t0 := time.Now()
-		res, err := encoding.Ridge(x, y, encoding.Options{Alphas: encoding.LogSpace(-10, 10, *nalpha), Folds: *folds, InnerFolds: *folds, Seed: *seed})
+		res, err := encoding.Ridge(x, y, encoding.Options{Alphas: encoding.LogSpace(-10, 10, *nalpha), Folds: *folds, InnerFolds: *folds, Seed: *seed, InnerLOO: *loo})
 		if err != nil {
 			log.Fatal(err)
 		}
-		if err := writeFolds(*dir, res); err != nil {
+		rname := "r_go.npy"
+		inner := fmt.Sprintf("%dfold", *folds)
+		if *loo {
+			rname, inner = "r_go_loo.npy", "loo"
+		}
+		if err := writeFolds(*dir, rname, res); err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("go ridge n=%d p=%d t=%d folds=%d alphas=%d seconds=%.3f mean_r=%.4f median_alpha=%.3g\n",
-			*n, *p, *t, *folds, *nalpha, time.Since(t0).Seconds(), res.Score, medianAlpha(res.Alpha))
+		fmt.Printf("go ridge n=%d p=%d t=%d folds=%d inner=%s alphas=%d seconds=%.3f mean_r=%.4f median_alpha=%.3g\n",
+			*n, *p, *t, *folds, inner, *nalpha, time.Since(t0).Seconds(), res.Score, medianAlpha(res.Alpha))
 	case "cka":
 		for _, est := range []cka.Estimator{cka.Biased, cka.Unbiased} {
-			t0 := time.Now()
-			v, err := cka.CKA(x, y, cka.Options{Estimator: est})
-			if err != nil {
-				log.Fatal(err)
+			best := math.Inf(1)
+			var v float64
+			for range 3 { // best of 3, as the peer
+				t0 := time.Now()
+				var err error
+				if v, err = cka.CKA(x, y, cka.Options{Estimator: est}); err != nil {
+					log.Fatal(err)
+				}
+				best = math.Min(best, time.Since(t0).Seconds())
 			}
-			fmt.Printf("go cka debiased=%v value=%.10f seconds=%.4f\n", est == cka.Unbiased, v, time.Since(t0).Seconds())
+			fmt.Printf("go cka debiased=%v value=%.10f seconds=%.4f\n", est == cka.Unbiased, v, best)
 		}
 	default:
 		log.Fatalf("ridge: unknown -what %q", *what)
@@ -102,7 +114,7 @@ func medianAlpha(a [][]float64) float64 {
 
 // writeFolds saves the per-target r (r_go.npy),  the outer fold of each stimulus (folds.npy, length n) and the inner fold of
 // each training stimulus per outer fold (inner_<f>.npy), so the peer uses identical splits.
-func writeFolds(dir string, res *encoding.Result) error {
+func writeFolds(dir, rname string, res *encoding.Result) error {
 	save := func(name string, v []int) error {
 		f64 := make([]float64, len(v))
 		for i, x := range v {
@@ -120,7 +132,7 @@ func writeFolds(dir string, res *encoding.Result) error {
 	if err := save("folds.npy", res.Fold); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, "r_go.npy"))
+	f, err := os.Create(filepath.Join(dir, rname))
 	if err != nil {
 		return err
 	}
@@ -131,6 +143,9 @@ func writeFolds(dir string, res *encoding.Result) error {
 		return err
 	}
 	for f, in := range res.InnerFold {
+		if in == nil {
+			continue
+		}
 		if err := save(fmt.Sprintf("inner_%d.npy", f), in); err != nil {
 			return err
 		}
