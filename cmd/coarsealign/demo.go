@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"time"
+
+	"github.com/coarsealign/coarsealign/configs"
+	"github.com/coarsealign/coarsealign/pkg/datadir"
+	"github.com/coarsealign/coarsealign/pkg/plots"
+	"github.com/coarsealign/coarsealign/pkg/sweep"
+)
+
+// headlineTargets are the demo's three panels: the target name in the results table, its title.
+// The group targets ("-subjects": mean over subjects of the per-subject comparisons) carry the
+// group noise ceiling; macaque IT is a single RDM without one.
+var headlineTargets = []struct{ target, title string }{
+	{"mIT", "macaque IT (mIT)"},
+	{"hIT-subjects", "human IT (hIT, 4 subjects)"},
+	{"behav-subjects", "behaviour (16 subjects)"},
+}
+
+// smokeOverrides shrinks the quick config to a few minutes' smoke test (--quick).
+func smokeOverrides(c *sweep.Config) {
+	c.Name = "quick-smoke"
+	c.Data.PerClass = 30
+	c.Train.Epochs = 1
+	c.Train.Steps = 8
+	c.Labels.SourceEpochs = 1
+	c.Eval.Bootstrap = 20
+	c.Eval.Splits = 5
+	c.Eval.MaxTriplets = 2000
+}
+
+// demoFigures draws the headline figures from the sweep under out into figDir and returns the
+// written paths.
+func demoFigures(c *sweep.Config, out, figDir string, rows []sweep.Row) ([]string, error) {
+	var panels []plots.GranularityPanel
+	for i, h := range headlineTargets {
+		pn, err := plots.GranularityFromRows(rows, h.target, "spearman", "", h.title, "RSA (Spearman), held-out half")
+		if err != nil {
+			return nil, err
+		}
+		if i == 2 {
+			pn.Ramp = plots.Greens
+		}
+		panels = append(panels, pn)
+	}
+	var paths []string
+	f, err := plots.AlignmentVsK(panels...)
+	if err != nil {
+		return nil, err
+	}
+	p, err := f.Save(figDir, "alignment_vs_k")
+	if err != nil {
+		return nil, err
+	}
+	paths = append(paths, p...)
+	curves, err := plots.CurvesFromSweep(out, c.Expand())
+	if err != nil {
+		return nil, err
+	}
+	if len(curves) > 0 {
+		f, err := plots.TrainingCurves(curves...)
+		if err != nil {
+			return nil, err
+		}
+		p, err := f.Save(figDir, "training_curves")
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, p...)
+	}
+	prs, err := plots.ProfilesFromRows(profileRows(rows), "hIT-subjects", "spearman", "")
+	if err == nil {
+		f, err := plots.LayerProfiles("human IT (hIT, 4 subjects)", "RSA (Spearman)", prs...)
+		if err != nil {
+			return nil, err
+		}
+		p, err := f.Save(figDir, "layer_profiles_hit")
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, p...)
+	}
+	return paths, nil
+}
+
+// profileRows keeps the per-layer rows on all stimuli (split "all").
+func profileRows(rows []sweep.Row) []sweep.Row {
+	var out []sweep.Row
+	for _, r := range rows {
+		if r.Split == "all" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// printHeadline writes the alignment of the selected layer per target and granularity.
+func printHeadline(w io.Writer, rows []sweep.Row) {
+	fmt.Fprintln(w, "Alignment (Spearman, layer selected on one half of the 92 stimuli, scored on the other; 95% interval over splits):")
+	for _, h := range headlineTargets {
+		pn, err := plots.GranularityFromRows(rows, h.target, "spearman", "", h.title, "")
+		if err != nil {
+			fmt.Fprintf(w, "  %s: %v\n", h.title, err)
+			continue
+		}
+		ceil := ""
+		if !math.IsNaN(pn.CeilingLow) {
+			ceil = fmt.Sprintf(" (noise ceiling %.3f-%.3f)", pn.CeilingLow, pn.CeilingHigh)
+		}
+		fmt.Fprintf(w, "  %s%s\n", h.title, ceil)
+		for _, b := range pn.Bars {
+			fmt.Fprintf(w, "    %-10s %.3f [%.3f, %.3f]\n", b.Label, b.Value, b.Low, b.High)
+		}
+	}
+}
+
+func init() {
+	register("demo", "train the quick granularity sweep on CIFAR-10 and draw the headline figures",
+		func(args []string, stdout, stderr io.Writer) error {
+			fs := newFlags("demo", stderr)
+			data := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache)")
+			out := fs.String("out", "", "sweep output folder (default runs/quick, or runs/quick-smoke with --quick)")
+			figs := fs.String("figures", "figures", "folder for the figures (SVG, PNG and CSV)")
+			quick := fs.Bool("quick", false, "a few-minute smoke version (30 images per class, 8 steps per run, small evaluation)")
+			if _, err := parseInterspersed(fs, args); err != nil {
+				return err
+			}
+			b, err := configs.Read("quick")
+			if err != nil {
+				return err
+			}
+			c, err := sweep.Parse(b)
+			if err != nil {
+				return err
+			}
+			if *quick {
+				smokeOverrides(c)
+				if err := c.Validate(); err != nil {
+					return err
+				}
+			}
+			o := sweepOut(*out, c)
+			ctx, cancel := signalContext()
+			defer cancel()
+			t0 := time.Now()
+			if _, err := runSweep(ctx, c, o, datadir.Resolve(*data), sweep.Shard{}, stderr); err != nil {
+				return err
+			}
+			rows, missing, err := sweep.Collect(c.Expand(), o)
+			if err != nil {
+				return err
+			}
+			if len(missing) > 0 {
+				return fmt.Errorf("%d runs not done", len(missing))
+			}
+			paths, err := demoFigures(c, o, *figs, rows)
+			if err != nil {
+				return err
+			}
+			printHeadline(stdout, rows)
+			fmt.Fprintf(stdout, "table: %s\nfigures:\n", filepath.Join(o, "results.csv"))
+			for _, p := range paths {
+				fmt.Fprintf(stdout, "  %s\n", p)
+			}
+			fmt.Fprintf(stdout, "demo took %s\n", time.Since(t0).Round(time.Second))
+			return nil
+		})
+}
