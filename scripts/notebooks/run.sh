@@ -9,8 +9,9 @@
 # Environment:
 #   COARSEALIGN_DATA   data directory (default ../shared/data beside the repository)
 #   COARSEALIGN_RUNS   sweep output folder the notebooks read (default runs/ci-sweep)
-#   COARSEALIGN_SWEEP_CONFIG  sweep config run (resumable, cached) into COARSEALIGN_RUNS before the
-#                      notebooks when the CLI has `sweep run` (default notebooks/ci-sweep.yaml)
+#   COARSEALIGN_SWEEP_CONFIG  sweep config (file or shipped name) run into COARSEALIGN_RUNS before the
+#                      notebooks (resumable: finished runs are skipped) and read by them
+#                      (default notebooks/ci-sweep.yaml, a few minutes on 2 cores)
 #   NB_TIMEOUT         per-cell timeout in seconds (default 900)
 #   NB_OUT             folder for executed copies (default a temporary folder)
 #   COARSEALIGN_FIGURES  where notebooks save figures (default: NB_OUT/figures; --update: figures/)
@@ -24,6 +25,9 @@ export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 export COARSEALIGN_DATA="${COARSEALIGN_DATA:-$(cd .. && pwd)/shared/data}"
 export COARSEALIGN_RUNS="${COARSEALIGN_RUNS:-$REPO/runs/ci-sweep}"
 SWEEP_CONFIG="${COARSEALIGN_SWEEP_CONFIG:-notebooks/ci-sweep.yaml}"
+# The notebooks read the same config (a path, or a shipped name such as quick).
+if [[ -f "$SWEEP_CONFIG" ]]; then SWEEP_CONFIG="$(cd "$(dirname "$SWEEP_CONFIG")" && pwd)/$(basename "$SWEEP_CONFIG")"; fi
+export COARSEALIGN_SWEEP_CONFIG="$SWEEP_CONFIG"
 TIMEOUT="${NB_TIMEOUT:-900}"
 
 update=0
@@ -44,10 +48,16 @@ if ! go build -o "$bin" ./cmd/coarsealign; then
 	log "warning: the CLI does not build; no sweep run"
 	rm -f "$bin"
 fi
-if [[ -f "$SWEEP_CONFIG" && -x "$bin" ]] && "$bin" sweep run -h >/dev/null 2>&1; then
+if [[ -x "$bin" ]] && "$bin" sweep run -h >/dev/null 2>&1; then
 	log "sweep $SWEEP_CONFIG -> $COARSEALIGN_RUNS"
 	start=$SECONDS
-	"$bin" sweep run --config "$SWEEP_CONFIG" --out "$COARSEALIGN_RUNS"
+	mkdir -p "$COARSEALIGN_RUNS"
+	if ! "$bin" sweep run "$SWEEP_CONFIG" --out "$COARSEALIGN_RUNS" >"$COARSEALIGN_RUNS/sweep.log" 2>&1; then
+		tr '\r' '\n' <"$COARSEALIGN_RUNS/sweep.log" | tail -n 30 >&2
+		log "sweep FAILED (log: $COARSEALIGN_RUNS/sweep.log)"
+		exit 1
+	fi
+	grep -E '^(ran|results)' "$COARSEALIGN_RUNS/sweep.log" >&2 || true
 	log "sweep took $((SECONDS - start)) s"
 else
 	log "no sweep run (config $SWEEP_CONFIG or 'coarsealign sweep run' missing); notebooks use what $COARSEALIGN_RUNS holds"
@@ -62,7 +72,9 @@ status=0
 for nb in "${nbs[@]}"; do
 	name="$(basename "$nb")"
 	start=$SECONDS
-	if jupyter nbconvert --to notebook --execute \
+	# --allow-errors keeps executing and saves the outputs, so check.py can report the failing cell
+	# with its message; check.py (below) fails the run on any error output.
+	if jupyter nbconvert --to notebook --execute --allow-errors \
 		--ExecutePreprocessor.timeout="$TIMEOUT" \
 		--ExecutePreprocessor.kernel_name=coarsealign \
 		--output-dir "$out" "$nb" 2>"$out/$name.log"; then
