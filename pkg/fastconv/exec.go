@@ -13,6 +13,10 @@ type executable struct {
 	b         *builder
 	steps     []*step
 	numValues int
+	// dying[i] lists the values whose last use is step i (their buffers are released after it);
+	// lastUse[id] is -1 for values never consumed, len(steps) for final outputs.
+	dying   [][]*value
+	lastUse []int
 }
 
 var _ compute.Executable = (*executable)(nil)
@@ -92,7 +96,46 @@ func (b *builder) Compile() (compute.Executable, error) {
 		s.exec = exec
 		steps = append(steps, s)
 	}
-	return &executable{b: b, steps: steps, numValues: b.nextID}, nil
+	e := &executable{b: b, steps: steps, numValues: b.nextID, dying: make([][]*value, len(steps)), lastUse: make([]int, b.nextID)}
+	for i := range e.lastUse {
+		e.lastUse[i] = -1
+	}
+	for i, s := range steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			e.lastUse[v.id] = i
+		}
+	}
+	for _, o := range b.outputs {
+		e.lastUse[o.id] = len(steps)
+	}
+	for i, s := range steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			if e.lastUse[v.id] == i && v.global < 0 {
+				e.dying[i] = append(e.dying[i], v)
+				e.lastUse[v.id] = -2 // listed once.
+			}
+		}
+	}
+	for _, s := range steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			if e.lastUse[v.id] == -2 {
+				e.lastUse[v.id] = 0 // consumed (released via dying)
+			}
+		}
+	}
+	return e, nil
 }
 
 func (e *executable) Finalize() {
@@ -125,8 +168,22 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 	for i, p := range e.b.params {
 		bufs[p.id] = unwrapBuffer(inputs[i])
 	}
-	var created []compute.Buffer
-	for _, s := range e.steps {
+	protected := make(map[compute.Buffer]bool, len(inputs))
+	for _, in := range inputs {
+		protected[unwrapBuffer(in)] = true
+	}
+	refs := make(map[compute.Buffer]int)
+	release := func(buf compute.Buffer) {
+		if buf == nil || protected[buf] {
+			return
+		}
+		refs[buf]--
+		if refs[buf] <= 0 {
+			delete(refs, buf)
+			releaseBuffer(buf)
+		}
+	}
+	for stepIdx, s := range e.steps {
 		var ins []*value
 		if s.custom != nil {
 			ins = s.custom.inputs
@@ -170,27 +227,27 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		}
 		for i, v := range outVals {
 			bufs[v.id] = outBufs[i]
+			refs[outBufs[i]]++
 		}
-		created = append(created, outBufs...)
+		// Outputs nobody uses (e.g. the dependency scalar of inner steps) go right back.
+		for i, buf := range outBufs {
+			if i >= len(outVals) {
+				refs[buf]++
+				release(buf)
+			} else if e.lastUse[outVals[i].id] == -1 {
+				release(buf)
+				bufs[outVals[i].id] = nil
+			}
+		}
+		for _, v := range e.dying[stepIdx] {
+			release(bufs[v.id])
+			bufs[v.id] = nil
+		}
 	}
 	results := make([]compute.Buffer, len(e.b.outputs))
-	keep := make(map[compute.Buffer]bool, len(results)+len(inputs))
 	for i, o := range e.b.outputs {
 		results[i] = bufs[o.id]
-		keep[results[i]] = true
-	}
-	for _, in := range inputs {
-		keep[unwrapBuffer(in)] = true
-	}
-	// Release intermediate buffers to the wrapped backend's pool.
-	for _, buf := range created {
-		if buf != nil && !keep[buf] {
-			keep[buf] = true
-			releaseBuffer(buf)
-		}
-	}
-	for _, r := range results {
-		forgetBuffer(r)
+		forgetBuffer(results[i])
 	}
 	// Donated inputs are owned by the executable now.
 	for i, d := range donate {

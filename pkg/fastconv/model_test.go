@@ -105,3 +105,20 @@ func TestElementwiseMatchesStock(t *testing.T) {
 	plain, fast := runBoth(t, fn, x, y, s)
 	compareAll(t, []string{"add", "sub", "mul", "div", "mul_s", "sub_s", "s_div", "sqrt"}, plain, fast)
 }
+
+// TestTransposeMatchesStock covers the native transposes.
+func TestTransposeMatchesStock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	x2 := randTensor(rng, 300, 170)
+	x4 := randTensor(rng, 6, 20, 30, 17)
+	fn := func(in []*graph.Node) []*graph.Node {
+		return []*graph.Node{
+			graph.Transpose(in[0], 0, 1),
+			graph.TransposeAllAxes(in[1], 3, 1, 0, 2),
+			graph.TransposeAllAxes(in[1], 1, 2, 0, 3),
+			graph.TransposeAllAxes(in[1], 0, 3, 2, 1),
+		}
+	}
+	plain, fast := runBoth(t, fn, x2, x4)
+	compareAll(t, []string{"t2", "t3102", "t1203", "t0321"}, plain, fast)
+}

@@ -213,7 +213,7 @@ func releaseBuffer(buf compute.Buffer) {
 		shape, err := buf.Shape()
 		if err == nil {
 			key := shape.String()
-			if len(outPool[key]) < 4 {
+			if len(outPool[key]) < 16 {
 				outPool[key] = append(outPool[key], pooledBuffer{buf, flat})
 				outPoolMu.Unlock()
 				return
@@ -392,12 +392,15 @@ func permute4(dst []float32, d [4]int, src []float32, ss [4]int) {
 		})
 		return
 	}
-	// Find the axis a < 3 with the smallest source stride: tile over (a, 3).
-	a := 0
-	for j := 1; j < 3; j++ {
-		if ss[j] < ss[a] {
+	// Find the axis a < 3 (of size > 1) with the smallest source stride: tile over (a, 3).
+	a := -1
+	for j := 0; j < 3; j++ {
+		if d[j] > 1 && (a < 0 || ss[j] < ss[a]) {
 			a = j
 		}
+	}
+	if a < 0 {
+		a = 2
 	}
 	var others [2]int
 	o := 0

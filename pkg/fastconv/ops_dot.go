@@ -92,3 +92,45 @@ func transpose2D(dst, src []float32, rows, cols int) {
 		}
 	})
 }
+
+// Transpose implements compute.Function: native (tiled, parallel) for large float32 tensors of
+// rank 2 to 4; else delegated.
+func (f *function) Transpose(x compute.Value, permutation ...int) (compute.Value, error) {
+	xv := x.(*value)
+	rank := xv.shape.Rank()
+	if f.nativeOK(xv) && rank >= 2 && rank <= 4 && len(permutation) == rank {
+		inDims := xv.shape.Dimensions
+		outDims := make([]int, rank)
+		for i, p := range permutation {
+			outDims[i] = inDims[p]
+		}
+		srcStrides := stridesOf(inDims)
+		// Pad to 4 axes on the left (size 1, stride 0).
+		var d, ss [4]int
+		for i := range 4 - rank {
+			d[i], ss[i] = 1, 0
+		}
+		for i, p := range permutation {
+			d[4-rank+i], ss[4-rank+i] = outDims[i], srcStrides[p]
+		}
+		outShape := shapes.Make(dtypes.Float32, outDims...)
+		outs := f.b.addCustom("transpose", []*value{xv}, []shapes.Shape{outShape}, func(backend compute.Backend, in []compute.Buffer) ([]compute.Buffer, error) {
+			xd, err := float32Data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			buf, out, err := newFloat32Buffer(backend, outDims...)
+			if err != nil {
+				return nil, err
+			}
+			if rank == 2 && permutation[0] == 1 {
+				transpose2D(out, xd, inDims[0], inDims[1])
+			} else {
+				permute4(out, d, xd, ss)
+			}
+			return []compute.Buffer{buf}, nil
+		})
+		return outs[0], nil
+	}
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Transpose(ix, permutation...) })
+}

@@ -1657,18 +1657,3 @@ func (f *function) Tanh(a0 compute.Value) (r0 compute.Value, err error) {
 	return
 }
 
-// Transpose delegates to the wrapped backend.
-func (f *function) Transpose(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Transpose(i0, a1...)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-

@@ -20,7 +20,7 @@ var handWritten = map[string]bool{
 	"Constant": true, "Shape": true, "Return": true, "Call": true, "Sort": true, "While": true, "If": true,
 	"ConvGeneral": true, "SelectAndScatterMax": true, "ReduceWindow": true,
 	"BroadcastInDim": true, "GreaterOrEqual": true, "Max": true, "Where": true, "Add": true, "ReduceSum": true,
-	"DotGeneral": true, "Mul": true, "Sub": true, "Div": true, "Sqrt": true,
+	"DotGeneral": true, "Mul": true, "Sub": true, "Div": true, "Sqrt": true, "Transpose": true,
 	"BatchNormForTraining": true, "BatchNormGradient": true, "BatchNormForInference": true,
 }
 
