@@ -117,9 +117,15 @@ func GranularityFromRows(rows []sweep.Row, target, metric, labelSource, title, y
 }
 
 // ProfilesFromRows builds one LayerProfiles line per granularity (averaged over seeds, layers in
-// the table's order) for target and metric.
+// the table's order) for target and metric from the per-layer rows on all stimuli (split "all";
+// the held-out "half" rows of layer selection are left out).
 func ProfilesFromRows(rows []sweep.Row, target, metric, labelSource string) ([]Profile, error) {
-	sel := filter(rows, target, metric, labelSource)
+	var sel []sweep.Row
+	for _, r := range filter(rows, target, metric, labelSource) {
+		if r.Split != "half" {
+			sel = append(sel, r)
+		}
+	}
 	if len(sel) == 0 {
 		return nil, fmt.Errorf("plots: no rows for target %q metric %q", target, metric)
 	}

@@ -91,7 +91,12 @@ func fakeRows() []sweep.Row {
 					}
 					rows = append(rows, sweep.Row{K: k, Seed: seed, LabelSource: src, Score: sweep.Score{
 						Layer: l, Target: target, Metric: "spearman", Value: v, CILow: v - 0.02, CIHigh: v + 0.03,
-						CeilingLow: 0.4, CeilingHigh: 0.55, Selected: li == 2}})
+						CeilingLow: 0.4, CeilingHigh: 0.55, Split: "all"}})
+					if li == 2 { // the selected layer's held-out row, as pkg/eval writes it
+						rows = append(rows, sweep.Row{K: k, Seed: seed, LabelSource: src, Score: sweep.Score{
+							Layer: l, Target: target, Metric: "spearman", Value: v, CILow: v - 0.02, CIHigh: v + 0.03,
+							CeilingLow: 0.4, CeilingHigh: 0.55, Split: "half", Selected: true}})
+					}
 				}
 			}
 		}
