@@ -41,6 +41,18 @@ func (f *function) DotGeneral(lhs compute.Value, lhsContractingAxes, lhsBatchAxe
 					if err != nil {
 						return nil, err
 					}
+					if transB && !transA && M*(K+N) < N*K {
+						// C = A B^T with B [N,K] large: C^T = B A^T, transposing only the small
+						// A [M,K] and the result [N,M].
+						at := getScratch(K * M)
+						defer putScratch(at)
+						transpose2D(at, a, M, K)
+						ct := getScratch(N * M)
+						defer putScratch(ct)
+						gemm(N, M, K, b, K, at, M, ct, M)
+						transpose2D(c, ct, N, M)
+						return []compute.Buffer{buf}, nil
+					}
 					if transB {
 						bt := getScratch(K * N)
 						defer putScratch(bt)
@@ -75,17 +87,17 @@ func (f *function) DotGeneral(lhs compute.Value, lhsContractingAxes, lhsBatchAxe
 
 // transpose2D writes dst[cols, rows] = src[rows, cols]^T, in 32x32 tiles, in parallel.
 func transpose2D(dst, src []float32, rows, cols int) {
-	const tile = 32
-	tilesR := (rows + tile - 1) / tile
-	parallelFor(tilesR, func(start, end int) {
-		for tr := start; tr < end; tr++ {
-			r0, r1 := tr*tile, min(rows, tr*tile+tile)
-			for c0 := 0; c0 < cols; c0 += tile {
-				c1 := min(cols, c0+tile)
-				for r := r0; r < r1; r++ {
-					row := src[r*cols:]
-					for c := c0; c < c1; c++ {
-						dst[c*rows+r] = row[c]
+	const tile = 64
+	tilesC := (cols + tile - 1) / tile
+	parallelFor(tilesC, func(start, end int) {
+		for tc := start; tc < end; tc++ {
+			c0, c1 := tc*tile, min(cols, tc*tile+tile)
+			for r0 := 0; r0 < rows; r0 += tile {
+				r1 := min(rows, r0+tile)
+				for c := c0; c < c1; c++ {
+					d := dst[c*rows+r0 : c*rows+r1]
+					for i := range d {
+						d[i] = src[(r0+i)*cols+c]
 					}
 				}
 			}
