@@ -251,6 +251,29 @@ func (p *Pins) CheckScript(name, text string) []error {
 	return errs
 }
 
+// CheckUses reports each of keys that text (named name) never references as $KEY or ${KEY...}:
+// a file that should take a version from versions.env but spells it out instead.
+func CheckUses(name, text string, keys ...string) []error {
+	used := map[string]bool{}
+	for _, m := range envRef.FindAllStringSubmatch(text, -1) {
+		used[m[1]] = true
+	}
+	var errs []error
+	for _, k := range keys {
+		if !used[k] {
+			errs = append(errs, fmt.Errorf("%s: does not use $%s from %s", name, k, EnvFile))
+		}
+	}
+	return errs
+}
+
+// ScriptKeys lists, per file checked by Check, the versions.env keys it must use.
+var ScriptKeys = map[string][]string{
+	"kernels/install.sh":     {"GONB_VERSION", "GOPLS_VERSION", "GO_VERSION"},
+	"docker/Dockerfile":      {"GO_VERSION", "GOXLA_VERSION", "JUPYTERLAB_VERSION"},
+	"docker/Dockerfile.cuda": {"GO_VERSION", "GOXLA_VERSION", "JUPYTERLAB_VERSION"},
+}
+
 // Notebook is the part of an .ipynb file Check reads.
 type Notebook struct {
 	Cells []struct {
@@ -384,6 +407,7 @@ func Check(root string) ([]error, error) {
 			return nil, err
 		}
 		errs = append(errs, p.CheckScript(rel, string(b))...)
+		errs = append(errs, CheckUses(rel, string(b), ScriptKeys[filepath.ToSlash(rel)]...)...)
 	}
 	nbs, _ := filepath.Glob(filepath.Join(root, "notebooks", "*.ipynb"))
 	for _, nb := range nbs {

@@ -47,6 +47,7 @@ require github.com/gomlx/go-xla v0.4.1 // indirect
 `
 
 const envText = `# pins
+JUPYTERLAB_VERSION=4.2.5
 GO_VERSION=1.26.8
 GOMLX_VERSION=v0.28.2
 COMPUTE_VERSION=v0.1.2
@@ -97,8 +98,8 @@ func TestCheck(t *testing.T) {
 		want  []string // substrings of expected errors; empty = no error
 	}{
 		{"clean", map[string]string{
-			"kernels/install.sh":  "source versions.env\ngo get github.com/janpfeifer/gonb@$GONB_VERSION\n",
-			"docker/Dockerfile":   "ARG GO_VERSION=\"\"\nARG GONB_VERSION=v0.11.4\nRUN . /x/versions.env\n",
+			"kernels/install.sh":  "source versions.env\ngo get github.com/janpfeifer/gonb@$GONB_VERSION\ngo install golang.org/x/tools/gopls@${GOPLS_VERSION}\necho $GO_VERSION\n",
+			"docker/Dockerfile":   "ARG GO_VERSION=\"\"\nARG GONB_VERSION=v0.11.4\nRUN . /x/versions.env; get ${GO_VERSION} $GOXLA_VERSION ${JUPYTERLAB_VERSION}\n",
 			"notebooks/a.ipynb":   notebook(goodFirstCell, ""),
 			"docker/compose.yaml": "# --env-file versions.env\nargs:\n  GO_VERSION: ${GO_VERSION:-}\n",
 		}, nil},
@@ -111,6 +112,9 @@ func TestCheck(t *testing.T) {
 		{"script hard-codes a version", map[string]string{
 			"kernels/install.sh": "go get github.com/janpfeifer/gonb@v0.11.1\n"},
 			[]string{"github.com/janpfeifer/gonb@v0.11.1 but the pinned version is v0.11.4", "does not read versions.env"}},
+		{"script spells out a version instead of using its key", map[string]string{
+			"docker/Dockerfile": "# versions.env\nRUN curl https://go.dev/dl/go1.26.8.linux-amd64.tar.gz; pip install jupyterlab==4.2.5 $GOXLA_VERSION\n"},
+			[]string{"docker/Dockerfile: does not use $GO_VERSION", "does not use $JUPYTERLAB_VERSION"}},
 		{"script uses an unknown key", map[string]string{
 			"kernels/install.sh": "source versions.env\necho ${GONB_VERSIONS}\n"},
 			[]string{"uses $GONB_VERSIONS"}},
