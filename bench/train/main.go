@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/coarsealign/coarsealign/pkg/fastconv"
@@ -105,12 +106,12 @@ func benchTrain(name string, size int, modelFn func(scope *model.Scope, x *graph
 	for i := range labels {
 		labels[i] = int32(rng.IntN(10))
 	}
-	var times []time.Duration
+	var times, cpus []time.Duration
 	var lastLoss float32
 	for step := 0; step < *flagWarmup+*flagSteps; step++ {
 		x := tensors.FromFlatDataAndDimensions(append([]float32(nil), images...), batch, size, size, 3)
 		y := tensors.FromFlatDataAndDimensions(append([]int32(nil), labels...), batch, 1)
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuTime()
 		metrics, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: train step %d: %+v\n", name, step, err)
@@ -119,6 +120,7 @@ func benchTrain(name string, size int, modelFn func(scope *model.Scope, x *graph
 		lastLoss = tensors.MustCopyFlatData[float32](metrics[0])[0]
 		if step >= *flagWarmup {
 			times = append(times, time.Since(start))
+			cpus = append(cpus, cpuTime()-cpu0)
 		}
 		if step == *flagWarmup-1 && *flagProfile != "" {
 			f, err := os.Create(*flagProfile)
@@ -130,8 +132,9 @@ func benchTrain(name string, size int, modelFn func(scope *model.Scope, x *graph
 		}
 	}
 	m := median(times)
-	fmt.Printf("workload=%s impl=gomlx backend=%q batch=%d ms_step=%.1f img_s=%.1f loss=%.4f\n",
-		name, fastconv.BackendInfo(backend), batch, float64(m.Microseconds())/1000, float64(batch)/m.Seconds(), lastLoss)
+	fmt.Printf("workload=%s impl=gomlx backend=%q batch=%d ms_step=%.1f img_s=%.1f cpu_ms_step=%.1f loss=%.4f\n",
+		name, fastconv.BackendInfo(backend), batch, float64(m.Microseconds())/1000, float64(batch)/m.Seconds(),
+		float64(median(cpus).Microseconds())/1000, lastLoss)
 }
 
 // benchFeatures: forward-only AlexNet-BN (inference mode) over 92 images at 64x64, returning FC2
@@ -150,10 +153,10 @@ func benchFeatures(name string, n, size int) {
 	}
 	rng := rand.New(rand.NewPCG(2, 2))
 	images := randomImages(rng, n, size)
-	var times []time.Duration
+	var times, cpus []time.Duration
 	for step := 0; step < *flagWarmup+*flagSteps; step++ {
 		x := tensors.FromFlatDataAndDimensions(append([]float32(nil), images...), n, size, size, 3)
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuTime()
 		out, err := exec.Call(x)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %+v\n", name, err)
@@ -162,11 +165,21 @@ func benchFeatures(name string, n, size int) {
 		_ = tensors.MustCopyFlatData[float32](out[0])
 		if step >= *flagWarmup {
 			times = append(times, time.Since(start))
+			cpus = append(cpus, cpuTime()-cpu0)
 		}
 	}
 	m := median(times)
-	fmt.Printf("workload=%s impl=gomlx backend=%q batch=%d ms_step=%.1f img_s=%.1f\n",
-		name, fastconv.BackendInfo(backend), n, float64(m.Microseconds())/1000, float64(n)/m.Seconds())
+	fmt.Printf("workload=%s impl=gomlx backend=%q batch=%d ms_step=%.1f img_s=%.1f cpu_ms_step=%.1f\n",
+		name, fastconv.BackendInfo(backend), n, float64(m.Microseconds())/1000, float64(n)/m.Seconds(),
+		float64(median(cpus).Microseconds())/1000)
+}
+
+// cpuTime is the process CPU time (user+system), reported next to wall time because the cores
+// are shared with other work.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func main() {

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Training / feature-extraction throughput: GoMLX pure Go (fastconv backend) vs PyTorch CPU.
-# Prints, per workload, the two measurement lines and a summary line:
-#   cnn3-32 gomlx_img_s=... torch_img_s=... ratio=X.XX   (ratio = GoMLX img/s / PyTorch img/s)
+# Prints, per workload, the measurement lines and a summary line:
+#   cnn3-32 gomlx_img_s=... torch_img_s=... ratio=X.XX cpu_ratio=Y.YY
+# ratio = GoMLX img/s / PyTorch img/s (wall clock, best of two interleaved runs each);
+# cpu_ratio = PyTorch CPU-ms per step / GoMLX CPU-ms per step (images per CPU-second), printed
+# because the 2 cores are shared: under load PyTorch's wall time degrades much more than Go's,
+# so compare wall ratios only from runs on an otherwise idle machine (the load average is printed).
 # Usage: bash bench/train/run.sh [workloads] (default: cnn3-32,alexnet-bn-32,alexnet-bn-64,features-92)
 # Env: STEPS (default 10), WARMUP (default 2), PYTHON (default /usr/bin/python3).
 set -euo pipefail
@@ -18,6 +22,7 @@ if ! "$PYTHON" -c "import torch" 2>/dev/null; then
 fi
 export GOMLX_BACKEND="${GOMLX_BACKEND:-fastgo}"
 export GOMAXPROCS="${GOMAXPROCS:-2}"
+echo "# $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc=$(nproc)"
 for w in ${WORKLOADS//,/ }; do
   # Interleave: torch, go, torch, go; keep the best of each (others share the 2 cores).
   t1=$("$PYTHON" bench/train/torch_peer.py --workload "$w" --steps "$STEPS" --warmup "$WARMUP" --threads 2)
@@ -28,6 +33,11 @@ for w in ${WORKLOADS//,/ }; do
   imgs() { sed -E 's/.*img_s=([0-9.]+).*/\1/'; }
   tb=$(printf '%s\n%s\n' "$(echo "$t1" | imgs)" "$(echo "$t2" | imgs)" | sort -g | tail -1)
   gb=$(printf '%s\n%s\n' "$(echo "$g1" | imgs)" "$(echo "$g2" | imgs)" | sort -g | tail -1)
-  awk -v w="$w" -v g="$gb" -v t="$tb" 'BEGIN { printf "%s gomlx_img_s=%.1f torch_img_s=%.1f ratio=%.2f\n", w, g, t, g / t }'
+  cpu() { sed -E 's/.*cpu_ms_step=([0-9.]+).*/\1/'; }
+  tc=$(printf '%s\n%s\n' "$(echo "$t1" | cpu)" "$(echo "$t2" | cpu)" | sort -g | head -1)
+  gc=$(printf '%s\n%s\n' "$(echo "$g1" | cpu)" "$(echo "$g2" | cpu)" | sort -g | head -1)
+  awk -v w="$w" -v g="$gb" -v t="$tb" -v gc="$gc" -v tc="$tc" \
+    'BEGIN { printf "%s gomlx_img_s=%.1f torch_img_s=%.1f ratio=%.2f cpu_ratio=%.2f\n", w, g, t, g / t, tc / gc }'
 done
+echo "# $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf "$(dirname "$BIN")"

@@ -77,33 +77,37 @@ def bench_train(name, net, size, batch, steps, warmup, classes):
     g = torch.Generator().manual_seed(1)
     x = torch.randn(batch, 3, size, size, generator=g).to(memory_format=torch.channels_last)
     y = torch.randint(0, classes, (batch,), generator=g)
-    times = []
+    times, cpus = [], []
     for step in range(warmup + steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(net(x), y)
         loss.backward()
         opt.step()
         if step >= warmup:
             times.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
     m = statistics.median(times)
-    print(f"workload={name} impl=torch batch={batch} ms_step={m * 1000:.1f} img_s={batch / m:.1f} loss={loss.item():.4f}", flush=True)
+    print(f"workload={name} impl=torch batch={batch} ms_step={m * 1000:.1f} img_s={batch / m:.1f} "
+          f"cpu_ms_step={statistics.median(cpus) * 1000:.1f} loss={loss.item():.4f}", flush=True)
 
 
 def bench_features(name, n, size, steps, warmup, classes):
     net = AlexNetBN(classes, size).to(memory_format=torch.channels_last).eval()
     g = torch.Generator().manual_seed(2)
     x = torch.randn(n, 3, size, size, generator=g).to(memory_format=torch.channels_last)
-    times = []
+    times, cpus = [], []
     with torch.no_grad():
         for step in range(warmup + steps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f = net.features(x)
             _ = f.numpy().copy()
             if step >= warmup:
                 times.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
     m = statistics.median(times)
-    print(f"workload={name} impl=torch batch={n} ms_step={m * 1000:.1f} img_s={n / m:.1f}", flush=True)
+    print(f"workload={name} impl=torch batch={n} ms_step={m * 1000:.1f} img_s={n / m:.1f} "
+          f"cpu_ms_step={statistics.median(cpus) * 1000:.1f}", flush=True)
 
 
 def main():
