@@ -55,3 +55,25 @@ func TestBatchNormMatchesDecomposed(t *testing.T) {
 		compareAll(t, []string{"y", "mean", "variance", "grad_x", "grad_scale", "grad_offset"}, plain, fastOut)
 	}
 }
+
+// TestBatchNormInference compares the native BatchNormForInference with its formula.
+func TestBatchNormInference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	x := randTensor(rng, 3, 4, 5, 6)
+	scale, offset, mean := randTensor(rng, 6), randTensor(rng, 6), randTensor(rng, 6)
+	variance := randTensor(rng, 6)
+	const eps = 1e-3
+	fast := func(in []*graph.Node) []*graph.Node {
+		v := graph.AddScalar(graph.Abs(in[4]), 0.1)
+		return []*graph.Node{graph.InternalBatchNormForInference(in[0], in[1], in[2], in[3], v, eps, 3)}
+	}
+	ref := func(in []*graph.Node) []*graph.Node {
+		v := graph.AddScalar(graph.Abs(in[4]), 0.1)
+		e := func(n *graph.Node) *graph.Node { return graph.Reshape(n, 1, 1, 1, 6) }
+		y := graph.Div(graph.Sub(in[0], e(in[3])), graph.Sqrt(graph.AddScalar(e(v), eps)))
+		return []*graph.Node{graph.Add(graph.Mul(y, e(in[1])), e(in[2]))}
+	}
+	plain, _ := runOn(t, plainBackend, ref, x, scale, offset, mean, variance)
+	fastOut, _ := runOn(t, fastBackend, fast, x, scale, offset, mean, variance)
+	compareAll(t, []string{"y"}, plain, fastOut)
+}
