@@ -19,14 +19,14 @@ npr=$($PY bench/metrics/ridge_peer.py --dir "$dir" --impl numpy); echo "$npr"
 maxdiff=$($PY -c "
 import numpy as np, sys
 print('%.2g' % np.nanmax(np.abs(np.load('$dir/r_numpy.npy') - np.load('$dir/r_go.npy'))))" 2>/dev/null || echo NA)
-echo "ridge n=$N p=$P t=$T folds=5x5 alphas=20 peer=numpy-svd go_s=$(secs "$gor") peer_s=$(secs "$npr") max_abs_r_diff=$maxdiff ratio=$(ratio "$(secs "$npr")" "$(secs "$gor")")"
+echo "ridge n=$N p=$P t=$T folds=5x5 alphas=20 peer=numpy-svd go_s=$(secs "$gor") peer_s=$(secs "$npr") max_abs_r_diff=$maxdiff ratio=$(ratio "$(secs "$npr")" "$(secs "$gor")") cpu_ratio=$(ratio "$(field cpu "$npr")" "$(field cpu "$gor")")"
 # Inner leave-one-out (one decomposition per outer fold) against sklearn RidgeCV (GCV/LOO) on the same outer folds.
 gol=$("$dir/ridgebench" -what ridge -loo -n "$N" -p "$P" -t "$T" -dir "$dir"); echo "$gol"
 skr=$($PY bench/metrics/ridge_peer.py --dir "$dir" --impl sklearn); echo "$skr"
 maxdiff=$($PY -c "
 import numpy as np
 print('%.2g' % np.nanmax(np.abs(np.load('$dir/r_sklearn.npy') - np.load('$dir/r_go_loo.npy'))))" 2>/dev/null || echo NA)
-echo "ridge n=$N p=$P t=$T folds=5 inner=loo alphas=20 peer=sklearn-RidgeCV(alpha_per_target) go_s=$(secs "$gol") peer_s=$(secs "$skr") max_abs_r_diff=$maxdiff ratio=$(ratio "$(secs "$skr")" "$(secs "$gol")")"
+echo "ridge n=$N p=$P t=$T folds=5 inner=loo alphas=20 peer=sklearn-RidgeCV(alpha_per_target) go_s=$(secs "$gol") peer_s=$(secs "$skr") max_abs_r_diff=$maxdiff ratio=$(ratio "$(secs "$skr")" "$(secs "$gol")") cpu_ratio=$(ratio "$(field cpu "$skr")" "$(field cpu "$gol")")"
 
 # Linear CKA (feature-space form, n > p) on n x 256 vs n x 256.
 "$dir/ridgebench" -what cka -n "$N" -p 256 -t 256 -dir "$dir" > "$dir/cka_go.txt"

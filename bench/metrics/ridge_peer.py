@@ -102,14 +102,14 @@ def main():
     k = int(folds.max()) + 1
     inner = [np.load(os.path.join(a.dir, 'inner_%d.npy' % f)).astype(int) for f in range(k)]
     alphas = np.logspace(-10, 10, a.alphas)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if a.impl == 'numpy':
         r, ch = ridge_numpy(x, y, folds, inner, alphas)
     else:
         r, ch = ridge_sklearn(x, y, folds, alphas)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0  # process_time: all threads
     np.save(os.path.join(a.dir, 'r_%s.npy' % a.impl), r)
-    print('peer %s ridge seconds=%.3f mean_r=%.4f median_alpha=%.3g' % (a.impl, dt, np.nanmean(r), np.median(ch)))
+    print('peer %s ridge seconds=%.3f cpu=%.3f mean_r=%.4f median_alpha=%.3g' % (a.impl, dt, cpu, np.nanmean(r), np.median(ch)))
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/sbinet/npyio"
@@ -49,7 +50,7 @@ func main() {
 	}
 	switch *what {
 	case "ridge":
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuSeconds()
 		res, err := encoding.Ridge(x, y, encoding.Options{Alphas: encoding.LogSpace(-10, 10, *nalpha), Folds: *folds, InnerFolds: *folds, Seed: *seed, InnerLOO: *loo})
 		if err != nil {
 			log.Fatal(err)
@@ -62,8 +63,9 @@ func main() {
 		if err := writeFolds(*dir, rname, res); err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("go ridge n=%d p=%d t=%d folds=%d inner=%s alphas=%d seconds=%.3f mean_r=%.4f median_alpha=%.3g\n",
-			*n, *p, *t, *folds, inner, *nalpha, time.Since(t0).Seconds(), res.Score, medianAlpha(res.Alpha))
+		wall, cpu := time.Since(t0).Seconds(), cpuSeconds()-c0
+		fmt.Printf("go ridge n=%d p=%d t=%d folds=%d inner=%s alphas=%d seconds=%.3f cpu=%.3f mean_r=%.4f median_alpha=%.3g\n",
+			*n, *p, *t, *folds, inner, *nalpha, wall, cpu, res.Score, medianAlpha(res.Alpha))
 	case "cka":
 		for _, est := range []cka.Estimator{cka.Biased, cka.Unbiased} {
 			best := math.Inf(1)
@@ -151,4 +153,15 @@ func writeFolds(dir, rname string, res *encoding.Result) error {
 		}
 	}
 	return nil
+}
+
+// cpuSeconds returns the user+system CPU time of this process (all threads), so that
+// ratios can be compared on a machine shared with other jobs.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
 }
