@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/coarsealign/coarsealign/pkg/data/k92"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
@@ -367,5 +369,56 @@ func TestRealDataCeilingsAndReliability(t *testing.T) {
 	}
 	if !(res.Low < res.Estimate && res.Estimate < res.High) {
 		t.Errorf("subsample CI [%v, %v] misses %v", res.Low, res.High, res.Estimate)
+	}
+}
+
+// TestCovWeightCGMatchesDenseSolve checks the conjugate-gradient solve of the
+// missing-pair projection against a dense Cholesky solve at a larger size.
+func TestCovWeightCGMatchesDenseSolve(t *testing.T) {
+	const n = 200
+	a := randomRDM("a", n, 41)
+	r := stats.NewRand(42)
+	mask := make([]bool, len(a.Vec))
+	var x []float64
+	for k := range mask {
+		mask[k] = r.Float64() > 0.2 // drop a fifth of the pairs
+		if mask[k] {
+			x = append(x, a.Vec[k])
+		}
+	}
+	got := covWeight(x, mask, n)
+	// Dense: M_ii = deg_i/2 + 1, M_ij = 1/2 for kept pairs; rhs a_i = sum of -x/2 over
+	// kept pairs touching i.
+	m := mat.NewSymDense(n, nil)
+	rhs := mat.NewVecDense(n, nil)
+	for i := 0; i < n; i++ {
+		m.SetSym(i, i, 1)
+	}
+	k, kk := 0, 0
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			if mask[k] {
+				m.SetSym(i, i, m.At(i, i)+0.5)
+				m.SetSym(j, j, m.At(j, j)+0.5)
+				m.SetSym(i, j, 0.5)
+				rhs.SetVec(i, rhs.AtVec(i)-0.5*x[kk])
+				rhs.SetVec(j, rhs.AtVec(j)-0.5*x[kk])
+				kk++
+			}
+			k++
+		}
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(m) {
+		t.Fatal("M not positive definite")
+	}
+	var c mat.VecDense
+	if err := ch.SolveVecTo(&c, rhs); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if d := math.Abs(got[len(x)+i] + c.AtVec(i)); d > 1e-10 {
+			t.Fatalf("diagonal entry %d: CG %v, dense %v", i, got[len(x)+i], -c.AtVec(i))
+		}
 	}
 }
