@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Jupyter kernel "Go (coarsealign)": GoNB, goimports and gopls at the versions pinned
-# in ../versions.env, registered as the kernelspec "coarsealign" whose cells import this
-# repository's packages at the working-tree version (GoNB's -go_work flag; the notebooks' first
-# cell also adds a replace directive, so they work with a plain GoNB kernel too).
+# in ../versions.env, registered as the kernelspec "coarsealign". Cells import this repository's
+# packages at the working-tree version: each notebook's first cell replaces the module
+# github.com/coarsealign/coarsealign by the folder above the notebook (${GONB_DIR}/..), so the
+# kernel serves any clone (a -go_work baked into the kernelspec would tie it to one clone and
+# override the notebooks' own replace).
 #
 # The kernel runs with GOEXPERIMENT=simd (GoMLX's SIMD matmul kernels) and GOMLX_BACKEND=go
 # (pure-Go backend). Kernelspec env values override the environment Jupyter starts with, so the
@@ -111,14 +113,13 @@ if [[ "$KERNEL_BACKEND" != inherit ]]; then
 fi
 cat >"$SPEC/kernel.json" <<EOF
 {
-  "argv": ["$(json_str "$GOBIN_DIR/gonb")", "--kernel", "{connection_file}", "-go_work=$(json_str "$REPO")"],
+  "argv": ["$(json_str "$GOBIN_DIR/gonb")", "--kernel", "{connection_file}"],
   "display_name": "$(json_str "$KERNEL_DISPLAY")",
   "language": "go",
   "interrupt_mode": "message",
   "env": {
     "GOEXPERIMENT": "simd",
 $BACKEND_LINE
-    "COARSEALIGN_REPO": "$(json_str "$REPO")",
     "PATH": "$(json_str "$GOBIN_DIR"):$(json_str "$(dirname "$(command -v go)")"):\${PATH}"
   },
   "metadata": {"coarsealign": {"gonb": "$GONB_VERSION", "gopls": "$GOPLS_VERSION", "goimports": "$GOIMPORTS_REV"}}

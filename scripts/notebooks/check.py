@@ -45,8 +45,8 @@ def scrub(nb_path, root):
         text = f.read()
     for old, new in pairs:
         if old and old != "/":
-            # JSON escapes nothing in these paths, so a plain replace on the text is exact.
-            text = text.replace(old + "/", new + "/").replace(old + '"', new + '"')
+            # The path as a whole component: followed by '/', a quote, a JSON escape or a space.
+            text = re.sub(re.escape(old) + r'(?=[/"\\\s:,)])', lambda m: new, text)
     text = re.sub(r"/tmp/gonb_[0-9a-f]+", "<gonb-tmp>", text)
     with open(nb_path, "w") as f:
         f.write(text)
