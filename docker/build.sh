@@ -14,4 +14,6 @@ args=()
 while IFS='=' read -r key value; do
 	[[ "$key" =~ ^[A-Z_][A-Z0-9_]*$ ]] && args+=(--build-arg "$key=$value")
 done <versions.env
+# The image user gets your uid, so a mounted working tree stays writable.
+args+=(--build-arg "USER_UID=$(id -u)")
 exec docker build -f "$file" -t "$tag" "${args[@]}" "$@" .
