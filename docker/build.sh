@@ -15,5 +15,7 @@ while IFS='=' read -r key value; do
 	[[ "$key" =~ ^[A-Z_][A-Z0-9_]*$ ]] && args+=(--build-arg "$key=$value")
 done <versions.env
 # The image user gets your uid, so a mounted working tree stays writable.
-args+=(--build-arg "USER_UID=$(id -u)")
+uid="$(id -u)"
+[[ "$uid" == 0 ]] && uid=1000
+args+=(--build-arg "USER_UID=$uid")
 exec docker build -f "$file" -t "$tag" "${args[@]}" "$@" .
