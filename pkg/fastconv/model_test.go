@@ -122,3 +122,20 @@ func TestTransposeMatchesStock(t *testing.T) {
 	plain, fast := runBoth(t, fn, x2, x4)
 	compareAll(t, []string{"t2", "t3102", "t1203", "t0321"}, plain, fast)
 }
+
+// TestRowBroadcastMatchesStock covers x op [1,1,1,C] and [C]-broadcast operands.
+func TestRowBroadcastMatchesStock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	x := randTensor(rng, 8, 16, 16, 24)
+	r := randTensor(rng, 24)
+	fn := func(in []*graph.Node) []*graph.Node {
+		x, r := in[0], in[1]
+		r4 := graph.Reshape(r, 1, 1, 1, 24)
+		rb := graph.BroadcastToShape(r4, x.Shape())
+		pos := graph.AddScalar(graph.Abs(r4), 1)
+		return []*graph.Node{graph.Sub(x, r4), graph.Mul(r4, x), graph.Div(x, pos), graph.Div(pos, graph.AddScalar(graph.Abs(x), 1)),
+			graph.Sub(rb, x), graph.Add(x, r4)}
+	}
+	plain, fast := runBoth(t, fn, x, r)
+	compareAll(t, []string{"sub", "mul", "div", "rdiv", "sub_b", "add"}, plain, fast)
+}

@@ -248,6 +248,16 @@ func (f *function) binary(op binOp, lhs, rhs compute.Value, delegate func(g comp
 	}
 	sameOrScalar := (a.shape.Equal(b.shape) || a.shape.IsScalar() || b.shape.IsScalar()) &&
 		a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32
+	// Row broadcast: one operand is a [C] vector along the last axis of the other (shaped
+	// [1,...,1,C] or BroadcastInDim of [C]) — batch-norm and bias arithmetic.
+	if !sameOrScalar && a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32 {
+		if row := lastAxisBias(a, b); row != nil && f.nativeOK(a) {
+			return f.rowBinary(op, a, row, false), nil
+		}
+		if row := lastAxisBias(b, a); row != nil && f.nativeOK(b) {
+			return f.rowBinary(op, b, row, true), nil
+		}
+	}
 	if sameOrScalar && f.nativeOK(big) {
 		outShape := big.shape
 		outs := f.b.addCustom("elementwise", []*value{a, b}, []shapes.Shape{outShape}, func(backend compute.Backend, in []compute.Buffer) ([]compute.Buffer, error) {
@@ -355,4 +365,36 @@ func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error
 		return outs[0], nil
 	}
 	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.ReduceSum(ix, axes...) })
+}
+
+// rowBinary computes x op row (or row op x if rowFirst) with row [C] broadcast over the rows of
+// x [..., C].
+func (f *function) rowBinary(op binOp, x, row *value, rowFirst bool) compute.Value {
+	outs := f.b.addCustom("elementwise-row", []*value{x, row}, []shapes.Shape{x.shape}, func(backend compute.Backend, in []compute.Buffer) ([]compute.Buffer, error) {
+		xd, err := float32Data(in[0])
+		if err != nil {
+			return nil, err
+		}
+		rd, err := float32Data(in[1])
+		if err != nil {
+			return nil, err
+		}
+		buf, out, err := newFloat32Buffer(backend, x.shape.Dimensions...)
+		if err != nil {
+			return nil, err
+		}
+		C := len(rd)
+		rows := len(xd) / C
+		parallelFor(rows, func(start, end int) {
+			for r := start; r < end; r++ {
+				if rowFirst {
+					binaryF32(op, out[r*C:(r+1)*C], rd, xd[r*C:(r+1)*C])
+				} else {
+					binaryF32(op, out[r*C:(r+1)*C], xd[r*C:(r+1)*C], rd)
+				}
+			}
+		})
+		return []compute.Buffer{buf}, nil
+	})
+	return outs[0]
 }
