@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -88,7 +87,7 @@ func buildAlexNetBN(scope *model.Scope, s Spec, x *graph.Node) (*graph.Node, []T
 	}
 	taps := make([]Tap, 0, 14)
 	bnRelu := func(sc *model.Scope, name string, h *graph.Node) *graph.Node {
-		h = norm.BatchNorm(sc.In("bn"), h, -1).Momentum(momentum).UseBackendInference(false).Done()
+		h = batchNorm(sc.In("bn"), h, momentum)
 		taps = append(taps, Tap{Name: name + ".pre", Node: h})
 		h = fastconv.Relu(h)
 		taps = append(taps, Tap{Name: name + ".post", Node: h})
