@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Executes every notebook (notebooks/NN_*.ipynb) headless on the "Go (coarsealign)" kernel and
-# checks the results: a cell error, an unexecuted cell or a missing figure output fails the run.
+# checks the results: a cell error, an unexecuted cell, a figure not shown inline or not saved
+# (SVG + PNG + CSV in the figure folder) fails the run.
 #
 # Usage: bash scripts/notebooks/run.sh [--update] [NOTEBOOK...]
 #   --update   write the executed notebooks (with outputs, absolute paths scrubbed) back into
@@ -68,10 +69,13 @@ out="${NB_OUT:-$(mktemp -d)}"
 mkdir -p "$out"
 # Check runs keep the committed figures/ untouched; --update regenerates them.
 if [[ $update == 0 ]]; then export COARSEALIGN_FIGURES="${COARSEALIGN_FIGURES:-$out/figures}"; fi
+figdir="${COARSEALIGN_FIGURES:-$REPO/figures}"
+mkdir -p "$figdir"
 status=0
 for nb in "${nbs[@]}"; do
 	name="$(basename "$nb")"
 	start=$SECONDS
+	touch "$out/.stamp-$name"
 	# --allow-errors keeps executing and saves the outputs, so check.py can report the failing cell
 	# with its message; check.py (below) fails the run on any error output.
 	if jupyter nbconvert --to notebook --execute --allow-errors \
@@ -85,6 +89,15 @@ for nb in "${nbs[@]}"; do
 		log "$name FAILED after $((SECONDS - start)) s (full log: $out/$name.log)"
 		status=1
 		continue
+	fi
+	# Every figure shown must also be saved (SVG + PNG + CSV) by the notebook.
+	if ! grep -q '"figures": false' "$nb"; then
+		for ext in svg png csv; do
+			if [[ -z "$(find "$figdir" -maxdepth 1 -name "*.$ext" -newer "$out/.stamp-$name" -print -quit)" ]]; then
+				log "$name saved no .$ext figure file in $figdir"
+				status=1
+			fi
+		done
 	fi
 	if [[ $update == 1 ]]; then
 		/usr/bin/python3 scripts/notebooks/check.py --scrub "$REPO" "$out/$name" || status=1
