@@ -42,8 +42,8 @@ func TrainingCurves(curves ...Curve) (*Figure, error) {
 		return nil, fmt.Errorf("plots: TrainingCurves: no curves")
 	}
 	f := newFigure(2, vg.Inch*9, vg.Inch*3.4, "run", "kind", "k", "epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc")
-	loss := newPanel("training loss", "epoch", "cross-entropy")
-	acc := newPanel("accuracy", "epoch", "accuracy")
+	loss := newPanel("loss (solid: training, dashed: validation)", "epoch", "cross-entropy")
+	acc := newPanel("accuracy (solid: training, dashed: validation)", "epoch", "accuracy (fraction)")
 	for _, cv := range curves {
 		c := colorFor(cv.Kind, cv.K, Blues)
 		var tl, ta, vl, va plotter.XYs

@@ -220,7 +220,9 @@ func constantRow(l eval.Features) bool {
 // ---- label-source embeddings ----
 
 // embed returns the embedding (one row per image of ts, in order) of a label source.
-func (o Options) embed(ctx context.Context, spec sourceSpec, ts *TrainingSet, tmp string) (mat.Matrix, coarse.Provenance, error) {
+// The label-source network is trained in netDir, outside the shared folder's temporary build
+// folder, so that an interrupted training resumes from its last checkpoint.
+func (o Options) embed(ctx context.Context, spec sourceSpec, ts *TrainingSet, netDir string) (mat.Matrix, coarse.Provenance, error) {
 	prov := coarse.Provenance{Source: spec.Source, Dataset: spec.Data.Source + spec.Data.Path, Split: "train+val"}
 	ds := ts.DS
 	switch spec.Source {
@@ -231,7 +233,7 @@ func (o Options) embed(ctx context.Context, spec sourceSpec, ts *TrainingSet, tm
 		if err != nil {
 			return nil, prov, err
 		}
-		dir := filepath.Join(tmp, "net")
+		dir := netDir
 		var run *train.Run
 		if spec.Source == sweep.SourceFineNet {
 			cfg := TrainConfig(mspec, spec.Train, spec.Labels.SourceSeed, ts)

@@ -16,6 +16,9 @@ package study
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -202,9 +205,15 @@ func (o Options) sourceCodes(ctx context.Context, env *sweep.Env, ts *TrainingSe
 			spec.Train.Steps = 0
 		}
 	}
+	key, err := json.Marshal(spec)
+	if err != nil {
+		return nil, 0, err
+	}
+	sum := sha256.Sum256(key)
+	netDir := filepath.Join(env.Out, "shared", "net-"+hex.EncodeToString(sum[:])[:sweep.IDLen])
 	dir, err := env.Shared(ctx, "labels", spec, func(tmp string) error {
 		fmt.Fprintf(o.Log, "label source %s: computing the embedding of %d images\n", r.LabelSource, ts.DS.N)
-		x, prov, err := o.embed(ctx, spec, ts, tmp)
+		x, prov, err := o.embed(ctx, spec, ts, netDir)
 		if err != nil {
 			return err
 		}
