@@ -20,7 +20,7 @@ import (
 // loadSweepConfig reads CONFIG: a file path, or the name of an embedded config (quick,
 // cpu-full, paper) when no such file exists.
 func loadSweepConfig(arg string) (*sweep.Config, error) {
-	if _, err := os.Stat(arg); err == nil {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
 		return sweep.Load(arg)
 	}
 	if !strings.ContainsAny(arg, `/\`) {
