@@ -8,7 +8,8 @@ export COARSEALIGN_DATA ?= $(abspath ../shared/data)
 GO ?= go
 BIN := bin/coarsealign
 
-.PHONY: all build test test-long vet demo bench bench-train bench-metrics fuzz kernel notebooks clean
+.PHONY: all build test test-long vet demo demo-smoke rsa-check bench-train bench-metrics bench-data \
+	fuzz kernel notebooks notebooks-update jupyter data-fetch clean
 
 all: build
 
@@ -20,15 +21,60 @@ vet:
 
 # The test command of the README and of .ci/run.
 test: vet
-	$(GO) test -short -timeout 30m ./...
+	$(GO) test -short -timeout 40m ./...
 
-# Long tests (full trainings, long fuzzing) that stay out of CI.
+# Long tests (full trainings, real-data NumPy interop) that stay out of CI.
 test-long:
 	$(GO) test -timeout 3h ./...
 
-# The main job on defaults.
+# The main job on defaults: the quick granularity sweep on CIFAR-10 (about 20 minutes on 2 cores),
+# its evaluation against macaque IT, human IT and human judgements, and the headline figures.
 demo: build
+	./$(BIN) demo
+
+# A few-minute smoke version of the demo.
+demo-smoke: build
+	./$(BIN) demo --quick
+
+# The rsatoolbox check on the 92-image data (Spearman of macaque IT vs human IT: 0.4389238094).
+rsa-check: build
 	./$(BIN) rsa compare --method spearman kriegeskorte92:mIT kriegeskorte92:hIT
+
+data-fetch: build
+	./$(BIN) data fetch
+
+# Training throughput against PyTorch CPU (needs Debian python3-torch); prints ratio=X.XX per workload.
+bench-train:
+	bash bench/train/run.sh
+
+# Metric speed against numpy/scipy/sklearn (Debian python3-scipy, python3-sklearn); prints ratio=X.XX per row.
+bench-metrics:
+	bash bench/metrics/rsa.sh
+	bash bench/metrics/ridge.sh
+
+bench-data:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./pkg/data/images ./pkg/coarse
+
+# Fuzz the MAT and NPY readers (a few minutes each; not in CI).
+fuzz:
+	$(GO) test -run '^$$' -fuzz=FuzzRead -fuzztime=3m ./pkg/data/matfile
+	$(GO) test -run '^$$' -fuzz=FuzzReadNPY -fuzztime=2m ./pkg/data/npy
+
+# The GoNB Jupyter kernel "Go (coarsealign)".
+kernel:
+	bash kernels/install.sh
+
+# Execute every notebook headless against a small cached sweep and check their figures.
+notebooks:
+	bash scripts/notebooks/run.sh
+
+# Same, writing the executed notebooks (with outputs, paths scrubbed) back into notebooks/.
+notebooks-update:
+	bash scripts/notebooks/run.sh --update
+
+# JupyterLab in Docker on localhost (where Docker runs), the repository mounted.
+jupyter:
+	docker compose --env-file versions.env -f docker/compose.yaml up --build jupyter
 
 clean:
 	rm -rf bin
