@@ -26,7 +26,8 @@
 // of Options.Fraction (default 90%) of the stimuli without replacement, the scheme
 // of the coarse-label study. The same subsample index sets are used for every layer
 // and target, so differences between layers are paired. The "G-subjects" draws are
-// the means of the per-subject draws.
+// the means of the per-subject draws. For one layer and target the interval equals
+// rsa.SubsampleStimuli with the same Seed and Draws (tested).
 //
 // # Layer selection without double dipping
 //

@@ -223,6 +223,19 @@ func TestSyntheticExactLayerWins(t *testing.T) {
 	if got := Find(rows, "exact", "single", "tau-a", false)[0].Value; math.Abs(got-want) > 1e-12 {
 		t.Errorf("tau-a %.15f, rsa.Compare %.15f", got, want)
 	}
+	// Profile intervals equal rsa.SubsampleStimuli with the same seed and draws: the
+	// subsample index sets are drawn the same way, so the fast paths must agree exactly.
+	for _, m := range []rsa.Method{rsa.Spearman, rsa.TauA} {
+		br, err := rsa.SubsampleStimuli(exact, data.Targets[0].RDM, m, rsa.BootOptions{Draws: opt.Draws, Seed: opt.Seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Find(rows, "exact", "single", m.String(), false)[0]
+		if math.Abs(r.CILow-br.Low) > 1e-12 || math.Abs(r.CIHigh-br.High) > 1e-12 || math.Abs(r.SD-br.SD) > 1e-12 {
+			t.Errorf("%v: interval [%.15f, %.15f] sd %.15f, rsa.SubsampleStimuli [%.15f, %.15f] sd %.15f",
+				m, r.CILow, r.CIHigh, r.SD, br.Low, br.High, br.SD)
+		}
+	}
 	// Determinism (also across worker counts).
 	opt.Workers = 1
 	again, err := Evaluate(layers, data, opt)
