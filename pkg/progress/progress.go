@@ -96,10 +96,10 @@ func (t *Terminal) EpochEnd(e Epoch) {
 	fmt.Fprintf(t.w, "\r%s\n", EpochLine(e))
 }
 
-// Close implements Reporter.
+// Close implements Reporter. It leaves the bar where it is (an interrupted run is not shown as
+// complete) and ends the line.
 func (t *Terminal) Close() {
 	if t.bar != nil {
-		_ = t.bar.Finish()
 		fmt.Fprintln(t.w)
 	}
 }
