@@ -8,9 +8,13 @@ import (
 	"time"
 
 	"github.com/coarsealign/coarsealign/configs"
+	"github.com/coarsealign/coarsealign/pkg/data/k92"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/plots"
+	"github.com/coarsealign/coarsealign/pkg/rdm"
+	"github.com/coarsealign/coarsealign/pkg/rsa"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
 )
 
 // headlineTargets are the demo's three panels: the target name in the results table, its title.
@@ -36,7 +40,7 @@ func smokeOverrides(c *sweep.Config) {
 
 // demoFigures draws the headline figures from the sweep under out into figDir and returns the
 // written paths.
-func demoFigures(c *sweep.Config, out, figDir string, rows []sweep.Row) ([]string, error) {
+func demoFigures(c *sweep.Config, out, dataDir, figDir string, rows []sweep.Row) ([]string, error) {
 	var panels []plots.GranularityPanel
 	for i, h := range headlineTargets {
 		pn, err := plots.GranularityFromRows(rows, h.target, "spearman", "", h.title, "RSA (Spearman), held-out half")
@@ -85,7 +89,86 @@ func demoFigures(c *sweep.Config, out, figDir string, rows []sweep.Row) ([]strin
 		}
 		paths = append(paths, p...)
 	}
-	return paths, nil
+	p, err = rdmFigures(out, dataDir, figDir, rows)
+	if err != nil {
+		return nil, err
+	}
+	return append(paths, p...), nil
+}
+
+// rdmFigures draws, for the fine-label model and the best coarse model on human IT, the RDM of
+// the layer selected for hIT next to the hIT group-mean RDM (stimuli ordered by category), and
+// the MDS of the same RDMs.
+func rdmFigures(out, dataDir, figDir string, rows []sweep.Row) ([]string, error) {
+	set, err := k92.Load(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	hit, err := rdm.Mean("hIT (mean of 4 subjects)", set.HITSubjects[:])
+	if err != nil {
+		return nil, err
+	}
+	// The selected layer and score per run on hIT.
+	best := map[string]sweep.Row{}
+	for _, r := range rows {
+		if r.Selected && r.Target == "hIT-subjects" && r.Metric == "spearman" {
+			best[r.RunID] = r
+		}
+	}
+	var fine, coarse *sweep.Row
+	for _, r := range best {
+		r := r
+		switch {
+		case r.K == sweep.Fine:
+			fine = &r
+		case r.K != sweep.Untrained && (coarse == nil || r.Value > coarse.Value):
+			coarse = &r
+		}
+	}
+	rdms := []*rdm.RDM{}
+	for _, r := range []*sweep.Row{fine, coarse} {
+		if r == nil {
+			continue
+		}
+		layers, err := study.ReadFeatures(filepath.Join(sweep.RunDir(out, r.RunID), study.FeaturesDir))
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range layers {
+			if l.Layer != r.Layer {
+				continue
+			}
+			name := fmt.Sprintf("K=%s, %s", r.K, l.Layer)
+			if r.K == sweep.Fine {
+				name = "fine labels, " + l.Layer
+			}
+			m, err := rsa.RDMFromPatternSlice(name, l.X, l.N, l.D, rsa.Correlation, set.IDs)
+			if err != nil {
+				return nil, err
+			}
+			rdms = append(rdms, m)
+		}
+	}
+	rdms = append(rdms, hit)
+	var paths []string
+	f, err := plots.RDMHeatmaps(set.Category, rdms...)
+	if err != nil {
+		return nil, err
+	}
+	p, err := f.Save(figDir, "rdms_hit")
+	if err != nil {
+		return nil, err
+	}
+	paths = append(paths, p...)
+	m, err := plots.MDSScatter(set.Category, rdms...)
+	if err != nil {
+		return nil, err
+	}
+	p, err = m.Save(figDir, "mds_hit")
+	if err != nil {
+		return nil, err
+	}
+	return append(paths, p...), nil
 }
 
 // profileRows keeps the per-layer rows on all stimuli (split "all").
@@ -148,7 +231,8 @@ func init() {
 			ctx, cancel := signalContext()
 			defer cancel()
 			t0 := time.Now()
-			if _, err := runSweep(ctx, c, o, datadir.Resolve(*data), sweep.Shard{}, stderr); err != nil {
+			dd := datadir.Resolve(*data)
+			if _, err := runSweep(ctx, c, o, dd, sweep.Shard{}, stderr); err != nil {
 				return err
 			}
 			rows, missing, err := sweep.Collect(c.Expand(), o)
@@ -158,7 +242,7 @@ func init() {
 			if len(missing) > 0 {
 				return fmt.Errorf("%d runs not done", len(missing))
 			}
-			paths, err := demoFigures(c, o, *figs, rows)
+			paths, err := demoFigures(c, o, dd, *figs, rows)
 			if err != nil {
 				return err
 			}
