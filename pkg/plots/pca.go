@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 
+	"github.com/coarsealign/coarsealign/pkg/coarse"
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -42,8 +44,9 @@ func (m *medianLine) Plot(c draw.Canvas, p *plot.Plot) {
 // PCASplit draws the PCA median-split schematic (the study's Fig. 1): the images' projections on
 // PC1 and PC2 coloured (a) by their fine class when fine is not nil, (b) by the 2-class split at
 // the median of PC1, (c) by the 4-class split at the medians of PC1 and PC2, with the median
-// lines drawn. Bit b of a coarse label is 1 when the projection on PC b+1 is above its median
-// (the rule of pkg/coarse, methods.md section 1). The CSV has one row per image.
+// lines drawn. As in pkg/coarse (methods.md section 1), a bit is 1 when the projection lies
+// strictly above the median, and PC1 gives the most significant bit (label_4 = 2*bit1 + bit2,
+// label_2 = label_4 >> 1). The CSV has one row per image.
 func PCASplit(pc1, pc2 []float64, fine []int) (*Figure, error) {
 	n := len(pc1)
 	if n < 2 || len(pc2) != n {
@@ -63,10 +66,10 @@ func PCASplit(pc1, pc2 []float64, fine []int) (*Figure, error) {
 	for i := range pc1 {
 		if pc1[i] > m1 {
 			lab2[i] = 1
-			lab4[i] = 1
+			lab4[i] = 2 // PC1 is the most significant bit, as in pkg/coarse
 		}
 		if pc2[i] > m2 {
-			lab4[i] |= 2
+			lab4[i] |= 1
 		}
 	}
 	cols := 2
@@ -204,4 +207,24 @@ func ReconstructionControl(panels ...ReconPanel) (*Figure, error) {
 		f.Panels = append(f.Panels, p)
 	}
 	return f, nil
+}
+
+// PCASplitFromLabeling draws PCASplit for the rows of x (m x D, the embedding the labeling was
+// fitted on, or new images) projected with a fitted pkg/coarse labeling: the PC1/PC2 projections
+// after its L2 normalisation and centring. fine may be nil. The median lines are the projections'
+// medians; on the fitting set they are the labeling's own medians.
+func PCASplitFromLabeling(l *coarse.Labeling, x mat.Matrix, fine []int) (*Figure, error) {
+	if l.Bits < 2 {
+		return nil, fmt.Errorf("plots: PCASplitFromLabeling: labeling has %d components, need 2", l.Bits)
+	}
+	proj, err := l.Project(x)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := proj.Dims()
+	pc1, pc2 := make([]float64, m), make([]float64, m)
+	for i := 0; i < m; i++ {
+		pc1[i], pc2[i] = proj.At(i, 0), proj.At(i, 1)
+	}
+	return PCASplit(pc1, pc2, fine)
 }

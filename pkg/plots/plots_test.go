@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -11,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coarsealign/coarsealign/pkg/coarse"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -304,8 +307,30 @@ func TestPCASplit(t *testing.T) {
 		count["2:"+row[4]]++
 		count["4:"+row[5]]++
 	}
-	if count["2:1"] != n/2 || count["4:0"]+count["4:2"] != n/2 {
+	if count["2:1"] != n/2 || count["4:0"]+count["4:1"] != n/2 {
 		t.Fatalf("split counts %v", count)
+	}
+	// From a pkg/coarse labeling fitted on the same points (as a 2-column embedding): the split
+	// counts are the labeling's own class counts.
+	x := mat.NewDense(n, 3, nil)
+	for i := range pc1 {
+		x.Set(i, 0, pc1[i])
+		x.Set(i, 1, pc2[i])
+		x.Set(i, 2, 5) // constant offset so that L2 normalisation keeps the two axes informative
+	}
+	lab, err := coarse.Fit(x, &coarse.Options{Bits: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := PCASplitFromLabeling(lab, x, fine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want2, want4 := lab.Labels(2), lab.Labels(4)
+	for i, row := range g.Rows {
+		if row[4] != fmt.Sprint(want2[i]) || row[5] != fmt.Sprint(want4[i]) {
+			t.Fatalf("image %d drawn with labels %s/%s, pkg/coarse gives %d/%d", i, row[4], row[5], want2[i], want4[i])
+		}
 	}
 	if _, err := PCASplit(pc1, pc2[:10], nil); err == nil {
 		t.Fatal("length mismatch accepted")
