@@ -64,10 +64,23 @@
 // by GoMLX. Tolerance: max |fast - plain| <= 1e-4 * (1 + max |plain|) (float32 sums in a different
 // order); observed differences are 0 to 1e-5 relative.
 //
-// # Measured (2 cores, AVX-512, gomlx v0.28.2, compute v0.1.2; bash bench/train/run.sh)
+// # Measured (2 cores, AVX-512, gomlx v0.28.2, compute v0.1.2)
 //
-// 3-conv CNN (3x3 convs 32/64/128, ReLU, 2x2 max-pool, global average pool, dense 10; 32x32x3,
-// batch 64, Adam): stock layers.Convolution on the go backend 5182 ms/step; best graph-level
-// rewrite 203 ms/step; this package: see MEASURED.md in bench/train for the ratio lines against
-// PyTorch 1.13 (2 threads, channels_last) and the machine load at the time.
+// Command: bash bench/train/run.sh (GoMLX on this backend vs PyTorch 1.13 CPU, 2 threads,
+// channels_last, same networks, batch 64, Adam; img/s from the median step, best of two
+// interleaved runs; ratio = GoMLX/PyTorch). The cores are shared with other work and PyTorch's
+// wall time collapses under contention, so only runs at low load are meaningful. 2026-11-23
+// 22:53Z, load average 4.4-5.7 (cnn3-32 at the start of that window, PyTorch at its unloaded
+// speed):
+//
+//	cnn3-32       GoMLX 1332 img/s (48.0 ms/step)  PyTorch 2376 img/s (26.9 ms/step)  ratio=0.56
+//	alexnet-bn-32 GoMLX 21.3 img/s                 PyTorch 38.6 img/s                  ratio=0.55
+//	alexnet-bn-64 GoMLX 19.5 img/s                 PyTorch 34.5 img/s                  ratio=0.57
+//	features-92   GoMLX 79.4 img/s                 PyTorch 124.2 img/s                 ratio=0.64
+//
+// The 3-conv CNN is 3x3 convs 32/64/128, ReLU, 2x2 max-pool, global average pool, dense 10 on
+// 32x32x3; AlexNet-BN is pkg/models' (width 1, FC 4096); features-92 is its forward pass to fc7
+// for 92 images of 64x64. For comparison on the cnn3-32 step: stock layers.Convolution on the go
+// backend 5182 ms, best graph-level rewrite 203 ms, this package 48 ms (about 80 ms of CPU; the
+// GEMM micro-kernel takes about half of it).
 package fastconv
