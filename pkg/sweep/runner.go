@@ -191,7 +191,13 @@ func (e *Env) Shared(ctx context.Context, kind string, spec any, build func(tmpD
 	if _, err := os.Stat(dir); err == nil { // built by another process while we waited
 		return dir, nil
 	}
-	removeTemps(filepath.Dir(dir))
+	// Leftovers of an interrupted build of this artifact only: other artifacts' temporary
+	// folders may belong to live processes.
+	if old, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), TempPrefix+filepath.Base(dir)+"-*")); len(old) > 0 {
+		for _, o := range old {
+			os.RemoveAll(o)
+		}
+	}
 	if err := WriteDirAtomic(dir, func(tmp string) error {
 		if err := os.WriteFile(filepath.Join(tmp, "spec.json"), b, 0o644); err != nil {
 			return err

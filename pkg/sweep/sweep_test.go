@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -448,5 +449,46 @@ func TestScoreCheck(t *testing.T) {
 	}
 	if !reflect.DeepEqual(good, good) {
 		t.Fatal()
+	}
+}
+
+func TestSharedBuildsOnce(t *testing.T) {
+	out := t.TempDir()
+	env := &Env{Out: out}
+	var mu sync.Mutex
+	builds := map[string]int{}
+	build := func(name string) func(string) error {
+		return func(tmp string) error {
+			mu.Lock()
+			builds[name]++
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			return os.WriteFile(filepath.Join(tmp, "x"), []byte(name), 0o644)
+		}
+	}
+	var wg sync.WaitGroup
+	dirs := make([]string, 4)
+	for i := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spec := map[string]int{"source": i % 2}
+			d, err := env.Shared(context.Background(), "labels", spec, build(fmt.Sprint(i%2)))
+			if err != nil {
+				t.Error(err)
+			}
+			dirs[i] = d
+		}()
+	}
+	wg.Wait()
+	if builds["0"] != 1 || builds["1"] != 1 {
+		t.Fatalf("builds %v, want each spec built once", builds)
+	}
+	if dirs[0] != dirs[2] || dirs[1] != dirs[3] || dirs[0] == dirs[1] {
+		t.Fatalf("dirs %v", dirs)
+	}
+	b, err := os.ReadFile(filepath.Join(dirs[1], "x"))
+	if err != nil || string(b) != "1" {
+		t.Fatalf("content %q %v", b, err)
 	}
 }
