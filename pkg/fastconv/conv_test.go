@@ -124,6 +124,9 @@ func TestConvMatchesStock(t *testing.T) {
 		{1, 11, 11, 2, 4, 4, 3, true, false},
 		{2, 6, 7, 3, 4, 1, 1, true, false},
 		{2, 8, 8, 3, 4, 3, 1, true, true},
+		{3, 8, 8, 5, 32, 3, 1, true, false}, // Cout multiple of 32: weight gradient reads the output gradient in place.
+		{2, 9, 9, 4, 64, 3, 2, true, false},
+		{2, 9, 9, 4, 32, 3, 2, false, true},
 		{2, 9, 9, 3, 4, 3, 2, false, true},
 	}
 	for _, c := range cases {
@@ -135,6 +138,9 @@ func TestConvMatchesStock(t *testing.T) {
 				x = randTensor(rng, c.b, c.h, c.w, c.cin)
 			}
 			kernel := randTensor(rng, c.k, c.k, c.cin, c.cout)
+			if c.channelsFirst {
+				kernel = randTensor(rng, c.cout, c.cin, c.k, c.k) // [Cout, Cin, kh, kw]
+			}
 			fn := func(in []*graph.Node) []*graph.Node {
 				conv := graph.Convolve(in[0], in[1]).Strides(c.stride)
 				if c.channelsFirst {

@@ -261,8 +261,13 @@ func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]comp
 		return nil, err
 	}
 	// B[K, N] = kernel in (kh, kw, c, n) order, packed in panels.
+	taps := p.KH * p.KW
+	fewRows := p.M < 8*gemmMc
+	// Weight gradients: the "kernel" is the large output gradient; when its output-channel axis
+	// is contiguous, each tap's [C, N] block is read in place (row stride kStrides[2]).
+	perTapB := fewRows && p.kStrides[3] == 1 && p.N%gemmNr == 0
 	bmat := kdata
-	if !(p.kStrides == [4]int{p.KW * p.C * p.N, p.C * p.N, p.N, 1}) {
+	if !perTapB && !(p.kStrides == [4]int{p.KW * p.C * p.N, p.C * p.N, p.N, 1}) {
 		bmat = getScratch(p.K * p.N)
 		defer putScratch(bmat)
 		permute4(bmat, [4]int{p.KH, p.KW, p.C, p.N}, kdata, p.kStrides)
@@ -274,11 +279,10 @@ func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]comp
 		defer putScratch(xt)
 		permute4(xt, [4]int{p.B, p.H, p.W, p.C}, xdata, p.xStrides)
 	}
-	taps := p.KH * p.KW
-	if p.M >= 8*gemmMc {
+	if !fewRows {
 		// Many output rows (forward, input gradient): row chunks small enough for the patches to
 		// stay in L2 while multiplied; each worker im2col's and multiplies its own chunks.
-		rc := max(gemmMr, min(p.M, chunkL2/p.K)/gemmMr*gemmMr)
+		rc := max(gemmMc, min(p.M, chunkL2/p.K)/gemmMr*gemmMr) // >= 64 rows so each B block is reused.
 		numChunks := (p.M + rc - 1) / rc
 		parallelFor(numChunks, func(start, end int) {
 			a := getScratch(rc * p.K)
@@ -305,8 +309,17 @@ func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]comp
 					t1 := min(taps, t0+tc, (wi+1)*perWorker)
 					kLen := (t1 - t0) * p.C
 					p.im2colRows(a, xt, 0, p.M, t0, t1)
-					gemmSerial(p.M, p.N, kLen, a, kLen, bmat[t0*p.C*p.N:], p.N, acc, p.N, !first)
-					first = false
+					if perTapB {
+						for t := t0; t < t1; t++ {
+							kh, kw := t/p.KW, t%p.KW
+							off := kh*p.kStrides[0] + kw*p.kStrides[1]
+							gemmSerial(p.M, p.N, p.C, a[(t-t0)*p.C:], kLen, kdata[off:], p.kStrides[2], acc, p.N, !first)
+							first = false
+						}
+					} else {
+						gemmSerial(p.M, p.N, kLen, a, kLen, bmat[t0*p.C*p.N:], p.N, acc, p.N, !first)
+						first = false
+					}
 				}
 				putScratch(a)
 				if first {
