@@ -169,7 +169,7 @@ func TestConvMatchesStock(t *testing.T) {
 func TestMaxPoolMatchesStock(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct{ b, h, w, c, win, stride int }{
-		{2, 8, 8, 3, 2, 2}, {2, 9, 7, 4, 2, 2}, {1, 9, 9, 2, 3, 2}, {2, 6, 6, 5, 3, 3},
+		{2, 8, 8, 3, 2, 2}, {2, 9, 7, 4, 2, 2}, {1, 9, 9, 2, 3, 2}, {2, 6, 6, 5, 3, 3}, {2, 8, 8, 37, 2, 2},
 	} {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
 			x := randTensor(rng, c.b, c.h, c.w, c.c)

@@ -135,6 +135,10 @@ func (p *poolPlan) maxPool(out, x []float32) {
 // selectAndScatterMax: out (shaped like x, zeroed) gets source[b,oh,ow,c] added at the position of
 // the first maximum of x in window (oh, ow).
 func (p *poolPlan) selectAndScatterMax(out, x, source []float32) {
+	if p.sh == p.wh && p.sw == p.ww && p.ph == 0 && p.pw == 0 && p.OH*p.wh == p.H && p.OW*p.ww == p.W {
+		p.selectAndScatterMaxTiled(out, x, source)
+		return
+	}
 	C := p.C
 	// Parallel over batch: windows of different batch entries never overlap.
 	parallelFor(p.B, func(start, end int) {
@@ -224,4 +228,39 @@ func (f *function) SelectAndScatterMax(operand, source compute.Value, windowDime
 		return nil, err
 	}
 	return f.out(r), nil
+}
+
+// selectAndScatterMaxTiled is selectAndScatterMax when the windows tile the input exactly: every
+// output element is written once (no clearing pass), window by window.
+func (p *poolPlan) selectAndScatterMaxTiled(out, x, source []float32) {
+	C := p.C
+	parallelFor(p.B*p.OH, func(start, end int) {
+		bestIdx := make([]int32, C)
+		bestV := make([]float32, C)
+		for bo := start; bo < end; bo++ {
+			b, oh := bo/p.OH, bo%p.OH
+			for ow := 0; ow < p.OW; ow++ {
+				for i := 0; i < p.wh; i++ {
+					for j := 0; j < p.ww; j++ {
+						base := ((b*p.H+oh*p.wh+i)*p.W + ow*p.ww + j) * C
+						if i == 0 && j == 0 {
+							copy(bestV, x[base:base+C])
+							for c := range bestIdx {
+								bestIdx[c] = int32(base + c)
+							}
+							continue
+						}
+						argmaxUpdate(bestV, bestIdx, x[base:base+C], int32(base))
+					}
+				}
+				srcRow := source[((b*p.OH+oh)*p.OW+ow)*C:][:C]
+				for i := 0; i < p.wh; i++ {
+					for j := 0; j < p.ww; j++ {
+						base := ((b*p.H+oh*p.wh+i)*p.W + ow*p.ww + j) * C
+						scatterSelected(out[base:base+C], srcRow, bestIdx, int32(base))
+					}
+				}
+			}
+		}
+	})
 }

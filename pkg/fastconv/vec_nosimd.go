@@ -56,3 +56,15 @@ func binaryF32(op binOp, out, a, b []float32) { binaryF32Go(op, out, a, b) }
 
 // sqrtF32 sets out[i] = sqrt(x[i]).
 func sqrtF32(out, x []float32) { sqrtF32Go(out, x) }
+
+// scatterSelected sets out[c] = src[c] if idx[c] == base+c, else 0.
+func scatterSelected(out, src []float32, idx []int32, base int32) {
+	src, idx = src[:len(out)], idx[:len(out)]
+	for c := range out {
+		if idx[c] == base+int32(c) {
+			out[c] = src[c]
+		} else {
+			out[c] = 0
+		}
+	}
+}

@@ -177,3 +177,26 @@ func sqrtF32(out, x []float32) {
 	}
 	sqrtF32Go(out[i:], x[i:])
 }
+
+// scatterSelected sets out[c] = src[c] if idx[c] == base+c, else 0.
+func scatterSelected(out, src []float32, idx []int32, base int32) {
+	n := len(out)
+	src, idx = src[:n], idx[:n]
+	c := 0
+	if useAVX512 {
+		lane := archsimd.LoadInt32x16(&[16]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+		for ; c+16 <= n; c += 16 {
+			want := archsimd.BroadcastInt32x16(base + int32(c)).Add(lane)
+			got := archsimd.LoadInt32x16((*[16]int32)(unsafe.Pointer(&idx[c])))
+			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[c])))
+			s.Masked(got.Equal(want)).Store((*[16]float32)(unsafe.Pointer(&out[c])))
+		}
+	}
+	for ; c < n; c++ {
+		if idx[c] == base+int32(c) {
+			out[c] = src[c]
+		} else {
+			out[c] = 0
+		}
+	}
+}
