@@ -64,7 +64,7 @@ func filter(rows []sweep.Row, target, metric, labelSource string) []sweep.Row {
 // GranularityFromRows builds an AlignmentVsK panel from a sweep's results table: for each
 // granularity, the selected layer's score (Row.Selected) of each seed, averaged over seeds; the
 // CI drawn is the mean of the seeds' CI bounds (with one seed: that seed's bootstrap CI). The
-// ceiling is the target's (equal in every row). labelSource restricts the coarse runs to one
+// ceiling is that of the selected rows (pkg/eval computes it on the same held-out halves). labelSource restricts the coarse runs to one
 // label source ("" = any, but then the table must hold only one).
 func GranularityFromRows(rows []sweep.Row, target, metric, labelSource, title, ylabel string) (GranularityPanel, error) {
 	sel := filter(rows, target, metric, labelSource)
@@ -77,11 +77,12 @@ func GranularityFromRows(rows []sweep.Row, target, metric, labelSource, title, y
 	var order []string
 	sources := map[string]bool{}
 	for _, r := range sel {
-		if math.IsNaN(pn.CeilingLow) && !math.IsNaN(r.CeilingLow) {
-			pn.CeilingLow, pn.CeilingHigh = r.CeilingLow, r.CeilingHigh
-		}
 		if !r.Selected {
 			continue
+		}
+		// The ceiling of the rows drawn (held-out halves have their own ceiling).
+		if math.IsNaN(pn.CeilingLow) && !math.IsNaN(r.CeilingLow) {
+			pn.CeilingLow, pn.CeilingHigh = r.CeilingLow, r.CeilingHigh
 		}
 		if r.LabelSource != "" {
 			sources[r.LabelSource] = true
