@@ -40,6 +40,10 @@ type Options struct {
 	Log io.Writer
 	// Progress, if not nil, shows a training progress bar with ETA (pkg/progress) there.
 	Progress io.Writer
+	// NewReporter, if not nil, returns the progress reporter of each training (e.g.
+	// gonbprogress.New in a notebook) and takes precedence over Progress. It is called once per
+	// fit, since a fit closes its reporter when it ends.
+	NewReporter func() progress.Reporter
 }
 
 // Stages returns the study's pipeline: labels, train, features, eval.
@@ -347,7 +351,9 @@ func (o Options) fit(ctx context.Context, cfg train.Config, dir string, ts *Trai
 	if err != nil {
 		return err
 	}
-	if o.Progress != nil {
+	if o.NewReporter != nil {
+		tr.Reporter = o.NewReporter()
+	} else if o.Progress != nil {
 		tr.Reporter = progress.NewTerminal(o.Progress)
 	}
 	var val train.EvalData
