@@ -184,3 +184,18 @@ func ExampleReconstruct() {
 	// 10.0 20.0
 	// 10.0 20.0
 }
+
+// BenchmarkReconstructTop rebuilds a 92-stimulus layer from its top 1..15 PCs (notebook 06) at
+// three layer widths.
+func BenchmarkReconstructTop(b *testing.B) {
+	for _, d := range []int{256, 1024, 4096} {
+		f := randomFeatures(1, 92, d)
+		b.Run(fmt.Sprintf("92x%d", d), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ReconstructTop(f, 15); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
