@@ -68,19 +68,26 @@
 //
 // Command: bash bench/train/run.sh (GoMLX on this backend vs PyTorch 1.13 CPU, 2 threads,
 // channels_last, same networks, batch 64, Adam; img/s from the median step, best of two
-// interleaved runs; ratio = GoMLX/PyTorch). The cores are shared with other work and PyTorch's
-// wall time collapses under contention, so only runs at low load are meaningful. 2026-11-23
-// 22:53Z, load average 4.4-5.7 (cnn3-32 at the start of that window, PyTorch at its unloaded
-// speed):
+// interleaved runs; ratio = GoMLX/PyTorch; cpu_ratio = PyTorch CPU-ms / GoMLX CPU-ms per step).
+// The cores were shared with other jobs, and PyTorch's wall time collapses under contention far
+// more than Go's, so each result is given with its load:
 //
-//	cnn3-32       GoMLX 1332 img/s (48.0 ms/step)  PyTorch 2376 img/s (26.9 ms/step)  ratio=0.56
-//	alexnet-bn-32 GoMLX 21.3 img/s                 PyTorch 38.6 img/s                  ratio=0.55
-//	alexnet-bn-64 GoMLX 19.5 img/s                 PyTorch 34.5 img/s                  ratio=0.57
-//	features-92   GoMLX 79.4 img/s                 PyTorch 124.2 img/s                 ratio=0.64
+//	22:53Z, load 4.4-5.7, PyTorch at its unloaded cnn3 speed (26.9 ms/step):
+//	cnn3-32       GoMLX 1332 img/s (48.0 ms/step)  PyTorch 2376 img/s (26.9 ms/step)  ratio=0.56 cpu_ratio=0.68
+//	alexnet-bn-32 GoMLX 21.3 img/s                 PyTorch 38.6 img/s                  ratio=0.55 cpu_ratio=0.77
+//	alexnet-bn-64 GoMLX 19.5 img/s                 PyTorch 34.5 img/s                  ratio=0.57 cpu_ratio=0.76
+//	features-92   GoMLX 79.4 img/s                 PyTorch 124.2 img/s                 ratio=0.64 cpu_ratio=0.66
+//
+//	23:12Z (after later kernel changes), one core taken by another training job (both sides
+//	effectively single-core, CPU time = wall time):
+//	alexnet-bn-32 GoMLX 36.6 img/s  PyTorch 37.3 img/s   ratio=0.98
+//	alexnet-bn-64 GoMLX 37.0 img/s  PyTorch 39.1 img/s   ratio=0.95
+//	features-92   GoMLX 171.3 img/s PyTorch 208.1 img/s  ratio=0.82
 //
 // The 3-conv CNN is 3x3 convs 32/64/128, ReLU, 2x2 max-pool, global average pool, dense 10 on
 // 32x32x3; AlexNet-BN is pkg/models' (width 1, FC 4096); features-92 is its forward pass to fc7
 // for 92 images of 64x64. For comparison on the cnn3-32 step: stock layers.Convolution on the go
-// backend 5182 ms, best graph-level rewrite 203 ms, this package 48 ms (about 80 ms of CPU; the
-// GEMM micro-kernel takes about half of it).
+// backend 5182 ms, best graph-level rewrite 203 ms, this package 48 ms (about 78 ms of CPU; the
+// GEMM micro-kernel takes about half of it, at 75-100 GFLOP/s per core against a 174 GFLOP/s FMA
+// peak).
 package fastconv
