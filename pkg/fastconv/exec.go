@@ -2,11 +2,11 @@ package fastconv
 
 import (
 	"fmt"
-	"os"
-	"time"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/pkg/errors"
+	"os"
+	"time"
 )
 
 type executable struct {

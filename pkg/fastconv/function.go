@@ -23,10 +23,10 @@ type value struct {
 	global int // >= 0 if it is a parameter of main (index of the executable input).
 
 	// Provenance, for the native elementwise fast paths (ops_elem.go):
-	scalar   *float64 // a scalar constant, or a broadcast of one.
-	bcastSrc *value   // BroadcastInDim source (with bcastAxes).
+	scalar    *float64 // a scalar constant, or a broadcast of one.
+	bcastSrc  *value   // BroadcastInDim source (with bcastAxes).
 	bcastAxes []int
-	geOf     [2]*value // GreaterOrEqual operands.
+	geOf      [2]*value // GreaterOrEqual operands.
 }
 
 type customOp struct {
@@ -42,12 +42,12 @@ type step struct {
 	// inner step:
 	ib      compute.Builder
 	fn      compute.Function
-	inputs  []*value                // source of each parameter of the inner main, in creation order.
-	imports map[int]compute.Value   // value id -> parameter in this step.
-	outputs []*value                // values returned by this step.
-	outIdx  map[int]int             // value id -> output index.
-	exec    compute.Executable      // after compile.
-	custom  *customOp               // custom step.
+	inputs  []*value              // source of each parameter of the inner main, in creation order.
+	imports map[int]compute.Value // value id -> parameter in this step.
+	outputs []*value              // values returned by this step.
+	outIdx  map[int]int           // value id -> output index.
+	exec    compute.Executable    // after compile.
+	custom  *customOp             // custom step.
 }
 
 type builder struct {
@@ -81,7 +81,7 @@ type function struct {
 
 var _ compute.Function = (*function)(nil)
 
-func (b *builder) Name() string            { return b.name }
+func (b *builder) Name() string           { return b.name }
 func (b *builder) Main() compute.Function { return b.main }
 func (b *builder) NewFunction(name string) (compute.Function, error) {
 	return nil, errors.Wrapf(compute.ErrNotImplemented, "fastconv backend: named functions (NewFunction(%q)) are not supported", name)

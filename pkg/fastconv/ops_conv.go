@@ -3,14 +3,14 @@ package fastconv
 import (
 	"fmt"
 	"os"
-	"time"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/shapeinference"
+	"github.com/gomlx/compute/shapes"
 	"github.com/pkg/errors"
 )
 
@@ -79,17 +79,17 @@ func (f *function) ConvGeneral(input, kernel compute.Value, axes compute.Convolv
 
 // convPlan holds the geometry of one 2D convolution.
 type convPlan struct {
-	B, C, H, W       int
-	KH, KW, N        int
-	OH, OW           int
-	M, K             int
-	s0, s1           int // strides
-	p0, p1           int // low paddings (may be negative)
-	id0, id1         int // input dilations
-	kd0, kd1         int // kernel dilations
-	xStrides         [4]int // strides of x for (batch, h, w, c)
-	kStrides         [4]int // strides of kernel for (kh, kw, c, n)
-	xChannelsLast    bool
+	B, C, H, W    int
+	KH, KW, N     int
+	OH, OW        int
+	M, K          int
+	s0, s1        int    // strides
+	p0, p1        int    // low paddings (may be negative)
+	id0, id1      int    // input dilations
+	kd0, kd1      int    // kernel dilations
+	xStrides      [4]int // strides of x for (batch, h, w, c)
+	kStrides      [4]int // strides of kernel for (kh, kw, c, n)
+	xChannelsLast bool
 }
 
 func stridesOf(dims []int) []int {
@@ -231,12 +231,10 @@ func forgetBuffer(buf compute.Buffer) {
 	outPoolMu.Unlock()
 }
 
-
 // chunkL2 bounds the im2col scratch (floats) of one chunk, so it stays in L2 cache.
 const chunkL2 = 1 << 16
 
 var traceConv = os.Getenv("FASTCONV_TRACE") != ""
-
 
 func (p *convPlan) run(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error) {
 	if traceConv {

@@ -144,5 +144,7 @@ func (f *function) Transpose(x compute.Value, permutation ...int) (compute.Value
 		})
 		return outs[0], nil
 	}
-	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Transpose(ix, permutation...) })
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) {
+		return g.Transpose(ix, permutation...)
+	})
 }

@@ -38,7 +38,7 @@ func argmaxUpdate(bestV []float32, bestIdx []int32, src []float32, base int32) {
 			ip := (*[16]int32)(unsafe.Pointer(&bestIdx[i]))
 			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[i])))
 			b := archsimd.LoadFloat32x16(bp)
-			notGreater := s.LessEqual(b) // keep old where src <= best (first max wins)
+			notGreater := s.LessEqual(b)     // keep old where src <= best (first max wins)
 			b.Merge(s, notGreater).Store(bp) // Merge takes s where the mask is false
 			idx := archsimd.BroadcastInt32x16(base + int32(i)).Add(lane)
 			archsimd.LoadInt32x16(ip).Merge(idx, notGreater).Store(ip)

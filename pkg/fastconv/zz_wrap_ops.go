@@ -1656,4 +1656,3 @@ func (f *function) Tanh(a0 compute.Value) (r0 compute.Value, err error) {
 	r0 = f.out(r0)
 	return
 }
-
