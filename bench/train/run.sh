@@ -14,7 +14,9 @@ WORKLOADS="${1:-cnn3-32,alexnet-bn-32,alexnet-bn-64,features-92}"
 STEPS="${STEPS:-10}"
 WARMUP="${WARMUP:-2}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-BIN="$(mktemp -d)/train-bench"
+TMPD="$(mktemp -d)"
+trap 'rm -rf "$TMPD"' EXIT
+BIN="$TMPD/train-bench"
 GOEXPERIMENT=simd go build -o "$BIN" ./bench/train
 if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   echo "PyTorch not importable by $PYTHON: apt-get install -y python3-torch" >&2
@@ -40,4 +42,3 @@ for w in ${WORKLOADS//,/ }; do
     'BEGIN { printf "%s gomlx_img_s=%.1f torch_img_s=%.1f ratio=%.2f cpu_ratio=%.2f\n", w, g, t, g / t, tc / gc }'
 done
 echo "# $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-rm -rf "$(dirname "$BIN")"
