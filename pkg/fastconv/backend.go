@@ -45,7 +45,7 @@ func New(config string) (*Backend, error) {
 	if config == "" {
 		config = DefaultInnerConfig
 	}
-	inner, err := gobackend.New(config)
+	inner, err := NewGo(config)
 	if err != nil {
 		return nil, errors.WithMessagef(err, "fastconv: creating the wrapped go backend with config %q", config)
 	}

@@ -29,26 +29,26 @@ func microKernel(a []float32, rows *[gemmMr]int, aStrideK int, b []float32, bOff
 	bStride := uintptr(ldb) * 4
 	aStride := uintptr(aStrideK) * 4
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
-	for k := kc; k > 0; k-- {
-		b0 := archsimd.LoadFloat32x16((*[16]float32)(bp))
-		b1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(bp, 64)))
-		a0 := archsimd.BroadcastFloat32x16(*(*float32)(p0))
+	// Pointers are formed from in-bounds offsets of the base pointers on every iteration: a
+	// pointer advanced past the last element could point into a free span when the GC scans
+	// the stack, which the runtime reports as "found bad pointer in Go heap".
+	for k := 0; k < kc; k++ {
+		bo := uintptr(k) * bStride
+		ao := uintptr(k) * aStride
+		b0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(bp, bo)))
+		b1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(bp, bo+64)))
+		a0 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p0, ao)))
 		c00 = a0.MulAdd(b0, c00)
 		c01 = a0.MulAdd(b1, c01)
-		a1 := archsimd.BroadcastFloat32x16(*(*float32)(p1))
+		a1 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p1, ao)))
 		c10 = a1.MulAdd(b0, c10)
 		c11 = a1.MulAdd(b1, c11)
-		a2 := archsimd.BroadcastFloat32x16(*(*float32)(p2))
+		a2 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p2, ao)))
 		c20 = a2.MulAdd(b0, c20)
 		c21 = a2.MulAdd(b1, c21)
-		a3 := archsimd.BroadcastFloat32x16(*(*float32)(p3))
+		a3 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(p3, ao)))
 		c30 = a3.MulAdd(b0, c30)
 		c31 = a3.MulAdd(b1, c31)
-		bp = unsafe.Add(bp, bStride)
-		p0 = unsafe.Add(p0, aStride)
-		p1 = unsafe.Add(p1, aStride)
-		p2 = unsafe.Add(p2, aStride)
-		p3 = unsafe.Add(p3, aStride)
 	}
 	store2(c, cRows[0], c00, c01, accumulate)
 	store2(c, cRows[1], c10, c11, accumulate)
