@@ -160,7 +160,7 @@ const PlainGoEnvVar = "COARSEALIGN_PLAIN_GO"
 // fails SelfCheck against the plain backend (then a one-line warning goes to stderr and the
 // plain backend is used: slower, but correct).
 var newGoFn = func(config string) (compute.Backend, error) {
-	plain, err := gobackend.New(config)
+	plain, err := fastconv.NewGo(config) // like gobackend.New, keeping its config line off stdout
 	if err != nil || os.Getenv(PlainGoEnvVar) == "1" {
 		return plain, err
 	}
