@@ -54,6 +54,8 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/coarsealign/coarsealign/pkg/stats"
 )
 
 // Options configure Ridge. The zero value means the defaults.
@@ -214,7 +216,7 @@ func Ridge(x, y mat.Matrix, opt Options) (*Result, error) {
 		}
 		res.MeanFoldR[j] = s / float64(k)
 	}
-	res.Score = nanMean(res.R)
+	res.Score = stats.Mean(res.R)
 	if opt.Ceiling > 0 {
 		res.Normalized = res.Score / opt.Ceiling
 		if res.Normalized > 1 {
@@ -660,20 +662,6 @@ func pearson(a, b []float64) float64 {
 		return math.NaN()
 	}
 	return sab / math.Sqrt(saa*sbb)
-}
-
-func nanMean(v []float64) float64 {
-	s, c := 0.0, 0
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			s += x
-			c++
-		}
-	}
-	if c == 0 {
-		return math.NaN()
-	}
-	return s / float64(c)
 }
 
 // Median returns the median of the non-NaN values of v (NaN if none); useful for
