@@ -1,0 +1,72 @@
+// Package archtest enforces the architecture's import rules: data flows one way, metric
+// packages never import GoMLX, and nothing in pkg/ depends on the sweep or the figures
+// except the layers above them.
+package archtest
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/coarsealign/coarsealign/"
+
+// deps lists the transitive imports of pkg (go list -deps).
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", module+pkg)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go list -deps %s: %v\n%s", pkg, err, errb.String())
+	}
+	var list []string
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		list = append(list, sc.Text())
+	}
+	return list
+}
+
+func TestMetricPackagesDoNotImportGoMLX(t *testing.T) {
+	for _, pkg := range []string{
+		"pkg/rdm", "pkg/stats", "pkg/rsa", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/eval",
+		"pkg/coarse", "pkg/data/matfile", "pkg/data/npy", "pkg/data/k92", "pkg/data/images", "pkg/sweep",
+	} {
+		for _, d := range deps(t, pkg) {
+			if strings.HasPrefix(d, "github.com/gomlx/") {
+				t.Errorf("%s imports %s (metric and data packages must not depend on GoMLX)", pkg, d)
+				break
+			}
+		}
+	}
+}
+
+func TestLowerTiersDoNotImportUpperTiers(t *testing.T) {
+	upper := []string{module + "pkg/sweep", module + "pkg/plots"}
+	for _, pkg := range []string{
+		"pkg/rsa", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/eval", "pkg/coarse",
+		"pkg/data/k92", "pkg/data/images", "pkg/models", "pkg/train", "pkg/features", "pkg/fastconv",
+	} {
+		for _, d := range deps(t, pkg) {
+			for _, u := range upper {
+				if d == u || strings.HasPrefix(d, u+"/") {
+					t.Errorf("%s imports %s (data flows one way: sweep and plots sit on top)", pkg, d)
+				}
+			}
+		}
+	}
+}
+
+func TestOnlyUIPackagesImportGoNB(t *testing.T) {
+	for _, pkg := range []string{"pkg/rsa", "pkg/eval", "pkg/train", "pkg/features", "pkg/sweep", "pkg/progress"} {
+		for _, d := range deps(t, pkg) {
+			if strings.HasPrefix(d, "github.com/janpfeifer/gonb") {
+				t.Errorf("%s imports %s (only pkg/plots and pkg/progress/gonbprogress may)", pkg, d)
+				break
+			}
+		}
+	}
+}
