@@ -50,6 +50,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--features: %w", err)
 	}
+	if err := ensureK92(datadir.Resolve(*dataFlag), stderr); err != nil {
+		return err
+	}
 	data, err := eval.LoadK92(datadir.Resolve(*dataFlag))
 	if err != nil {
 		return err

@@ -41,6 +41,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 	if *stimuli != "kriegeskorte92" {
 		return fmt.Errorf("--stimuli %q: want kriegeskorte92", *stimuli)
 	}
+	if err := ensureK92(datadir.Resolve(*dataFlag), stderr); err != nil {
+		return err
+	}
 	set, err := k92.Load(datadir.Resolve(*dataFlag))
 	if err != nil {
 		return err

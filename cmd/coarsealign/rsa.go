@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/coarsealign/coarsealign/pkg/data/k92"
@@ -41,6 +42,9 @@ func (s *rdmSources) load(src string) ([]*rdm.RDM, error) {
 			return nil, err
 		}
 		if s.set == nil {
+			if err := ensureK92(s.dataDir, os.Stderr); err != nil {
+				return nil, err
+			}
 			set, err := k92.Load(s.dataDir)
 			if err != nil {
 				return nil, err

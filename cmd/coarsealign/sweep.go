@@ -97,6 +97,9 @@ func runSweep(ctx context.Context, c *sweep.Config, out, dataDir string, shard s
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return sweep.Summary{}, err
 	}
+	if err := ensureK92(dataDir, stderr); err != nil {
+		return sweep.Summary{}, err
+	}
 	fmt.Fprintf(stderr, "sweep %s: %d runs, shard %s has %d, output %s, data %s\n", c.Name, len(runs), shard, len(sel), out, dataDir)
 	rn := &sweep.Runner{Out: out, DataDir: dataDir, Stages: study.Stages(study.Options{Log: stderr, Progress: stderr}),
 		Progress: &lineProgress{w: stderr, start: time.Now()}}

@@ -18,7 +18,10 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/coarsealign/coarsealign/pkg/data/fetch"
@@ -163,10 +166,24 @@ func MustLoad(dataDir string) *Set {
 	return s
 }
 
+// MirrorEnvVar names an environment variable that, when set, replaces the canonical download
+// folder (the rsatoolbox repository's demos/92imageData/) by a mirror URL holding the same three
+// files, e.g. an institute's server. The SHA-256 checks stay the same.
+const MirrorEnvVar = "COARSEALIGN_K92_MIRROR"
+
 // Ensure downloads the files missing from dataDir/kriegeskorte92/ (verifying SHA-256)
-// and checks the ones present. opts may be nil.
+// and checks the ones present. opts may be nil. Files come from $COARSEALIGN_K92_MIRROR
+// when set, else from their canonical address.
 func Ensure(ctx context.Context, dataDir string, opts *fetch.Options) error {
-	if err := fetch.Ensure(ctx, dataDir, Files, opts); err != nil {
+	files := Files
+	if m := os.Getenv(MirrorEnvVar); m != "" {
+		files = make([]fetch.File, len(Files))
+		for i, f := range Files {
+			f.URL = strings.TrimSuffix(m, "/") + "/" + path.Base(f.Name)
+			files[i] = f
+		}
+	}
+	if err := fetch.Ensure(ctx, dataDir, files, opts); err != nil {
 		return fmt.Errorf("k92: %w", err)
 	}
 	return nil
