@@ -243,12 +243,16 @@ func (res *Result) outerFold(f int, xd, yd *mat.Dense, alphas []float64, ki int,
 	fe := newFitter(z, yd)
 	// Summed squared error per (alpha, target) of the inner held-out predictions.
 	var sse [][]float64
+	var fit *fitted
 	if loo {
-		sse = fe.looSSE(train, alphas)
+		d := fe.decompose(train) // shared by the LOO errors and the refit
+		sse = fe.looSSE(d, alphas)
+		fit = d.at(test)
 	} else {
 		innerFold := Folds(len(train), ki, seed^(uint64(f+1)*0xbf58476d1ce4e5b9))
 		res.InnerFold[f] = innerFold
 		sse = fe.kfoldSSE(train, innerFold, ki, alphas)
+		fit = fe.fit(train, test)
 	}
 	best := make([]int, t)
 	chosen := make([]float64, t)
@@ -264,7 +268,6 @@ func (res *Result) outerFold(f int, xd, yd *mat.Dense, alphas []float64, ki int,
 	}
 	res.Alpha[f] = chosen
 	// Outer refit: one decomposition, targets grouped by their alpha.
-	fit := fe.fit(train, test)
 	byAlpha := map[int][]int{}
 	for j, b := range best {
 		byAlpha[b] = append(byAlpha[b], j)
@@ -324,43 +327,67 @@ func (fe *fitter) kfoldSSE(train, innerFold []int, ki int, alphas []float64) [][
 	return sse
 }
 
-// looSSE returns sse[alpha][target], the summed squared leave-one-out errors on the rows
-// tr, from one decomposition (Golub, Heath & Wahba 1979; sklearn RidgeCV with cv=None,
-// gcv_mode "eigen"/"svd"): with the centred training features A = U S V^T and the
-// unpenalised intercept, the hat matrix is H = 11^T/n + U diag(s^2/(s^2+alpha)) U^T and the
-// LOO residual of row i is (y_i - yhat_i) / (1 - H_ii).
-func (fe *fitter) looSSE(tr []int, alphas []float64) [][]float64 {
+// looSSE returns sse[alpha][target], the summed squared leave-one-out errors on the
+// training rows of d, from its one decomposition (Golub, Heath & Wahba 1979; sklearn
+// RidgeCV with cv=None, gcv_mode "eigen"/"svd"): with the centred training features
+// A = U S V^T and the unpenalised intercept, the hat matrix is
+// H = 11^T/n + U diag(s^2/(s^2+alpha)) U^T and the LOO residual of row i is
+// (y_i - yhat_i) / (1 - H_ii). The fitted values for several alphas come from one
+// matrix product U [D_1 U^T Y_c | D_2 U^T Y_c | ...] (D_a = diag(s^2/(s^2+alpha_a))).
+func (fe *fitter) looSSE(d *decomp, alphas []float64) [][]float64 {
 	_, t := fe.y.Dims()
-	fit := fe.fit(tr, tr)
-	u, uty := fit.leftVectors()
+	tr := d.tr
+	u, uty := d.leftVectors()
 	ntr, r := u.Dims()
-	sse := make([][]float64, len(alphas))
-	ucol := mat.NewDense(ntr, r, nil)
-	for a, al := range alphas {
-		// U diag(d) with d = s^2/(s^2+alpha); yhat_c = U diag(d) U^T Y_c.
-		h := make([]float64, ntr)
-		for i := 0; i < ntr; i++ {
-			src, dst := u.RawRowView(i), ucol.RawRowView(i)
-			hi := 1 / float64(ntr)
-			for c, v := range src {
-				d := fit.lambda[c] / (fit.lambda[c] + al)
-				dst[c] = v * d
-				hi += v * v * d
+	na := len(alphas)
+	// dm[c][a] = s_c^2/(s_c^2+alpha_a); h[i][a] = 1/n + sum_c U_ic^2 dm[c][a].
+	dm := mat.NewDense(r, na, nil)
+	for c, l := range d.lambda {
+		for a, al := range alphas {
+			if !math.IsInf(l, 1) { // +Inf marks all-zero features (eigKeep): no fit, d = 0
+				dm.Set(c, a, l/(l+al))
 			}
-			h[i] = hi
+		}
+	}
+	u2 := mat.NewDense(ntr, r, nil)
+	for i := 0; i < ntr; i++ {
+		src, dst := u.RawRowView(i), u2.RawRowView(i)
+		for c, v := range src {
+			dst[c] = v * v
+		}
+	}
+	var h mat.Dense
+	h.Mul(u2, dm)
+	sse := make([][]float64, na)
+	// Alphas per product: bounds the ntr x (chunk*t) buffer (~16 MB at ntr=800, t=500).
+	chunk := max(1, min(na, (2<<20)/max(1, ntr*t)))
+	for a0 := 0; a0 < na; a0 += chunk {
+		m := min(chunk, na-a0)
+		rhs := mat.NewDense(r, m*t, nil)
+		for c := 0; c < r; c++ {
+			src, dst := uty.RawRowView(c), rhs.RawRowView(c)
+			for k := 0; k < m; k++ {
+				dc := dm.At(c, a0+k)
+				out := dst[k*t : (k+1)*t]
+				for j, v := range src {
+					out[j] = v * dc
+				}
+			}
 		}
 		var yhat mat.Dense
-		yhat.Mul(ucol, uty)
-		s := make([]float64, t)
-		for row, i := range tr {
-			yr, pr := fe.y.RawRowView(i), yhat.RawRowView(row)
-			w := 1 / (1 - h[row])
-			for j := range s {
-				e := (yr[j] - fit.ymean[j] - pr[j]) * w
-				s[j] += e * e
+		yhat.Mul(u, rhs)
+		for k := 0; k < m; k++ {
+			s := make([]float64, t)
+			for row, i := range tr {
+				yr, pr := fe.y.RawRowView(i), yhat.RawRowView(row)[k*t:(k+1)*t]
+				w := 1 / (1 - (1/float64(ntr) + h.At(row, a0+k)))
+				for j := range s {
+					e := (yr[j] - d.ymean[j] - pr[j]) * w
+					s[j] += e * e
+				}
 			}
+			sse[a0+k] = s
 		}
-		sse[a] = s
 	}
 	return sse
 }
@@ -440,46 +467,61 @@ type fitted struct {
 	dual   bool       // p = K_te,tr U (dual) or B V (primal)
 }
 
-// leftVectors returns U (n_train x r) for a fit whose test rows are its training rows
-// (fit(tr, tr)): U = K U Lambda^-1 in the dual form, A V S^-1 in the primal form.
-// It also returns U^T Y_c (r x t).
-func (f *fitted) leftVectors() (u, uty *mat.Dense) {
-	n, r := f.p.Dims()
-	_, t := f.q.Dims()
+// leftVectors returns the left singular vectors U (n_train x r) of the centred training
+// features and U^T Y_c (r x t): the eigenvectors and q themselves in the dual form;
+// U = A V S^-1 and S^-1 V^T A^T Y_c in the primal form.
+func (d *decomp) leftVectors() (u, uty *mat.Dense) {
+	if d.dual {
+		return d.basis, d.q
+	}
+	av := d.at(d.tr).p
+	n, r := av.Dims()
+	_, t := d.q.Dims()
 	u = mat.NewDense(n, r, nil)
 	uty = mat.NewDense(r, t, nil)
-	scale := make([]float64, r) // U = p * scale
-	for c, l := range f.lambda {
-		if f.dual {
-			scale[c] = 1 / l
-		} else {
-			scale[c] = 1 / math.Sqrt(l)
-		}
+	scale := make([]float64, r)
+	for c, l := range d.lambda {
+		scale[c] = 1 / math.Sqrt(l)
 	}
 	for i := 0; i < n; i++ {
-		src, dst := f.p.RawRowView(i), u.RawRowView(i)
+		src, dst := av.RawRowView(i), u.RawRowView(i)
 		for c, v := range src {
 			dst[c] = v * scale[c]
 		}
 	}
 	for c := 0; c < r; c++ {
-		src, dst := f.q.RawRowView(c), uty.RawRowView(c)
-		w := 1.0
-		if !f.dual {
-			w = scale[c]
-		}
+		src, dst := d.q.RawRowView(c), uty.RawRowView(c)
 		for j, v := range src {
-			dst[j] = v * w
+			dst[j] = v * scale[c]
 		}
 	}
 	return u, uty
 }
 
+// decomp is one spectral decomposition of the centred training features of rows tr.
+type decomp struct {
+	fe     *fitter
+	tr     []int
+	basis  *mat.Dense // dual: U (ntr x r); primal: V (p x r)
+	lambda []float64  // length r, the retained s^2
+	ymean  []float64  // length t
+	q      *mat.Dense // r x t: U^T Y_c (dual) or V^T A^T Y_c (primal)
+	dual   bool
+	gtr    []float64 // dual: mean over tr of the Gram row of each training row
+	c      float64   // dual: grand mean of the Gram block tr x tr
+	mu     []float64 // primal: training means of the z-scored features
+}
+
 // fit decomposes the centred training features of rows tr and prepares predictions for rows te.
-func (fe *fitter) fit(tr, te []int) *fitted {
+func (fe *fitter) fit(tr, te []int) *fitted { return fe.decompose(tr).at(te) }
+
+// decompose centres the training rows tr (features and targets) and decomposes them once;
+// predictions for any test rows follow from decomp.at.
+func (fe *fitter) decompose(tr []int) *decomp {
 	_, t := fe.y.Dims()
 	ntr := len(tr)
-	ymean := make([]float64, t)
+	d := &decomp{fe: fe, tr: tr, ymean: make([]float64, t)}
+	ymean := d.ymean
 	for _, i := range tr {
 		for j, v := range fe.y.RawRowView(i) {
 			ymean[j] += v
@@ -495,77 +537,87 @@ func (fe *fitter) fit(tr, te []int) *fitted {
 			dst[j] = v - ymean[j]
 		}
 	}
-	useDual := fe.gram != nil && ntr <= fe.z.RawMatrix().Cols
-	var basis *mat.Dense // dual: U (ntr x ntr); primal: V (p x p)
-	var lambda []float64
-	var pm *mat.Dense
+	d.dual = fe.gram != nil && ntr <= fe.z.RawMatrix().Cols
 	var qm mat.Dense
-	if useDual {
+	if d.dual {
 		// Centred kernel entries: G_ij - g_i - g_j + c with g_i = mean_{l in tr} G_il.
-		g := func(i int) float64 {
-			s := 0.0
-			for _, l := range tr {
-				s += fe.gram.At(i, l)
-			}
-			return s / float64(ntr)
-		}
-		gtr := make([]float64, ntr)
-		c := 0.0
+		d.gtr = make([]float64, ntr)
 		for r, i := range tr {
-			gtr[r] = g(i)
-			c += gtr[r]
+			d.gtr[r] = d.rowMean(i)
+			d.c += d.gtr[r]
 		}
-		c /= float64(ntr)
+		d.c /= float64(ntr)
 		kc := mat.NewSymDense(ntr, nil)
 		for a, i := range tr {
 			for b := a; b < ntr; b++ {
-				kc.SetSym(a, b, fe.gram.At(i, tr[b])-gtr[a]-gtr[b]+c)
+				kc.SetSym(a, b, fe.gram.At(i, tr[b])-d.gtr[a]-d.gtr[b]+d.c)
 			}
 		}
-		basis, lambda = eigKeep(kc)
-		qm.Mul(basis.T(), yc)
-		kte := mat.NewDense(len(te), ntr, nil)
-		for a, i := range te {
-			gi := g(i)
-			row := kte.RawRowView(a)
-			for b, l := range tr {
-				row[b] = fe.gram.At(i, l) - gi - gtr[b] + c
-			}
-		}
-		pm = new(mat.Dense)
-		pm.Mul(kte, basis)
+		d.basis, d.lambda = eigKeep(kc)
+		qm.Mul(d.basis.T(), yc)
 	} else {
 		_, p := fe.z.Dims()
-		mu := make([]float64, p)
+		d.mu = make([]float64, p)
 		for _, i := range tr {
 			for j, v := range fe.z.RawRowView(i) {
-				mu[j] += v
+				d.mu[j] += v
 			}
 		}
-		for j := range mu {
-			mu[j] /= float64(ntr)
+		for j := range d.mu {
+			d.mu[j] /= float64(ntr)
 		}
-		sub := func(rows []int) *mat.Dense {
-			m := mat.NewDense(len(rows), p, nil)
-			for r, i := range rows {
-				src, dst := fe.z.RawRowView(i), m.RawRowView(r)
-				for j, v := range src {
-					dst[j] = v - mu[j]
-				}
-			}
-			return m
-		}
-		a := sub(tr)
+		a := d.centredRows(tr)
 		cov := mat.NewSymDense(p, nil)
 		cov.SymOuterK(1, a.T())
-		basis, lambda = eigKeep(cov)
+		d.basis, d.lambda = eigKeep(cov)
 		var aty mat.Dense
 		aty.Mul(a.T(), yc)
-		qm.Mul(basis.T(), &aty)
-		pm = new(mat.Dense)
-		pm.Mul(sub(te), basis)
+		qm.Mul(d.basis.T(), &aty)
 	}
-	return &fitted{p: pm, q: &qm, lambda: lambda, ymean: ymean, dual: useDual}
+	d.q = &qm
+	return d
+}
+
+// rowMean returns the mean over the training rows of the Gram row of row i (dual form).
+func (d *decomp) rowMean(i int) float64 {
+	s := 0.0
+	for _, l := range d.tr {
+		s += d.fe.gram.At(i, l)
+	}
+	return s / float64(len(d.tr))
+}
+
+// centredRows returns the z-scored features of rows minus the training means (primal form).
+func (d *decomp) centredRows(rows []int) *mat.Dense {
+	_, p := d.fe.z.Dims()
+	m := mat.NewDense(len(rows), p, nil)
+	for r, i := range rows {
+		src, dst := d.fe.z.RawRowView(i), m.RawRowView(r)
+		for j, v := range src {
+			dst[j] = v - d.mu[j]
+		}
+	}
+	return m
+}
+
+// at prepares predictions for the rows te from the decomposition.
+func (d *decomp) at(te []int) *fitted {
+	pm := new(mat.Dense)
+	if d.dual {
+		ntr := len(d.tr)
+		kte := mat.NewDense(len(te), ntr, nil)
+		for a, i := range te {
+			gi := d.rowMean(i)
+			row := kte.RawRowView(a)
+			for b, l := range d.tr {
+				row[b] = d.fe.gram.At(i, l) - gi - d.gtr[b] + d.c
+			}
+		}
+		pm.Mul(kte, d.basis)
+	} else {
+		pm.Mul(d.centredRows(te), d.basis)
+	}
+	return &fitted{p: pm, q: d.q, lambda: d.lambda, ymean: d.ymean, dual: d.dual}
 }
 
 // eigKeep returns the eigenvectors (columns) and eigenvalues of s, keeping eigenvalues

@@ -267,7 +267,7 @@ func TestLOOMatchesBruteForce(t *testing.T) {
 			}
 		}
 		alphas := []float64{0.01, 1, 100}
-		got := fe.looSSE(tr, alphas)
+		got := fe.looSSE(fe.decompose(tr), alphas)
 		for a, alpha := range alphas {
 			want := make([]float64, 2)
 			for _, out := range tr {

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -31,7 +32,18 @@ func main() {
 	dir := flag.String("dir", "", "directory for X.npy and Y.npy (required)")
 	what := flag.String("what", "ridge", "ridge or cka")
 	loo := flag.Bool("loo", false, "choose alpha by efficient leave-one-out (encoding.Options.InnerLOO)")
+	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed section to this file")
 	flag.Parse()
+	if *cpuprof != "" {
+		pf, err := os.Create(*cpuprof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *dir == "" {
 		log.Fatal("ridge: -dir is required")
 	}
