@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -352,15 +353,17 @@ func ratio(xy, xx, yy float64) (float64, error) {
 func linearFeatureSpace(x, y mat.Matrix, est Estimator) (float64, error) {
 	xc, yc := centred(x), centred(y)
 	n, _ := xc.Dims()
-	// General products: gonum's Dgemm is blocked and parallel, its Dsyrk is not, so the
-	// full products are faster than SymOuterK here despite twice the flops.
-	var xty, xtx, yty mat.Dense
+	// X^T X and Y^T Y are symmetric: half-flop rank-k updates (gonum's Dsyrk is serial),
+	// run concurrently; the general product X^T Y uses gonum's parallel Dgemm.
+	var fxx, fyy float64
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); fxx = symFrobSq(xc) }()
+	go func() { defer wg.Done(); fyy = symFrobSq(yc) }()
+	var xty mat.Dense
 	xty.Mul(xc.T(), yc)
-	xtx.Mul(xc.T(), xc)
-	yty.Mul(yc.T(), yc)
 	fxy := sq(mat.Norm(&xty, 2))
-	fxx := sq(mat.Norm(&xtx, 2))
-	fyy := sq(mat.Norm(&yty, 2))
+	wg.Wait()
 	if est == Biased {
 		return ratio(fxy, fxx, fyy)
 	}
@@ -378,6 +381,25 @@ func linearFeatureSpace(x, y mat.Matrix, est Estimator) (float64, error) {
 }
 
 func sq(v float64) float64 { return v * v }
+
+// symFrobSq returns ||M^T M||_F^2 for M (n x p), from the upper triangle of M^T M.
+func symFrobSq(m *mat.Dense) float64 {
+	_, p := m.Dims()
+	g := mat.NewSymDense(p, nil)
+	g.SymOuterK(1, mat.DenseCopyOf(m.T())) // row-contiguous (dot-product) kernel
+	raw := g.RawSymmetric()
+	s := 0.0
+	for i := 0; i < p; i++ {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+p]
+		s += row[i] * row[i]
+		off := 0.0
+		for _, v := range row[i+1:] {
+			off += v * v
+		}
+		s += 2 * off
+	}
+	return s
+}
 
 func rowSqNorms(m *mat.Dense) []float64 {
 	r, _ := m.Dims()

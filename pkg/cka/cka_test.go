@@ -251,3 +251,28 @@ const (
 	refRBFUnbiased    = 0.5967803698103461
 	refRBFHalfBiased  = 0.81385802620418901
 )
+
+// The feature-space path (n > p, q; used by CKA) equals the n x n Gram path for both
+// estimators on wider random data, where the p x p products are non-trivial.
+func TestFeatureSpaceEqualsGram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	n, p, q := 200, 150, 120
+	x := randn(rng, n, p)
+	y := randn(rng, n, q)
+	var mix mat.Dense
+	mix.Mul(x, randn(rng, p, q))
+	y.Add(y, &mix)
+	for _, est := range []Estimator{Biased, Unbiased} {
+		got, err := CKA(x, y, Options{Estimator: est})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := GramCKA(LinearGram(x), LinearGram(y), est)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 1e-10 {
+			t.Errorf("%v: feature-space %.15f, Gram %.15f", est, got, want)
+		}
+	}
+}
