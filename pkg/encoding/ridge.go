@@ -623,13 +623,16 @@ func (d *decomp) at(te []int) *fitted {
 // eigKeep returns the eigenvectors (columns) and eigenvalues of s, keeping eigenvalues
 // above n*eps*max (the numerical null space is dropped).
 func eigKeep(s *mat.SymDense) (*mat.Dense, []float64) {
-	var e mat.EigenSym
-	if !e.Factorize(s, true) {
-		panic("encoding: eigendecomposition failed to converge")
+	vals, vec, ok := eigSym(s)
+	if !ok {
+		var e mat.EigenSym
+		if !e.Factorize(s, true) {
+			panic("encoding: eigendecomposition failed to converge")
+		}
+		vals = e.Values(nil)
+		vec = new(mat.Dense)
+		e.VectorsTo(vec)
 	}
-	vals := e.Values(nil)
-	var vec mat.Dense
-	e.VectorsTo(&vec)
 	n := len(vals)
 	mx := 0.0
 	for _, v := range vals {
