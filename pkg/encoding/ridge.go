@@ -374,8 +374,7 @@ func (fe *fitter) looSSE(d *decomp, alphas []float64) [][]float64 {
 				}
 			}
 		}
-		var yhat mat.Dense
-		yhat.Mul(u, rhs)
+		yhat := mul(u, rhs)
 		for k := 0; k < m; k++ {
 			s := make([]float64, t)
 			for row, i := range tr {
@@ -602,7 +601,7 @@ func (d *decomp) centredRows(rows []int) *mat.Dense {
 
 // at prepares predictions for the rows te from the decomposition.
 func (d *decomp) at(te []int) *fitted {
-	pm := new(mat.Dense)
+	var pm *mat.Dense
 	if d.dual {
 		ntr := len(d.tr)
 		kte := mat.NewDense(len(te), ntr, nil)
@@ -613,9 +612,9 @@ func (d *decomp) at(te []int) *fitted {
 				row[b] = d.fe.gram.At(i, l) - gi - d.gtr[b] + d.c
 			}
 		}
-		pm.Mul(kte, d.basis)
+		pm = mul(kte, d.basis)
 	} else {
-		pm.Mul(d.centredRows(te), d.basis)
+		pm = mul(d.centredRows(te), d.basis)
 	}
 	return &fitted{p: pm, q: d.q, lambda: d.lambda, ymean: d.ymean, dual: d.dual}
 }
@@ -685,15 +684,14 @@ func (f *fitted) predict(alpha float64, cols []int) *mat.Dense {
 			ym[c] = f.ymean[j]
 		}
 	}
-	var out mat.Dense
-	out.Mul(sc, q)
+	out := mul(sc, q.(*mat.Dense))
 	for i := 0; i < nte; i++ {
 		row := out.RawRowView(i)
 		for j := range row {
 			row[j] += ym[j]
 		}
 	}
-	return &out
+	return out
 }
 
 // pearson returns the Pearson correlation of a and b (NaN if either is constant).
