@@ -109,17 +109,19 @@ func rdmFigures(out, dataDir, figDir string, rows []sweep.Row) ([]string, error)
 		return nil, err
 	}
 	// The selected layer and score per run on hIT.
-	best := map[string]sweep.Row{}
+	// In the table's run order (not a map's), so the figure is the same on every call: the
+	// first fine-label run, and the best coarse run (the first one on ties).
+	var best []sweep.Row
 	for _, r := range rows {
 		if r.Selected && r.Target == "hIT-subjects" && r.Metric == "spearman" {
-			best[r.RunID] = r
+			best = append(best, r)
 		}
 	}
 	var fine, coarse *sweep.Row
 	for _, r := range best {
 		r := r
 		switch {
-		case r.K == sweep.Fine:
+		case r.K == sweep.Fine && fine == nil:
 			fine = &r
 		case r.K != sweep.Untrained && (coarse == nil || r.Value > coarse.Value):
 			coarse = &r

@@ -11,6 +11,7 @@ import (
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/eval"
 	"github.com/coarsealign/coarsealign/pkg/features"
+	"github.com/coarsealign/coarsealign/pkg/sweep"
 )
 
 func init() {
@@ -82,7 +83,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: layer %q has %d rows, want %d stimuli", index, l.Name, l.Rows, len(want))
 		}
 		f := eval.Features{Layer: l.Name, X: l.Float64(), N: l.Rows, D: l.Cols}
-		if i, ok := constantStimulus(f); ok {
+		if i, ok := eval.ConstantStimulus(f); ok {
 			// Its correlation RDM is undefined (e.g. a dead ReLU layer of an untrained net).
 			fmt.Fprintf(stderr, "coarsealign eval: layer %s: stimulus %d has a constant pattern; skipped\n", l.Name, i)
 			continue
@@ -102,45 +103,17 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w := stdout
-	var file *os.File
-	if *out != "" {
-		if file, err = os.Create(*out); err != nil {
+	if *out == "" {
+		bw := bufio.NewWriter(stdout)
+		if err := eval.WriteCSV(bw, rows); err != nil {
 			return err
 		}
-		defer file.Close()
-		w = file
+		return bw.Flush()
 	}
-	bw := bufio.NewWriter(w)
-	if err := eval.WriteCSV(bw, rows); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
+	// Temp file + rename: an interrupted run never leaves a partial table under the final name.
+	if err := sweep.WriteFileAtomic(*out, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return fmt.Errorf("writing %s: %w", *out, err)
-		}
-		fmt.Fprintf(stderr, "coarsealign eval: %d layers, %d rows in %s (%s)\n", len(layers), len(rows), *out, time.Since(start).Round(time.Millisecond))
-	}
+	fmt.Fprintf(stderr, "coarsealign eval: %d layers, %d rows in %s (%s)\n", len(layers), len(rows), *out, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// constantStimulus returns the first stimulus whose pattern is constant across units.
-func constantStimulus(f eval.Features) (int, bool) {
-	for i := 0; i < f.N; i++ {
-		row := f.X[i*f.D : (i+1)*f.D]
-		constant := true
-		for _, v := range row[1:] {
-			if v != row[0] {
-				constant = false
-				break
-			}
-		}
-		if constant {
-			return i, true
-		}
-	}
-	return 0, false
 }

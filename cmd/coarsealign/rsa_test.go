@@ -145,7 +145,7 @@ func TestRSACompareNPYAgainstK92(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ref); err != nil {
 		t.Fatalf("%v (%s)", err, errs)
 	}
-	if math.Abs(ref.Value-0.3040482555) > 1e-6 {
+	if !(math.Abs(ref.Value-0.3040482555) <= 1e-6) {
 		t.Fatalf("tau-a = %v", ref.Value)
 	}
 	set, err := loadSetForTest(dir)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -80,6 +81,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "coarsealign train: --out is required")
 		return errUsage
 	}
+	switch {
+	case *steps < 0:
+		return fmt.Errorf("--steps %d: want >= 0 (0: use --epochs)", *steps)
+	case !(*warmup >= 0) || math.IsInf(*warmup, 0):
+		return fmt.Errorf("--warmup-epochs %g: want a finite value >= 0", *warmup)
+	case *kFlag != 0 && *labelsFlag == "fine":
+		return fmt.Errorf("--k %d applies to coarse labels (--labels DIR), not --labels fine", *kFlag)
+	}
 	checkpointSteps, err := parseSteps(*ckSteps)
 	if err != nil {
 		return err
@@ -118,6 +127,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		if *kFlag < 2 {
 			return fmt.Errorf("--labels %s needs --k (one of %v)", *labelsFlag, l.Ks())
+		}
+		if err := l.CheckK(*kFlag); err != nil {
+			return fmt.Errorf("--k %d with --labels %s: %w", *kFlag, *labelsFlag, err)
 		}
 		if l.IDs == nil {
 			return fmt.Errorf("--labels %s has no image IDs to match the training images", *labelsFlag)

@@ -153,6 +153,16 @@ func (l *Labeling) Ks() []int {
 	return ks
 }
 
+// CheckK returns an error unless K is a power of two in [2, 2^Bits], the granularities this
+// labeling holds. Labels, ClassCounts and Apply panic on such K; callers taking K from users
+// check it here first.
+func (l *Labeling) CheckK(K int) error {
+	if K < 2 || K&(K-1) != 0 || bits.TrailingZeros(uint(K)) > l.Bits {
+		return fmt.Errorf("coarse: K=%d is not one of the labeling's granularities %v", K, l.Ks())
+	}
+	return nil
+}
+
 // bitsFor returns b with K = 2^b, panicking with a package prefix if K is not a
 // power of two in [2, 2^Bits].
 func (l *Labeling) bitsFor(K int) int {

@@ -79,11 +79,11 @@ func TestAgainstGonumPC(t *testing.T) {
 		var vecs mat.Dense
 		pc.VectorsTo(&vecs)
 		total := floats.Sum(vars)
-		if math.Abs(l.TotalVariance-total) > 1e-10*total {
+		if !(math.Abs(l.TotalVariance-total) <= 1e-10*total) {
 			t.Errorf("%+v: total variance %g, gonum %g", tc, l.TotalVariance, total)
 		}
 		for k := 0; k < l.Bits; k++ {
-			if math.Abs(l.Variance[k]-vars[k]) > 1e-8*vars[0] {
+			if !(math.Abs(l.Variance[k]-vars[k]) <= 1e-8*vars[0]) {
 				t.Errorf("%+v: variance %d = %g, gonum %g", tc, k, l.Variance[k], vars[k])
 			}
 			if c := absDot(l.Components.RawRowView(k), mat.Col(nil, k, &vecs)); c < 1-1e-8 {
@@ -292,5 +292,19 @@ func TestSources(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "dup.txt"), []byte("a\na\n"), 0o644)
 	if _, err := ReadIDs(filepath.Join(dir, "dup.txt")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Fatal("duplicate ID accepted")
+	}
+}
+
+func TestCheckK(t *testing.T) {
+	l := &Labeling{Bits: 3}
+	for _, k := range []int{2, 4, 8} {
+		if err := l.CheckK(k); err != nil {
+			t.Errorf("CheckK(%d): %v", k, err)
+		}
+	}
+	for _, k := range []int{0, 1, 3, 6, 16, -2} {
+		if err := l.CheckK(k); err == nil {
+			t.Errorf("CheckK(%d) accepted a K outside {2,4,8}", k)
+		}
 	}
 }

@@ -62,21 +62,21 @@ func TestFastPathsMatchRSA(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(got-want) > 1e-12 {
+		if !(math.Abs(got-want) <= 1e-12) {
 			t.Errorf("trial %d k=%d: spearman %.15f, rsa %.15f", trial, k, got, want)
 		}
 		var o targetOrder
 		orderOf(pa, &sub, true, &o)
 		got = tauA(&o, pb, tiePairs(pb, &sub), &ts)
 		want, _ = rsa.Compare(a.Subset(idx), b.Subset(idx), rsa.TauA)
-		if math.Abs(got-want) > 1e-12 {
+		if !(math.Abs(got-want) <= 1e-12) {
 			t.Errorf("trial %d k=%d: tau-a %.15f, rsa %.15f", trial, k, got, want)
 		}
 		if !(pa.ties && pb.ties) {
 			var rem targetOrder
 			orderOf(pa, &sub, false, &rem)
 			got = tauAComplement(&rem, pb, newPairTau(pa, pb), sub.m, tiePairs(pa, &sub), tiePairs(pb, &sub), &ts)
-			if math.Abs(got-want) > 1e-12 {
+			if !(math.Abs(got-want) <= 1e-12) {
 				t.Errorf("trial %d k=%d (ties %v %v): complement tau-a %.15f, rsa %.15f", trial, k, pa.ties, pb.ties, got, want)
 			}
 			checked++

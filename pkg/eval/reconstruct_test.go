@@ -138,7 +138,7 @@ func TestReconstructAxes(t *testing.T) {
 	}
 	want := []float64{10 + a, 20, 10 - a, 20, 10, 20, 10, 20}
 	for k := range want {
-		if math.Abs(g.X[k]-want[k]) > 1e-12 {
+		if !(math.Abs(g.X[k]-want[k]) <= 1e-12) {
 			t.Fatalf("top-1 reconstruction %v, want %v", g.X, want)
 		}
 	}

@@ -101,7 +101,8 @@ func compareAll(t *testing.T, names []string, plain, fast [][]float32) {
 			maxAbs = math.Max(maxAbs, math.Abs(float64(plain[i][j])))
 			maxDiff = math.Max(maxDiff, math.Abs(float64(plain[i][j]-fast[i][j])))
 		}
-		if maxDiff > relTol*(1+maxAbs) {
+		// !(x <= tol) also fails on NaN, which math.Max propagates and a plain > would let pass.
+		if !(maxDiff <= relTol*(1+maxAbs)) {
 			t.Errorf("%s: max diff %g (max abs %g)", names[i], maxDiff, maxAbs)
 		} else {
 			t.Logf("%s: max diff %.3g (max abs %.3g)", names[i], maxDiff, maxAbs)

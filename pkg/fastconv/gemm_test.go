@@ -32,7 +32,7 @@ func TestGEMM(t *testing.T) {
 		outT := make([]float32, M*N)
 		gemmTA(M, N, K, at, M, b, N, outT, N)
 		for i := range out {
-			if math.Abs(float64(out[i]-outT[i])) > 1e-4*math.Sqrt(float64(K)) {
+			if !(math.Abs(float64(out[i]-outT[i])) <= 1e-4*math.Sqrt(float64(K))) {
 				t.Fatalf("gemmTA differs at %d: %g vs %g", i, outT[i], out[i])
 			}
 		}
@@ -42,7 +42,7 @@ func TestGEMM(t *testing.T) {
 				for k := range K {
 					want += float64(a[i*K+k]) * float64(b[k*N+j])
 				}
-				if math.Abs(want-float64(out[i*N+j])) > 1e-4*math.Sqrt(float64(K))*3 {
+				if !(math.Abs(want-float64(out[i*N+j])) <= 1e-4*math.Sqrt(float64(K))*3) {
 					t.Fatalf("M,N,K=%d,%d,%d: c[%d,%d]=%g, want %g", M, N, K, i, j, out[i*N+j], want)
 				}
 			}

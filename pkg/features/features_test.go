@@ -104,7 +104,7 @@ func TestProjection(t *testing.T) {
 		for _, v := range y[r*p.K : (r+1)*p.K] {
 			b += float64(v * v)
 		}
-		if math.Abs(b/a-1) > 0.12 {
+		if !(math.Abs(b/a-1) <= 0.12) {
 			t.Errorf("row %d: |Rx|^2/|x|^2 = %.3f", r, b/a)
 		}
 	}

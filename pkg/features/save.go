@@ -99,6 +99,9 @@ func Load(dir string) (Index, []Layer, error) {
 		if err != nil {
 			return idx, nil, err
 		}
+		if c == 0 {
+			return idx, nil, fmt.Errorf("features: %s (layer %q) has no units", path, il.Name)
+		}
 		if r != il.Rows || c != il.Cols {
 			return idx, nil, fmt.Errorf("features: %s is %dx%d, index says %dx%d", path, r, c, il.Rows, il.Cols)
 		}

@@ -61,7 +61,7 @@ func TestBatchNormGradient(t *testing.T) {
 			t.Errorf("channel %d: output mean %g variance %g; want 0, 1", ch, my, vy)
 		}
 		rm := tensors.MustCopyFlatData[float32](store.GetVariable("/bn/mean").MustValue())[ch]
-		if math.Abs(float64(rm)-0.1*mx) > 1e-5 {
+		if !(math.Abs(float64(rm)-0.1*mx) <= 1e-5) {
 			t.Errorf("channel %d: running mean %g, want 0.1*%g", ch, rm, mx)
 		}
 	}

@@ -210,7 +210,7 @@ func TestClassicalMDSRecoversEuclideanDistances(t *testing.T) {
 		for i := 0; i < r.N; i++ {
 			for j := i + 1; j < r.N; j++ {
 				d := math.Hypot(xy.At(i, 0)-xy.At(j, 0), xy.At(i, 1)-xy.At(j, 1))
-				if math.Abs(d-r.At(i, j)) > 1e-9 {
+				if !(math.Abs(d-r.At(i, j)) <= 1e-9) {
 					t.Fatalf("%s: distance %d-%d %v, want %v", r.Name, i, j, d, r.At(i, j))
 				}
 			}

@@ -44,7 +44,7 @@ func TestRDMFromPatternsAgainstScipy(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k, pos := range []int{0, 3, 9} {
-			if math.Abs(r.Vec[pos]-c.want[k]) > 1e-12 {
+			if !(math.Abs(r.Vec[pos]-c.want[k]) <= 1e-12) {
 				t.Errorf("%v pair %d = %.16g, want %.16g", c.d, pos, r.Vec[pos], c.want[k])
 			}
 		}
@@ -80,7 +80,7 @@ func TestRDMFromPatternsBlockedMatchesDirect(t *testing.T) {
 				v := x[i*d+c] - x[j*d+c]
 				s += v * v
 			}
-			if math.Abs(got.Vec[k]-s) > 1e-10*math.Max(1, s) {
+			if !(math.Abs(got.Vec[k]-s) <= 1e-10*math.Max(1, s)) {
 				t.Fatalf("pair (%d,%d) = %v, want %v", i, j, got.Vec[k], s)
 			}
 			k++

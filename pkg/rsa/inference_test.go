@@ -61,7 +61,7 @@ func TestBootstrapSubjects(t *testing.T) {
 		v, _ := Compare(model, s, Corr)
 		vals = append(vals, v)
 	}
-	if math.Abs(res.Estimate-meanOf(vals)) > 1e-15 {
+	if !(math.Abs(res.Estimate-meanOf(vals)) <= 1e-15) {
 		t.Errorf("estimate %v, mean of subjects %v", res.Estimate, meanOf(vals))
 	}
 	lo, hi := slices.Min(vals), slices.Max(vals)

@@ -59,11 +59,11 @@ func TestRsatoolboxValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(got-c.want) > tol {
+		if !(math.Abs(got-c.want) <= tol) { // fails on NaN too
 			t.Errorf("%s vs %s %v = %.10f, want %.10f", c.a, c.b, c.m, got, c.want)
 		}
 		// Symmetry of every method.
-		if back, _ := Compare(b, a, c.m); math.Abs(back-got) > 1e-12 {
+		if back, _ := Compare(b, a, c.m); !(math.Abs(back-got) <= 1e-12) {
 			t.Errorf("%v not symmetric: %v vs %v", c.m, got, back)
 		}
 	}
@@ -103,7 +103,7 @@ func TestSelfSimilarityIsOne(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(v-1) > 1e-12 {
+		if !(math.Abs(v-1) <= 1e-12) {
 			t.Errorf("%v(a, a) = %v, want 1", m, v)
 		}
 	}
@@ -120,7 +120,7 @@ func TestRankMethodsInvariantUnderMonotoneTransform(t *testing.T) {
 	for _, m := range []Method{Spearman, RhoA, Kendall, TauA} {
 		v1, _ := Compare(a, b, m)
 		v2, _ := Compare(a, bt, m)
-		if math.Abs(v1-v2) > 1e-12 {
+		if !(math.Abs(v1-v2) <= 1e-12) {
 			t.Errorf("%v changed under a monotone transform: %v -> %v", m, v1, v2)
 		}
 	}
@@ -172,7 +172,7 @@ func solve(a [][]float64, b []float64) []float64 {
 	for c := 0; c < n; c++ {
 		p := c
 		for r := c + 1; r < n; r++ {
-			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+			if !(math.Abs(m[r][c]) <= math.Abs(m[p][c])) {
 				p = r
 			}
 		}
@@ -227,12 +227,12 @@ func TestCovMethodsEqualExplicitWhitening(t *testing.T) {
 	}
 	got, _ := Compare(a, b, CosineCov)
 	want := whitenedCosine(a.Vec, b.Vec, all, n)
-	if math.Abs(got-want) > 1e-10 {
+	if !(math.Abs(got-want) <= 1e-10) {
 		t.Errorf("cosine_cov = %v, explicit V^-1 = %v", got, want)
 	}
 	got, _ = Compare(a, b, CorrCov)
 	want = whitenedCosine(centred(a.Vec), centred(b.Vec), all, n)
-	if math.Abs(got-want) > 1e-10 {
+	if !(math.Abs(got-want) <= 1e-10) {
 		t.Errorf("corr_cov = %v, explicit V^-1 = %v", got, want)
 	}
 	// With missing pairs (the missing-value branch, solved by conjugate gradients).
@@ -245,14 +245,14 @@ func TestCovMethodsEqualExplicitWhitening(t *testing.T) {
 	x, y, mask := commonPairs(an.Vec, b.Vec)
 	got, _ = Compare(an, b, CosineCov)
 	want = whitenedCosine(x, y, keep, n)
-	if math.Abs(got-want) > 1e-10 {
+	if !(math.Abs(got-want) <= 1e-10) {
 		t.Errorf("cosine_cov with NaN = %v, explicit V^-1 = %v", got, want)
 	}
 	// The general branch equals the closed form when nothing is missing.
 	w1 := covWeight(a.Vec, nil, n)
 	w2 := covWeight(a.Vec, all, n)
 	for k := range w1 {
-		if math.Abs(w1[k]-w2[k]) > 1e-12 {
+		if !(math.Abs(w1[k]-w2[k]) <= 1e-12) {
 			t.Fatalf("cov weighting branches differ at %d: %v vs %v", k, w1[k], w2[k])
 		}
 	}
@@ -279,7 +279,7 @@ func TestNaNPairsAreDropped(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := compareVectors(x, y, nil, 12, m)
-		if math.Abs(got-want) > 1e-14 {
+		if !(math.Abs(got-want) <= 1e-14) {
 			t.Errorf("%v with NaN = %v, dropped by hand %v", m, got, want)
 		}
 	}

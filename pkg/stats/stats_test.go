@@ -30,7 +30,7 @@ func TestAgainstScipy(t *testing.T) {
 		{"p33", Percentile([]float64{3, 1, 4, 1, 5, 9, 2, 6}, 33), 2.31},
 	}
 	for _, c := range cases {
-		if math.Abs(c.got-c.want) > tol {
+		if !(math.Abs(c.got-c.want) <= tol) {
 			t.Errorf("%s = %.16g, want %.16g", c.name, c.got, c.want)
 		}
 	}

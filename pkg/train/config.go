@@ -96,6 +96,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: recipe warmup_start=%g, min_lr_factor=%g, want in [0,1]", r.WarmupStart, r.MinLRFactor)
 	case r.ClipNorm < 0 || math.IsNaN(r.ClipNorm):
 		return fmt.Errorf("train: recipe clip_norm=%g, want >= 0", r.ClipNorm)
+	case !(r.WarmupEpochs >= 0) || math.IsInf(r.WarmupEpochs, 0):
+		return fmt.Errorf("train: recipe warmup_epochs=%g, want a finite value >= 0", r.WarmupEpochs)
+	case c.Epochs < 0 || c.Steps < 0:
+		return fmt.Errorf("train: config epochs=%d and steps=%d, want >= 0", c.Epochs, c.Steps)
 	case r.LabelSmoothing < 0 || r.LabelSmoothing >= 1:
 		return fmt.Errorf("train: recipe label_smoothing=%g, want in [0,1)", r.LabelSmoothing)
 	}

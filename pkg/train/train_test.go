@@ -127,7 +127,7 @@ func TestAdamWUpdate(t *testing.T) {
 	bb := tensors.MustCopyFlatData[float32](store.GetVariable("/layer/biases").MustValue())
 	got := []float64{float64(w[0]), float64(w[1]), float64(bb[0])}
 	for i := range want {
-		if math.Abs(got[i]-want[i]) > 1e-6 {
+		if !(math.Abs(got[i]-want[i]) <= 1e-6) {
 			t.Errorf("param %d = %.7f, want %.7f", i, got[i], want[i])
 		}
 	}

@@ -245,7 +245,7 @@ func TestLoadFolderFull(t *testing.T) {
 	}
 	// CIFAR-10 channel means are about 0.49, 0.48, 0.45 (widely used normalisation constants).
 	for c, want := range []float64{0.49, 0.48, 0.45} {
-		if math.Abs(ds.Stats.Mean[c]-want) > 0.02 {
+		if !(math.Abs(ds.Stats.Mean[c]-want) <= 0.02) {
 			t.Errorf("mean[%d] = %.4f, want about %.2f", c, ds.Stats.Mean[c], want)
 		}
 	}
@@ -507,7 +507,7 @@ func TestBatches(t *testing.T) {
 	}
 	v := plain[1].Images[3*100+2]
 	want := (float64(ds.Image(8)[3*100+2])/255 - ds.Stats.Mean[2]) / ds.Stats.Std[2]
-	if math.Abs(float64(v)-want) > 1e-5 {
+	if !(math.Abs(float64(v)-want) <= 1e-5) {
 		t.Fatalf("normalised value %v want %v", v, want)
 	}
 	// Early Close must not hang.

@@ -196,7 +196,7 @@ func TestRDMs(t *testing.T) {
 	for sub := range s.HITSubjects {
 		a, b, m := s.HITSessions[sub][0], s.HITSessions[sub][1], s.HITSubjects[sub]
 		for k := range m.Vec {
-			if math.Abs(m.Vec[k]-(a.Vec[k]+b.Vec[k])/2) > 1e-12 {
+			if !(math.Abs(m.Vec[k]-(a.Vec[k]+b.Vec[k])/2) <= 1e-12) {
 				t.Fatalf("hIT/%d mean wrong at %d", sub+1, k)
 			}
 		}

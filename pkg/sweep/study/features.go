@@ -177,7 +177,7 @@ func (o Options) eval(ctx context.Context, env *sweep.Env) error {
 	// net): their correlation RDM is undefined. Record them in the log.
 	var keep []eval.Features
 	for _, l := range layers {
-		if constantRow(l) {
+		if _, constant := eval.ConstantStimulus(l); constant {
 			fmt.Fprintf(o.Log, "run %s: layer %s has a constant pattern; skipped\n", env.ID, l.Layer)
 			continue
 		}
@@ -198,23 +198,6 @@ func (o Options) eval(ctx context.Context, env *sweep.Env) error {
 			Selected: e.Selected, Split: e.Split, SD: e.SD, N: e.N, Note: e.Note})
 	}
 	return env.WriteScores(scores)
-}
-
-func constantRow(l eval.Features) bool {
-	for i := 0; i < l.N; i++ {
-		row := l.X[i*l.D : (i+1)*l.D]
-		same := true
-		for _, v := range row[1:] {
-			if v != row[0] {
-				same = false
-				break
-			}
-		}
-		if same {
-			return true
-		}
-	}
-	return false
 }
 
 // ---- label-source embeddings ----
