@@ -15,7 +15,7 @@ import (
 func TestPixelsCIFAR(t *testing.T) {
 	ds, err := images.LoadFolder(filepath.Join(datadir.ForTest(t), "cifar10-jpg", "test"), images.Options{})
 	if err != nil {
-		t.Skip(err)
+		datadir.SkipOrFail(t, "%v", err)
 	}
 	sub := ds.Subset(images.SubsetPerClass(ds.Labels, 40, 1))
 	x := NewPixelMatrix(sub.Pix, sub.N, sub.ImageSize())

@@ -87,3 +87,13 @@ func ForTest(t TB) string {
 	}
 	return dir
 }
+
+// SkipOrFail skips the test when data it needs is missing, except under CI (the CI environment
+// variable set), where missing data is a failure: CI must exercise the real-data tests.
+func SkipOrFail(t TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}

@@ -284,7 +284,7 @@ func TestErrors(t *testing.T) {
 func TestK92Smoke(t *testing.T) {
 	set, err := k92.Load(datadir.ForTest(t))
 	if err != nil {
-		t.Skipf("92-image data not available: %v", err)
+		datadir.SkipOrFail(t, "92-image data not available: %v", err)
 	}
 	layers := k92Layers(set)
 	start := time.Now()
@@ -358,7 +358,7 @@ func TestK92FullTiming(t *testing.T) {
 	}
 	set, err := k92.Load(datadir.ForTest(t))
 	if err != nil {
-		t.Skipf("92-image data not available: %v", err)
+		datadir.SkipOrFail(t, "92-image data not available: %v", err)
 	}
 	base := k92Layers(set)
 	rng := rand.New(rand.NewPCG(5, 5))

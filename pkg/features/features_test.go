@@ -141,7 +141,7 @@ func TestPreprocess(t *testing.T) {
 func TestKriegeskorte92(t *testing.T) {
 	set, err := k92.Load(datadir.ForTest(t))
 	if err != nil {
-		t.Skipf("92-image set not available: %v", err)
+		datadir.SkipOrFail(t, "92-image set not available: %v", err)
 	}
 	b, err := backend.New()
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 func cifarJPG(t testing.TB, split string) string {
 	dir := filepath.Join(datadir.ForTest(t), "cifar10-jpg", split)
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no %s", dir)
+		datadir.SkipOrFail(t, "no %s", dir)
 	}
 	return dir
 }

@@ -22,7 +22,7 @@ func (c countingReporter) Close()                  { *c.closes++ }
 func TestNewReporter(t *testing.T) {
 	dataDir := datadir.ForTest(t)
 	if _, err := os.Stat(filepath.Join(dataDir, "cifar10-jpg", "train")); err != nil {
-		t.Skipf("no cifar10-jpg in %s", dataDir)
+		datadir.SkipOrFail(t, "no cifar10-jpg in %s", dataDir)
 	}
 	cfg, err := sweep.Parse([]byte(tinyConfig))
 	if err != nil {

@@ -34,7 +34,7 @@ eval: {bootstrap: 10, splits: 4, seed: 0, max_triplets: 500}
 func TestTinySweepEndToEnd(t *testing.T) {
 	dataDir := datadir.ForTest(t)
 	if _, err := os.Stat(filepath.Join(dataDir, "cifar10-jpg", "train")); err != nil {
-		t.Skipf("no cifar10-jpg in %s", dataDir)
+		datadir.SkipOrFail(t, "no cifar10-jpg in %s", dataDir)
 	}
 	cfg, err := sweep.Parse([]byte(tinyConfig))
 	if err != nil {
