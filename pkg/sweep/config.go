@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -184,6 +185,11 @@ func (c *Config) defaults() {
 	}
 }
 
+// AlexNetInputSizes are the input sizes with an AlexNet-BN geometry in pkg/models
+// (models.AlexNetGeometryFor; pkg/sweep/study tests that the two agree). This package does not
+// import pkg/models, which depends on GoMLX.
+var AlexNetInputSizes = []int{32, 64, 224}
+
 // Validate checks every field and returns an error naming the first bad one.
 func (c *Config) Validate() error {
 	if c.Name == "" {
@@ -237,6 +243,9 @@ func (c *Config) Validate() error {
 		}
 		if a.InputSize < 8 {
 			return fmt.Errorf("field archs[%d].input_size: %d must be >= 8", i, a.InputSize)
+		}
+		if a.Name == "alexnet-bn" && !slices.Contains(AlexNetInputSizes, a.InputSize) {
+			return fmt.Errorf("field archs[%d].input_size: %d is not an AlexNet-BN geometry %v", i, a.InputSize, AlexNetInputSizes)
 		}
 	}
 	if c.Labels.PCs < 1 || c.Labels.PCs > 10 {
