@@ -24,10 +24,33 @@ const (
 // lacks AVX-512 or the shape is too small to benefit; callers then use mat.Dense.Mul.
 // The summation order over k differs from gonum's, so results agree to rounding.
 func mulFast(dst *mat.Dense, a, b *mat.Dense) bool {
+	c, ok := mulRaw(a, b, false)
+	if ok {
+		_, n := b.Dims()
+		*dst = *mat.NewDense(len(c)/n, n, c)
+	}
+	return ok
+}
+
+// gramFast returns Z Z^T (n x n) for row-major z (n x p), given zt = Z^T (p x n),
+// computing only the 16-column panels' rows on or above the diagonal (about half the
+// flops of a full product) with the kernel of mulFast. ok is false when mulFast would be.
+func gramFast(z, zt *mat.Dense) (g *mat.SymDense, ok bool) {
+	c, ok := mulRaw(z, zt, true)
+	if !ok {
+		return nil, false
+	}
+	n, _ := z.Dims()
+	return mat.NewSymDense(n, c), true
+}
+
+// mulRaw returns the row-major m x n product A B; with upper set, only entries on or
+// above the diagonal are guaranteed (A B must then be square and symmetric).
+func mulRaw(a, b *mat.Dense, upper bool) ([]float64, bool) {
 	m, k := a.Dims()
 	kb, n := b.Dims()
 	if !useAVX512 || k != kb || m < mulMR || n < mulNR || k < 1 {
-		return false
+		return nil, false
 	}
 	ra, rb := a.RawMatrix(), b.RawMatrix()
 	c := make([]float64, m*n)
@@ -44,9 +67,13 @@ func mulFast(dst *mat.Dense, a, b *mat.Dense) bool {
 					return
 				}
 				j0 := p * mulNR
+				iEnd := m
+				if upper {
+					iEnd = min(m, j0+mulNR)
+				}
 				for k0 := 0; k0 < k; k0 += mulKC {
 					kc := min(mulKC, k-k0)
-					for i := 0; i+mulMR <= m; i += mulMR {
+					for i := 0; i+mulMR <= iEnd; i += mulMR {
 						mulKernel(ra.Data, i*ra.Stride+k0, ra.Stride, rb.Data, k0*rb.Stride+j0, rb.Stride, kc, c, i*n+j0, n)
 					}
 				}
@@ -62,6 +89,9 @@ func mulFast(dst *mat.Dense, a, b *mat.Dense) bool {
 		}
 		arow := ra.Data[i*ra.Stride : i*ra.Stride+k]
 		crow := c[i*n : (i+1)*n]
+		if upper && i >= m/mulMR*mulMR {
+			j1 = i // remainder rows: the upper part suffices
+		}
 		for j := j1; j < n; j++ {
 			s := 0.0
 			for l, av := range arow {
@@ -70,8 +100,7 @@ func mulFast(dst *mat.Dense, a, b *mat.Dense) bool {
 			crow[j] = s
 		}
 	}
-	*dst = *mat.NewDense(m, n, c)
-	return true
+	return c, true
 }
 
 // mulKernel adds to c[co + r*ldc + j] (r < 4, j < 16) the sums over l < kc of

@@ -27,6 +27,27 @@ func TestMul(t *testing.T) {
 	}
 }
 
+// gramFast (where available) equals gonum's SymOuterK to rounding, with remainders.
+func TestGramFast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	for _, s := range [][2]int{{16, 3}, {37, 300}, {50, 7}, {130, 260}} {
+		z := randn(rng, s[0], s[1], 1)
+		g, ok := gramFast(z, mat.DenseCopyOf(z.T()))
+		if !ok {
+			t.Skip("no AVX-512 kernel in this build")
+		}
+		want := mat.NewSymDense(s[0], nil)
+		want.SymOuterK(1, z)
+		for i := 0; i < s[0]; i++ {
+			for j := i; j < s[0]; j++ {
+				if d := math.Abs(g.At(i, j) - want.At(i, j)); d > 1e-12*math.Sqrt(float64(s[1])) {
+					t.Fatalf("%v: [%d,%d] = %g, gonum %g", s, i, j, g.At(i, j), want.At(i, j))
+				}
+			}
+		}
+	}
+}
+
 func BenchmarkMul(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	x, y := randn(rng, 800, 800, 1), randn(rng, 800, 2000, 1)

@@ -450,8 +450,11 @@ func newFitter(z, y *mat.Dense) *fitter {
 	n, p := z.Dims()
 	fe := &fitter{z: z, y: y}
 	if n*4/5 <= p { // training sets are at least ~4/5 of n with >= 5 folds; dual when n_train <= p
-		g := mat.NewSymDense(n, nil)
-		g.SymOuterK(1, z)
+		g, ok := gramFast(z, mat.DenseCopyOf(z.T()))
+		if !ok {
+			g = mat.NewSymDense(n, nil)
+			g.SymOuterK(1, z)
+		}
 		fe.gram = g
 	}
 	return fe
