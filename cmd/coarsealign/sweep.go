@@ -215,6 +215,11 @@ func init() {
 			if *out != "" {
 				outs = strings.Split(*out, ",")
 			}
+			for _, o := range outs {
+				if st, err := os.Stat(o); err != nil || !st.IsDir() {
+					return fmt.Errorf("sweep output folder %s does not exist (run 'coarsealign sweep run %s' first, or pass --out)", o, pos[0])
+				}
+			}
 			runs := c.Expand()
 			rows, missing, err := sweep.Collect(runs, outs...)
 			if err != nil {
