@@ -144,6 +144,16 @@ func CKA(x, y mat.Matrix, opt Options) (float64, error) {
 
 func checkFinite(name string, m mat.Matrix) error {
 	r, c := m.Dims()
+	if d, ok := m.(*mat.Dense); ok { // direct row access instead of At
+		for i := 0; i < r; i++ {
+			for j, v := range d.RawRowView(i) {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("cka: %s[%d,%d] is %g", name, i, j, v)
+				}
+			}
+		}
+		return nil
+	}
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
 			if v := m.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
