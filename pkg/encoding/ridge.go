@@ -545,7 +545,6 @@ func (fe *fitter) decompose(tr []int) *decomp {
 		}
 	}
 	d.dual = fe.gram != nil && ntr <= fe.z.RawMatrix().Cols
-	var qm mat.Dense
 	if d.dual {
 		// Centred kernel entries: G_ij - g_i - g_j + c with g_i = mean_{l in tr} G_il.
 		d.gtr = make([]float64, ntr)
@@ -561,7 +560,7 @@ func (fe *fitter) decompose(tr []int) *decomp {
 			}
 		}
 		d.basis, d.lambda = eigKeep(kc)
-		qm.Mul(d.basis.T(), yc)
+		d.q = mul(mat.DenseCopyOf(d.basis.T()), yc)
 	} else {
 		_, p := fe.z.Dims()
 		d.mu = make([]float64, p)
@@ -574,14 +573,15 @@ func (fe *fitter) decompose(tr []int) *decomp {
 			d.mu[j] /= float64(ntr)
 		}
 		a := d.centredRows(tr)
-		cov := mat.NewSymDense(p, nil)
-		cov.SymOuterK(1, a.T())
+		at := mat.DenseCopyOf(a.T())
+		cov, ok := gramFast(at, a)
+		if !ok {
+			cov = mat.NewSymDense(p, nil)
+			cov.SymOuterK(1, at)
+		}
 		d.basis, d.lambda = eigKeep(cov)
-		var aty mat.Dense
-		aty.Mul(a.T(), yc)
-		qm.Mul(d.basis.T(), &aty)
+		d.q = mul(mat.DenseCopyOf(d.basis.T()), mul(at, yc))
 	}
-	d.q = &qm
 	return d
 }
 
