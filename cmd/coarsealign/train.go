@@ -136,22 +136,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		// Coarse labels may have been fitted on a subset (e.g. --per-class): train on the
 		// labelled images only.
-		has := make(map[string]bool, len(l.IDs))
-		for _, id := range l.IDs {
-			has[id] = true
+		sub, err := ds.WithIDs(l.IDs)
+		if err != nil {
+			return fmt.Errorf("--labels %s: %w (%s)", *labelsFlag, err, dsName)
 		}
-		var keep []int
-		for i, p := range ds.Paths {
-			if has[p] {
-				keep = append(keep, i)
-			}
-		}
-		if len(keep) == 0 {
-			return fmt.Errorf("--labels %s: none of its %d IDs is an image of %s", *labelsFlag, len(l.IDs), dsName)
-		}
-		if len(keep) < ds.N {
-			fmt.Fprintf(stdout, "labels cover %d of %d images: training on those\n", len(keep), ds.N)
-			ds = ds.Subset(keep)
+		if sub.N < ds.N {
+			fmt.Fprintf(stdout, "labels cover %d of %d images: training on those\n", sub.N, ds.N)
+			ds = sub
 		}
 		if labels, err = ds.AlignLabels(l.IDs, l.Labels(*kFlag)); err != nil {
 			return fmt.Errorf("--labels %s: %w", *labelsFlag, err)

@@ -186,3 +186,26 @@ func (ds *Dataset) AlignLabels(ids []string, labels []int32) ([]int32, error) {
 	}
 	return out, nil
 }
+
+// WithIDs returns the images of ds whose path is among ids (in ds's order), for labels fitted
+// on a subset of a data set (e.g. a per-class subset). It returns ds itself when every image is
+// covered, and an error when none is.
+func (ds *Dataset) WithIDs(ids []string) (*Dataset, error) {
+	has := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		has[id] = true
+	}
+	var keep []int
+	for i, p := range ds.Paths {
+		if has[p] {
+			keep = append(keep, i)
+		}
+	}
+	switch {
+	case len(keep) == 0:
+		return nil, fmt.Errorf("images: none of %d IDs is an image of this data set", len(ids))
+	case len(keep) == ds.N:
+		return ds, nil
+	}
+	return ds.Subset(keep), nil
+}
