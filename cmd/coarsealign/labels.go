@@ -63,15 +63,7 @@ func runLabels(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--method %q: want auto, exact or randomized", *methodFlag)
 	}
 	dataDir := datadir.Resolve(*dataFlag)
-	cacheDir := *cacheFlag
-	if cacheDir == "" {
-		if c, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(c, "coarsealign", "images")
-		}
-	}
-	if cacheDir == "none" {
-		cacheDir = ""
-	}
+	cacheDir := images.CacheDirFor(*cacheFlag)
 
 	// The image set (needed for pixels, optional for .npy).
 	var ds *images.Dataset

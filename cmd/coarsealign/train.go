@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -94,15 +93,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dataDir := datadir.Resolve(*dataFlag)
-	cacheDir := *cacheFlag
-	if cacheDir == "" {
-		if c, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(c, "coarsealign", "images")
-		}
-	}
-	if cacheDir == "none" {
-		cacheDir = ""
-	}
+	cacheDir := images.CacheDirFor(*cacheFlag)
 	opts := images.Options{Size: *input, CacheDir: cacheDir}
 	if *imagesFlag == "cifar10" && *input == 32 {
 		opts.Size = 0

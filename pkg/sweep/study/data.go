@@ -54,13 +54,6 @@ func LoadTrainingSet(dataDir string, d sweep.Data, size int) (*TrainingSet, erro
 	return s, nil
 }
 
-func cacheDir() string {
-	if c, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(c, "coarsealign", "images")
-	}
-	return filepath.Join(os.TempDir(), "coarsealign-images")
-}
-
 func loadSource(dataDir string, d sweep.Data, size int) (*images.Dataset, error) {
 	switch d.Source {
 	case "cifar10":
@@ -69,7 +62,7 @@ func loadSource(dataDir string, d sweep.Data, size int) (*images.Dataset, error)
 		}
 		jpg := filepath.Join(dataDir, "cifar10-jpg", "train")
 		if st, err := os.Stat(jpg); err == nil && st.IsDir() {
-			return images.LoadFolder(jpg, images.Options{Size: 32, CacheDir: cacheDir()})
+			return images.LoadFolder(jpg, images.Options{Size: 32, CacheDir: images.CacheDirFor("")})
 		}
 		dir, err := images.FetchCIFAR(dataDir, images.CIFAR10Source)
 		if err != nil {
@@ -81,7 +74,7 @@ func loadSource(dataDir string, d sweep.Data, size int) (*images.Dataset, error)
 		if !filepath.IsAbs(root) {
 			root = filepath.Join(dataDir, root)
 		}
-		return images.LoadFolder(root, images.Options{Size: size, CacheDir: cacheDir()})
+		return images.LoadFolder(root, images.Options{Size: size, CacheDir: images.CacheDirFor("")})
 	}
 	return nil, fmt.Errorf("study: data source %q (cifar10, images)", d.Source)
 }
