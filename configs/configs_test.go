@@ -9,9 +9,10 @@ import (
 // Every shipped config parses, validates and expands to the expected grid.
 func TestShippedConfigsParse(t *testing.T) {
 	want := map[string]int{
-		"quick":    8,     // 6 K + fine + untrained, 1 seed
-		"cpu-full": 8 * 3, // x 3 seeds
-		"paper":    8 * 3,
+		"quick":     8,     // 6 K + fine + untrained, 1 seed
+		"cpu-full":  8 * 3, // x 3 seeds
+		"paper":     8 * 3,
+		"cifar-3ep": 8 * 2, // issue 8: 6 K + fine + untrained, 2 seeds
 	}
 	if len(Names()) != len(want) {
 		t.Fatalf("configs %v", Names())

@@ -68,6 +68,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	cacheFlag := fs.String("cache", "", "decoded-image cache folder (default: user cache folder/coarsealign/images; 'none' disables)")
 	workers := fs.Int("workers", 1, "goroutines preparing each batch")
 	quiet := fs.Bool("quiet", false, "no progress bar (epoch lines only)")
+	initFlag := fs.String("init", models.InitTorch, "weight initialisation: torch (PyTorch's defaults, the study's) or he-normal (GoMLX's)")
+	initFrom := fs.String("init-from", "", "start from PyTorch weights: a folder of <state_dict key>.npy files (see models.TorchLayout; alexnet-bn)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -211,6 +213,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--model %q: want alexnet-bn or vit", *arch)
 	}
+	spec.Init = *initFlag
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("--init %q: %w", *initFlag, err)
+	}
 	rec := train.DefaultRecipe()
 	rec.LearningRate, rec.WeightDecay, rec.WarmupEpochs = *lr, *wd, *warmup
 	cfg := train.Config{Model: spec, Recipe: rec, Seed: *seed, BatchSize: *batch, Epochs: *epochs, Steps: *steps,
@@ -218,6 +224,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		CheckpointSteps: checkpointSteps, CheckpointEvery: *ckEvery,
 		Data: map[string]string{"images": *imagesFlag, "source": dsName, "labels": labelDesc, "test": mode,
 			"per_class": strconv.Itoa(*perClass), "augment": strconv.FormatBool(*augment)}}
+	if *initFrom != "" {
+		cfg.Data["init_from"] = *initFrom
+	}
 	bcfg := images.BatchConfig{BatchSize: *batch, Shuffle: true, Seed: uint64(*seed), Stats: &stats,
 		Indices: trainIdx, Labels: labels, Workers: *workers}
 	if *augment {
@@ -237,6 +246,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if s := tr.GlobalStep(); s > 0 {
 		fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", *out, s, tr.TotalSteps())
+	} else if *initFrom != "" {
+		if err := models.ImportTorch(tr.Store, spec, *initFrom); err != nil {
+			return fmt.Errorf("--init-from: %w", err)
+		}
+		fmt.Fprintf(stdout, "initial weights from PyTorch: %s\n", *initFrom)
 	}
 	fmt.Fprintf(stdout, "model %s (input %d, width %g, K %d) on backend %s; %d steps of %d images (%d per epoch)\n",
 		spec.Arch, spec.InputSize, spec.Width, spec.NumClasses, fastconv.BackendInfo(b), tr.TotalSteps(), *batch, tr.StepsPerEpoch())

@@ -5,10 +5,12 @@ import (
 	"math"
 
 	"github.com/coarsealign/coarsealign/pkg/fastconv"
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // AlexNetLayers are the names of AlexNetBN's hidden layers in network order.
@@ -113,12 +115,22 @@ func buildAlexNetBN(scope *model.Scope, s Spec, x *graph.Node) (*graph.Node, []T
 		x = denseNoBias(sc, x, fc)
 		x = bnRelu(sc, name, x)
 	}
-	logits := layers.Dense(scope.In("fc8"), x, true, s.NumClasses)
+	logits := dense(scope.In("fc8"), s, x, s.NumClasses)
 	return logits, taps
 }
 
+// dense is layers.Dense with a bias (variables "dense/weights" [in, out] and "dense/biases"
+// [out], the names of layers.Dense) whose bias follows s.Init (PyTorch's is uniform, GoMLX's 0).
+func dense(scope *model.Scope, s Spec, x *graph.Node, out int) *graph.Node {
+	in := x.Shape().Dimensions[1]
+	sc := scope.In("dense")
+	w := sc.VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
+	b := sc.WithInitializer(biasInit(sc, s, in)).VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(x.Graph())
+	return nn.Dense(x, w, b, compute.DenseLayoutInputOutputs)
+}
+
 // denseNoBias is x [batch, in] times a "weights" variable [in, out] (scope "dense", as
-// layers.Dense, with the store's default initializer); no bias, since batch norm follows (a bias
+// layers.Dense, with the scope's initializer, see Spec.Init); no bias, since batch norm follows (a bias
 // there has no gradient and Adam would move it by noise).
 func denseNoBias(scope *model.Scope, x *graph.Node, out int) *graph.Node {
 	in := x.Shape().Dimensions[1]

@@ -30,7 +30,7 @@ func Build(scope *model.Scope, s Spec, images *graph.Node) (logits *graph.Node, 
 	if len(d) != 4 || d[1] != s.InputSize || d[2] != s.InputSize || d[3] != s.Channels {
 		panic(fmt.Sprintf("models: images shape %v, want [batch, %d, %d, %d]", d, s.InputSize, s.InputSize, s.Channels))
 	}
-	scope = scope.In(ModelScope)
+	scope = withInit(scope.In(ModelScope), s)
 	switch s.Arch {
 	case AlexNetBN:
 		return buildAlexNetBN(scope, s, images)

@@ -54,6 +54,9 @@ type Spec struct {
 	// Dropout is the dropout rate before each FC layer (AlexNetBN; study: 0.3) or inside the
 	// transformer blocks (ViT).
 	Dropout float64 `json:"dropout"`
+	// Init is the weight initialisation: "torch" (PyTorch's defaults, the study's; also when
+	// empty) or "he-normal" (GoMLX's default). See InitTorch.
+	Init string `json:"init,omitempty"`
 	// BNMomentum is the batch-norm moving-average momentum in GoMLX's convention
 	// (new = m*old + (1-m)*batch); 0.9 equals PyTorch's default momentum=0.1.
 	BNMomentum float64 `json:"bn_momentum,omitempty"`
@@ -97,6 +100,9 @@ func (s Spec) Validate() error {
 	}
 	if s.Dropout < 0 || s.Dropout >= 1 || math.IsNaN(s.Dropout) {
 		return fmt.Errorf("models: spec dropout=%g, want in [0,1)", s.Dropout)
+	}
+	if i := s.initName(); i != InitTorch && i != InitHeNormal {
+		return fmt.Errorf("models: spec init=%q, want %q or %q", s.Init, InitTorch, InitHeNormal)
 	}
 	switch s.Arch {
 	case AlexNetBN:

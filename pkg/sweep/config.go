@@ -65,7 +65,17 @@ type Arch struct {
 	Width float64 `yaml:"width" json:"width"`
 	// InputSize is the side of the square input images in pixels (32 for CIFAR, 224 for ImageNet).
 	InputSize int `yaml:"input_size" json:"input_size"`
+	// Init is the weight initialisation: "torch" (PyTorch's defaults, as the study's code; the
+	// default) or "he-normal" (GoMLX's default, what coarsealign used before issue 8). Part of
+	// every run's identity, so runs made with the old initialisation are never reused.
+	Init string `yaml:"init,omitempty" json:"init,omitempty"`
 }
+
+// Weight initialisations of Arch.Init (pkg/models InitTorch, InitHeNormal).
+const (
+	InitTorch    = "torch"
+	InitHeNormal = "he-normal"
+)
 
 // LabelSpec holds the settings of the PCA median-split labelling.
 type LabelSpec struct {
@@ -179,6 +189,9 @@ func (c *Config) defaults() {
 		if c.Archs[i].Width == 0 {
 			c.Archs[i].Width = 1
 		}
+		if c.Archs[i].Init == "" {
+			c.Archs[i].Init = InitTorch
+		}
 	}
 	for i, g := range c.Granularity {
 		c.Granularity[i] = strings.ToLower(strings.TrimSpace(g))
@@ -237,6 +250,9 @@ func (c *Config) Validate() error {
 	for i, a := range c.Archs {
 		if a.Name != "alexnet-bn" && a.Name != "vit" {
 			return fmt.Errorf("field archs[%d].name: %q is not alexnet-bn or vit", i, a.Name)
+		}
+		if a.Init != InitTorch && a.Init != InitHeNormal {
+			return fmt.Errorf("field archs[%d].init: %q is not %s or %s", i, a.Init, InitTorch, InitHeNormal)
 		}
 		if !(a.Width > 0) || math.IsInf(a.Width, 0) {
 			return fmt.Errorf("field archs[%d].width: %v must be > 0", i, a.Width)

@@ -10,6 +10,7 @@
 //	seeds: [1]                   # axis
 //	archs:                       # axis
 //	  - {name: alexnet-bn, width: 0.25, input_size: 32}   # name: alexnet-bn | vit
+//	                             # init: torch (default, PyTorch's) | he-normal (GoMLX's)
 //	labels: {pcs: 6, source_epochs: 2, source_seed: 0}    # PCA median-split settings
 //	train:  {epochs: 2, steps: 0, batch: 64, lr: 5e-4, weight_decay: 1e-3, warmup_epochs: 0.2,
 //	         label_smoothing: 0.1, clip_norm: 1, augment: false}

@@ -93,7 +93,7 @@ func TestExpandOrderAndIdentity(t *testing.T) {
 	}
 	// The canonical form has sorted keys.
 	canon := string(runs[0].Canonical())
-	if !strings.HasPrefix(canon, `{"arch":{"input_size":32,"name":"alexnet-bn","width":0.25},"data":`) {
+	if !strings.HasPrefix(canon, `{"arch":{"init":"torch","input_size":32,"name":"alexnet-bn","width":0.25},"data":`) {
 		t.Fatalf("canonical form: %s", canon)
 	}
 	// The untrained baseline does not depend on the training budget; the others do.

@@ -111,9 +111,9 @@ func (t *Trainer) StepsPerEpoch() int { return t.stepsPerEpoch }
 // TotalSteps is the planned number of steps.
 func (t *Trainer) TotalSteps() int { return t.Config.TotalSteps(t.stepsPerEpoch) }
 
-// smoothedCrossEntropy is the mean cross-entropy of logits [n,K] against labels [n] smoothed as
+// SmoothedCrossEntropy is the mean cross-entropy of logits [n,K] against labels [n] smoothed as
 // (1-eps)*onehot + eps/K (PyTorch CrossEntropyLoss(label_smoothing=eps)).
-func smoothedCrossEntropy(logits, labels *graph.Node, eps float64) *graph.Node {
+func SmoothedCrossEntropy(logits, labels *graph.Node, eps float64) *graph.Node {
 	k := logits.Shape().Dimensions[1]
 	target := graph.OneHot(labels, k, logits.DType())
 	if eps > 0 {
@@ -139,7 +139,7 @@ func (t *Trainer) execs() error {
 		g := images.Graph()
 		scope.Store().SetTraining(g, true)
 		logits := models.Logits(scope, spec, images)
-		l := smoothedCrossEntropy(logits, labels, eps)
+		l := SmoothedCrossEntropy(logits, labels, eps)
 		c := correct(logits, labels)
 		lr, norm := t.opt.Update(scope, l)
 		return []*graph.Node{l, c, lr, norm}
@@ -151,7 +151,7 @@ func (t *Trainer) execs() error {
 		g := images.Graph()
 		scope.Store().SetTraining(g, false)
 		logits := models.Logits(scope, spec, images)
-		l := smoothedCrossEntropy(logits, labels, eps)
+		l := SmoothedCrossEntropy(logits, labels, eps)
 		n := float64(labels.Shape().Dimensions[0])
 		return []*graph.Node{graph.MulScalar(l, n), correct(logits, labels)}
 	})

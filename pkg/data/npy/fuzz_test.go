@@ -24,7 +24,17 @@ func FuzzReadNPY(f *testing.F) {
 	}
 	b, _ := os.ReadFile(p)
 	f.Add(b)
+	f.Add(handcrafted("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 1, 2), }", []float32{1, 2, 3, 4}))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if shape, data, err := DecodeArray(b); err == nil {
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			if len(data) != n || len(data) > len(b) {
+				t.Fatalf("shape %v with %d values from %d bytes", shape, len(data), len(b))
+			}
+		}
 		rows, cols, data, err := DecodeMatrix(b)
 		if err != nil {
 			return

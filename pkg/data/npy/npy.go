@@ -1,5 +1,5 @@
 // Package npy reads and writes 1-D and 2-D NumPy .npy arrays as row-major
-// float64 matrices. Data are decoded by github.com/sbinet/npyio; the writer is
+// float64 matrices, and reads arrays of any rank (ReadArray). Data are decoded by github.com/sbinet/npyio; the writer is
 // local because npyio cannot write 2-D float32 arrays nor pads the header to
 // 64 bytes as NumPy does.
 //
@@ -106,19 +106,100 @@ func ReadMatrix(path string) (rows, cols int, data []float64, err error) {
 	return rows, cols, data, nil
 }
 
+// ReadArray reads a .npy array of any rank (float32, float64, integer or bool values) as its
+// shape and its values in row-major (C) order; Fortran-order arrays are converted. Used for
+// tensors such as convolution kernels [out, in, kh, kw] exported from PyTorch.
+func ReadArray(path string) (shape []int, data []float64, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	shape, data, err = DecodeArray(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("npy %s: %w", path, err)
+	}
+	return shape, data, nil
+}
+
+// DecodeArray is ReadArray on the bytes of a .npy file.
+func DecodeArray(b []byte) (shape []int, data []float64, err error) {
+	h, err := ParseHeader(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	kind, size, err := checkDtype(h.Dtype)
+	if err != nil {
+		return nil, nil, err
+	}
+	avail := len(b) - h.DataOffset
+	n := 1
+	for _, d := range h.Shape {
+		if d != 0 && n > avail/size/d {
+			return nil, nil, fmt.Errorf("shape %v of %s needs more than the %d data bytes present", h.Shape, h.Dtype, avail)
+		}
+		n *= d
+	}
+	if n*size != avail {
+		return nil, nil, fmt.Errorf("shape %v of %s needs %d data bytes, file has %d", h.Shape, h.Dtype, n*size, avail)
+	}
+	shape = append([]int{}, h.Shape...)
+	if n == 0 {
+		return shape, []float64{}, nil
+	}
+	data, err = decode(b, h.Dtype, kind, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.Fortran && len(shape) > 1 {
+		data = fortranToC(shape, data)
+	}
+	return shape, data, nil
+}
+
+// fortranToC reorders column-major values of the given shape into row-major order.
+func fortranToC(shape []int, data []float64) []float64 {
+	out := make([]float64, len(data))
+	idx := make([]int, len(shape))
+	for f := range data {
+		// f is the column-major offset of idx; compute the row-major offset.
+		c := 0
+		for k := range shape {
+			c = c*shape[k] + idx[k]
+		}
+		out[c] = data[f]
+		for k := range idx { // increment idx in column-major order (first axis fastest)
+			idx[k]++
+			if idx[k] < shape[k] {
+				break
+			}
+			idx[k] = 0
+		}
+	}
+	return out
+}
+
+// checkDtype returns the kind (dtype without byte order) and item size of a supported dtype.
+func checkDtype(dtype string) (kind string, size int, err error) {
+	kind = strings.TrimLeft(dtype, "<>|=")
+	size, ok := itemSizes[kind]
+	if !ok || len(dtype)-len(kind) > 1 {
+		return "", 0, fmt.Errorf("dtype %q not supported (want float32/64, int or bool)", dtype)
+	}
+	if size > 1 && strings.HasPrefix(dtype, "|") {
+		return "", 0, fmt.Errorf("dtype %q lacks a byte order", dtype)
+	}
+	return kind, size, nil
+}
+
 // DecodeMatrix is ReadMatrix on the bytes of a .npy file.
 func DecodeMatrix(b []byte) (rows, cols int, data []float64, err error) {
 	h, err := ParseHeader(b)
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	kind := strings.TrimLeft(h.Dtype, "<>|=")
-	size, ok := itemSizes[kind]
-	if !ok || len(h.Dtype)-len(kind) > 1 {
-		return 0, 0, nil, fmt.Errorf("dtype %q not supported (want float32/64, int or bool)", h.Dtype)
-	}
-	if size > 1 && strings.HasPrefix(h.Dtype, "|") {
-		return 0, 0, nil, fmt.Errorf("dtype %q lacks a byte order", h.Dtype)
+	kind, size, err := checkDtype(h.Dtype)
+	if err != nil {
+		return 0, 0, nil, err
 	}
 	switch len(h.Shape) {
 	case 1:

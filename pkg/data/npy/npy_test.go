@@ -166,3 +166,31 @@ func ExampleReadMatrix() {
 	fmt.Println(rows, cols, data, err)
 	// Output: 2 3 [1 2 3 4 5 6] <nil>
 }
+
+// TestReadArrayFortran3D checks the N-d reader against NumPy's layout: for
+// np.arange(1, 7, dtype='<f4').reshape(2, 1, 3, order='F') the bytes on disk are
+// 1..6 and the C-order values are [1, 3, 5, 2, 4, 6] (element [i,0,k] = 1 + i + 2k).
+func TestReadArrayFortran3D(t *testing.T) {
+	b := handcrafted("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 1, 3), }", []float32{1, 2, 3, 4, 5, 6})
+	shape, data, err := DecodeArray(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{1, 3, 5, 2, 4, 6}
+	if len(shape) != 3 || shape[0] != 2 || shape[1] != 1 || shape[2] != 3 {
+		t.Fatalf("shape %v, want [2 1 3]", shape)
+	}
+	for i := range want {
+		if data[i] != want[i] {
+			t.Fatalf("data %v, want %v", data, want)
+		}
+	}
+	// C order is read as is; a truncated file is an error.
+	b = handcrafted("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2, 2), }", []float64{0, 1, 2, 3, 4, 5, 6, 7})
+	if _, data, err = DecodeArray(b); err != nil || data[5] != 5 {
+		t.Fatalf("C order: %v %v", data, err)
+	}
+	if _, _, err := DecodeArray(b[:len(b)-8]); err == nil {
+		t.Fatal("truncated array accepted")
+	}
+}

@@ -21,3 +21,16 @@ func TestSweepAlexNetSizesMatchModels(t *testing.T) {
 		}
 	}
 }
+
+// The sweep's init names are pkg/models'; ModelSpec passes them through.
+func TestSweepInitNamesMatchModels(t *testing.T) {
+	if sweep.InitTorch != models.InitTorch || sweep.InitHeNormal != models.InitHeNormal {
+		t.Fatalf("sweep init names %q/%q, models %q/%q", sweep.InitTorch, sweep.InitHeNormal, models.InitTorch, models.InitHeNormal)
+	}
+	for _, init := range []string{sweep.InitTorch, sweep.InitHeNormal} {
+		s, err := ModelSpec(sweep.Arch{Name: "alexnet-bn", Width: 0.25, InputSize: 32, Init: init}, 4)
+		if err != nil || s.Init != init {
+			t.Fatalf("ModelSpec init %q: spec init %q, err %v", init, s.Init, err)
+		}
+	}
+}

@@ -93,6 +93,7 @@ func ModelSpec(a sweep.Arch, k int) (models.Spec, error) {
 	default:
 		return s, fmt.Errorf("study: architecture %q", a.Name)
 	}
+	s.Init = a.Init
 	return s, s.Validate()
 }
 
