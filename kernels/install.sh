@@ -68,7 +68,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 # GoNB: `go install pkg@version` can fail on a deprecation lookup; installing from inside a
-# module works (see docs: toolchain.md).
+# module works (see docs/toolchain.md).
 if [[ "$(modversion "$GOBIN_DIR/gonb")" != "$GONB_VERSION" ]]; then
 	log "installing github.com/janpfeifer/gonb@$GONB_VERSION"
 	(cd "$WORK" && mkdir gonb && cd gonb && go mod init tmp/gonbinstall >/dev/null 2>&1 \

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coarsealign/coarsealign/pkg/backend"
 	"github.com/coarsealign/coarsealign/pkg/fastconv"
 	"github.com/coarsealign/coarsealign/pkg/models"
 	"github.com/gomlx/compute"
@@ -49,7 +50,7 @@ func getBackend() compute.Backend {
 		}
 		return b
 	}
-	return fastconv.NewBackend()
+	return backend.MustNew()
 }
 
 // cnn3 is the 3-conv CNN: 3x3 convs 32/64/128 with ReLU and 2x2 max-pool, global average pool,

@@ -12,7 +12,6 @@ import (
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/plots"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
-	"github.com/coarsealign/coarsealign/pkg/rsa"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 	"github.com/coarsealign/coarsealign/pkg/sweep/study"
 )
@@ -108,48 +107,23 @@ func rdmFigures(out, dataDir, figDir string, rows []sweep.Row) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	// The selected layer and score per run on hIT.
-	// In the table's run order (not a map's), so the figure is the same on every call: the
-	// first fine-label run, and the best coarse run (the first one on ties).
-	var best []sweep.Row
-	for _, r := range rows {
-		if r.Selected && r.Target == "hIT-subjects" && r.Metric == "spearman" {
-			best = append(best, r)
-		}
-	}
-	var fine, coarse *sweep.Row
-	for _, r := range best {
-		r := r
-		switch {
-		case r.K == sweep.Fine && fine == nil:
-			fine = &r
-		case r.K != sweep.Untrained && (coarse == nil || r.Value > coarse.Value):
-			coarse = &r
-		}
+	// The first fine-label run and the best coarse run on hIT (the first one on ties), at the
+	// layer selected for hIT, in the table's run order, so the figure is the same on every call.
+	picks, err := sweep.PickRuns(rows, "hIT-subjects", "spearman", "", sweep.PickFine, sweep.PickBest)
+	if err != nil {
+		return nil, err
 	}
 	rdms := []*rdm.RDM{}
-	for _, r := range []*sweep.Row{fine, coarse} {
-		if r == nil {
-			continue
+	for _, p := range picks {
+		name := fmt.Sprintf("K=%s, %s", p.Row.K, p.Row.Layer)
+		if p.Role == sweep.PickFine {
+			name = "fine labels, " + p.Row.Layer
 		}
-		layers, err := study.ReadFeatures(filepath.Join(sweep.RunDir(out, r.RunID), study.FeaturesDir))
+		m, err := study.LayerRDM(out, p.Row.RunID, p.Row.Layer, name, set.IDs)
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range layers {
-			if l.Layer != r.Layer {
-				continue
-			}
-			name := fmt.Sprintf("K=%s, %s", r.K, l.Layer)
-			if r.K == sweep.Fine {
-				name = "fine labels, " + l.Layer
-			}
-			m, err := rsa.RDMFromPatternSlice(name, l.X, l.N, l.D, rsa.Correlation, set.IDs)
-			if err != nil {
-				return nil, err
-			}
-			rdms = append(rdms, m)
-		}
+		rdms = append(rdms, m)
 	}
 	rdms = append(rdms, hit)
 	var paths []string

@@ -6,16 +6,33 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/eval"
 	"github.com/coarsealign/coarsealign/pkg/features"
+	"github.com/coarsealign/coarsealign/pkg/metric"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
 )
 
 func init() {
-	register("eval", "score saved 92-image features against brain and behaviour targets (RSA, noise ceilings, layer selection, odd-one-out) as CSV", runEval)
+	register("eval", "score saved 92-image features against brain and behaviour targets and your own (RSA, CKA, encoding, odd-one-out; noise ceilings, layer selection) as CSV", runEval)
+}
+
+// targetFlags collects repeated NAME=FILE.npy flag values.
+type targetFlags []string
+
+func (t *targetFlags) String() string { return strings.Join(*t, ",") }
+
+func (t *targetFlags) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok || name == "" || path == "" {
+		return fmt.Errorf("%q is not NAME=FILE.npy", v)
+	}
+	*t = append(*t, v)
+	return nil
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
@@ -26,6 +43,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output CSV file (default: standard output)")
 	seed := fs.Uint64("seed", 0, "seed of the subsamples, splits and triplet samples")
 	logits := fs.Bool("logits", false, "also score the logits (the study scores the hidden extraction points only)")
+	metrics := fs.String("metrics", strings.Join(metric.DefaultNames(), ","), "comma-separated metrics: "+strings.Join(metric.Names(), ", "))
+	var rdmTargets, respTargets targetFlags
+	fs.Var(&rdmTargets, "rdm", "extra target NAME=FILE.npy: an RDM of the 92 images (square or upper-triangle vector, the set's order); repeatable")
+	fs.Var(&respTargets, "responses", "extra target NAME=FILE.npy: a 92 x units response matrix (rows in the set's order), scored by every metric including CKA and encoding; repeatable")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -58,6 +79,22 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, spec := range rdmTargets {
+		name, path, _ := strings.Cut(spec, "=")
+		t, err := eval.LoadTarget(name, path, "")
+		if err != nil {
+			return fmt.Errorf("--rdm: %w", err)
+		}
+		data.Targets = append(data.Targets, t)
+	}
+	for _, spec := range respTargets {
+		name, path, _ := strings.Cut(spec, "=")
+		t, err := eval.LoadTarget(name, "", path)
+		if err != nil {
+			return fmt.Errorf("--responses: %w", err)
+		}
+		data.Targets = append(data.Targets, t)
+	}
 	index := filepath.Join(dir, features.IndexFile)
 	if idx.Stimuli != "" && idx.Stimuli != "kriegeskorte92" {
 		return fmt.Errorf("%s: stimuli %q, want kriegeskorte92", index, idx.Stimuli)
@@ -82,24 +119,24 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if l.Rows != len(want) {
 			return fmt.Errorf("%s: layer %q has %d rows, want %d stimuli", index, l.Name, l.Rows, len(want))
 		}
-		f := eval.Features{Layer: l.Name, X: l.Float64(), N: l.Rows, D: l.Cols}
-		if i, ok := eval.ConstantStimulus(f); ok {
-			// Its correlation RDM is undefined (e.g. a dead ReLU layer of an untrained net).
-			fmt.Fprintf(stderr, "coarsealign eval: layer %s: stimulus %d has a constant pattern; skipped\n", l.Name, i)
-			continue
-		}
-		layers = append(layers, f)
+		layers = append(layers, eval.Features{Layer: l.Name, X: l.Float64(), N: l.Rows, D: l.Cols})
 	}
-	if len(layers) == 0 {
-		return fmt.Errorf("%s: no layer to score", index)
+	// The sweep's evaluation settings (study.EvalOptions): the paper's 1000 subsamples and 100
+	// split-halves, or the quick look.
+	settings := sweep.Eval{Bootstrap: 1000, Splits: 100, Seed: int(*seed), Metrics: splitList(*metrics)}
+	if _, err := metric.LookupAll(settings.Metrics); err != nil {
+		return fmt.Errorf("--metrics: %w", err)
 	}
-	opt := eval.Options{}
 	if *quick {
-		opt = eval.Quick()
+		q := eval.Quick()
+		settings.Bootstrap, settings.Splits, settings.MaxTriplets = q.Draws, q.Splits, q.MaxTriplets
 	}
-	opt.Seed = *seed
+	opt, err := study.EvalOptions(settings)
+	if err != nil {
+		return fmt.Errorf("--metrics: %w", err)
+	}
 	start := time.Now()
-	rows, err := eval.Evaluate(layers, data, opt)
+	rows, err := study.EvaluateLayers(layers, data, opt, stderr, "coarsealign eval")
 	if err != nil {
 		return err
 	}
@@ -114,6 +151,21 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := sweep.WriteFileAtomic(*out, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
-	fmt.Fprintf(stderr, "coarsealign eval: %d layers, %d rows in %s (%s)\n", len(layers), len(rows), *out, time.Since(start).Round(time.Millisecond))
+	scored := map[string]bool{}
+	for _, r := range rows {
+		scored[r.Layer] = true
+	}
+	fmt.Fprintf(stderr, "coarsealign eval: %d layers, %d rows in %s (%s)\n", len(scored), len(rows), *out, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

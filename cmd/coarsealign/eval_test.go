@@ -133,3 +133,55 @@ func TestEvalErrors(t *testing.T) {
 		}
 	}
 }
+
+// --metrics picks registry metrics; --responses and --rdm add the user's own targets.
+func TestEvalMetricsAndOwnTargets(t *testing.T) {
+	dataDir := datadir.ForTest(t)
+	dir := writeFeatures(t, dataDir, nil)
+	set, err := k92.Load(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	resp := make([]float64, k92.NumImages*6)
+	for i := range resp {
+		resp[i] = rng.NormFloat64()
+	}
+	respPath := writeNPY(t, "v4.npy", k92.NumImages, 6, resp)
+	rdmPath := writeNPY(t, "mine.npy", k92.NumImages, k92.NumImages, set.HIT.Square())
+	code, stdout, errs := runRSA(t, "eval", "--quick", "--data", dataDir, "--features", dir,
+		"--metrics", "spearman, cka-linear,encoding", "--responses", "V4="+respPath, "--rdm", "mine="+rdmPath)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	recs, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, r := range recs[1:] {
+		have[r[1]+"|"+r[2]] = true
+	}
+	for _, k := range []string{"mIT|spearman", "mIT|cka-linear", "V4|cka-linear", "V4|encoding", "V4|spearman", "mine|spearman", "mine|cka-linear", "oddoneout-behav-mean|accuracy"} {
+		if !have[k] {
+			t.Errorf("no rows for %s", k)
+		}
+	}
+	if have["mIT|encoding"] || have["mIT|tau-a"] {
+		t.Error("encoding on an RDM target, or tau-a not asked for")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--metrics", "spearman,nope"}, `--metrics: metrics[1]: unknown metric "nope"`},
+		{[]string{"--metrics", "encoding"}, "metric encoding needs patterns"},
+		{[]string{"--responses", "V4"}, "NAME=FILE.npy"},
+		{[]string{"--rdm", "x=" + respPath}, `--rdm: eval: target "x"`},
+	} {
+		code, _, errs := runRSA(t, append([]string{"eval", "--quick", "--data", dataDir, "--features", dir}, c.args...)...)
+		if code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errs, c.want)
+		}
+	}
+}

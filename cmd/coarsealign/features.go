@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
-	"github.com/coarsealign/coarsealign/pkg/backend"
-	"github.com/coarsealign/coarsealign/pkg/data/k92"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/features"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
 	"github.com/coarsealign/coarsealign/pkg/train"
 )
 
@@ -21,7 +21,7 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
 	runDir := fs.String("run", "", "run folder written by 'coarsealign train' (required)")
 	step := fs.Int("step", -1, "checkpoint step: -1 the latest, 0 the untrained (random-init) model")
-	stimuli := fs.String("stimuli", "kriegeskorte92", "stimulus set: kriegeskorte92")
+	stimuli := fs.String("stimuli", "kriegeskorte92", "stimulus set: "+strings.Join(study.Stimuli, ", "))
 	out := fs.String("out", "", "output folder for <layer>.npy and index.json (required)")
 	project := fs.Bool("project", false, "sparse random projection of layers wider than 4096 units to 4096 (Achlioptas/Li, density 1/sqrt(D))")
 	seed := fs.Uint64("seed", 0, "seed of the random projection")
@@ -38,28 +38,23 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "coarsealign features: --run and --out are required")
 		return errUsage
 	}
-	if *stimuli != "kriegeskorte92" {
-		return fmt.Errorf("--stimuli %q: want kriegeskorte92", *stimuli)
+	if !slices.Contains(study.Stimuli, *stimuli) {
+		return fmt.Errorf("--stimuli %q: want one of %v", *stimuli, study.Stimuli)
 	}
-	if err := ensureK92(datadir.Resolve(*dataFlag), stderr); err != nil {
-		return err
-	}
-	set, err := k92.Load(datadir.Resolve(*dataFlag))
-	if err != nil {
+	dataDir := datadir.Resolve(*dataFlag)
+	if err := ensureK92(dataDir, stderr); err != nil {
 		return err
 	}
 	run, err := train.OpenRun(*runDir, *step)
 	if err != nil {
 		return err
 	}
-	b, err := backend.New()
+	// The sweep's features stage does the same (study.StimulusFeatures).
+	layers, idx, err := study.StimulusFeatures(nil, dataDir, run, *stimuli)
 	if err != nil {
 		return err
 	}
-	layers, err := features.ExtractRun(b, run, set.Pixels, k92.ImageSize, k92.ImageSize)
-	if err != nil {
-		return err
-	}
+	idx.Run = *runDir
 	if *layersFlag != "" {
 		want := map[string]bool{}
 		for _, n := range strings.Split(*layersFlag, ",") {
@@ -80,7 +75,6 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 	if *project {
 		features.Project(layers, *seed)
 	}
-	idx := features.Index{Run: *runDir, Step: run.Step, Stimuli: *stimuli, IDs: set.IDs}
 	if err := features.Save(*out, layers, idx); err != nil {
 		return err
 	}

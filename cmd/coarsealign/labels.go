@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/coarsealign/coarsealign/pkg/coarse"
 	"github.com/coarsealign/coarsealign/pkg/data/images"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -147,29 +147,20 @@ func runLabels(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// loadLabelImages resolves --images: "cifar10" or an ImageFolder path.
+// loadLabelImages resolves --images: "cifar10" (the split of DATA/cifar10-jpg, else of the
+// official binary release, downloaded if asked) or an ImageFolder path, with the loader of the
+// sweep and of 'coarsealign train' (study.LoadImages), so coarse labels written here match their
+// training images by ID.
 func loadLabelImages(spec, split, dataDir string, download bool, opts images.Options) (*images.Dataset, string, error) {
 	if spec != "cifar10" {
-		ds, err := images.LoadFolder(spec, opts)
-		return ds, filepath.Base(filepath.Clean(spec)), err
+		root, err := filepath.Abs(spec)
+		if err != nil {
+			return nil, "", err
+		}
+		return study.LoadImages(dataDir, "images", root, "", opts.Size, opts, false)
 	}
 	if split != "train" && split != "test" {
 		return nil, "", fmt.Errorf("--split %q: want train or test", split)
 	}
-	bin := filepath.Join(dataDir, images.CIFAR10Source.Dir)
-	if _, err := os.Stat(filepath.Join(bin, images.CIFAR10Source.Check)); err == nil || download {
-		if download {
-			if _, err := images.FetchCIFAR(dataDir, images.CIFAR10Source); err != nil {
-				return nil, "", err
-			}
-		}
-		ds, err := images.LoadCIFAR(bin, images.CIFAR10, split == "train")
-		return ds, "cifar10 (official binary)", err
-	}
-	jpg := filepath.Join(dataDir, "cifar10-jpg", split)
-	if _, err := os.Stat(jpg); err != nil {
-		return nil, "", fmt.Errorf("cifar10 not found in %s (neither %s nor %s); use --download", dataDir, images.CIFAR10Source.Dir, "cifar10-jpg")
-	}
-	ds, err := images.LoadFolder(jpg, opts)
-	return ds, "cifar10-jpg", err
+	return study.LoadImages(dataDir, "cifar10", "", split, opts.Size, opts, download)
 }

@@ -56,31 +56,11 @@ func (s *rdmSources) load(src string) ([]*rdm.RDM, error) {
 	if !strings.HasSuffix(strings.ToLower(src), ".npy") {
 		return nil, fmt.Errorf("unknown RDM source %q: want %sNAME or a .npy file", src, k92.Prefix)
 	}
-	r, err := readRDMFile(src)
+	r, err := npy.ReadRDM(src)
 	if err != nil {
 		return nil, err
 	}
 	return []*rdm.RDM{r}, nil
-}
-
-// readRDMFile reads an RDM from a .npy file: a square n x n matrix (checked for
-// symmetry and a zero diagonal) or a vector of length n(n-1)/2.
-func readRDMFile(path string) (*rdm.RDM, error) {
-	rows, cols, data, err := npy.ReadMatrix(path)
-	if err != nil {
-		return nil, err
-	}
-	if rows == 1 || cols == 1 {
-		r, err := rdm.FromVector(path, data, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %d values are neither an n x n RDM nor an RDM vector of length n(n-1)/2", path, len(data))
-		}
-		return r, nil
-	}
-	if rows != cols {
-		return nil, fmt.Errorf("%s: RDM matrix is %d x %d, not square", path, rows, cols)
-	}
-	return rdm.FromSquare(path, data, rows, nil)
 }
 
 // loadOne loads a source that must name exactly one RDM.

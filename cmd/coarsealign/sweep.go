@@ -18,22 +18,8 @@ import (
 )
 
 // loadSweepConfig reads CONFIG: a file path, or the name of an embedded config (quick,
-// cpu-full, paper) when no such file exists.
-func loadSweepConfig(arg string) (*sweep.Config, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
-		return sweep.Load(arg)
-	}
-	if !strings.ContainsAny(arg, `/\`) {
-		if b, err := configs.Read(arg); err == nil {
-			c, err := sweep.Parse(b)
-			if err != nil {
-				return nil, fmt.Errorf("embedded config %s: %w", arg, err)
-			}
-			return c, nil
-		}
-	}
-	return nil, fmt.Errorf("config %q: no such file, and not an embedded config (%s)", arg, strings.Join(configs.Names(), ", "))
-}
+// cpu-full, paper) when no such file exists (configs.Load).
+func loadSweepConfig(arg string) (*sweep.Config, error) { return configs.Load(arg) }
 
 // sweepOut resolves the output folder: --out, else the config's out, else runs/<name>.
 func sweepOut(flagOut string, c *sweep.Config) string {

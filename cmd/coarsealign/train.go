@@ -8,11 +8,13 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/coarsealign/coarsealign/pkg/backend"
 	"github.com/coarsealign/coarsealign/pkg/coarse"
 	"github.com/coarsealign/coarsealign/pkg/data/images"
@@ -20,6 +22,8 @@ import (
 	"github.com/coarsealign/coarsealign/pkg/fastconv"
 	"github.com/coarsealign/coarsealign/pkg/models"
 	"github.com/coarsealign/coarsealign/pkg/progress"
+	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
 	"github.com/coarsealign/coarsealign/pkg/train"
 )
 
@@ -46,16 +50,16 @@ func parseSteps(s string) ([]int, error) {
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", stderr)
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
-	imagesFlag := fs.String("images", "cifar10", "training images: cifar10 (official binary in DATA, else DATA/cifar10-jpg) or an ImageFolder path (root/<class>/*.jpg)")
+	imagesFlag := fs.String("images", "cifar10", "training images: cifar10 (DATA/cifar10-jpg, else the official binary in DATA) or an ImageFolder path (root/<class>/*.jpg)")
 	labelsFlag := fs.String("labels", "fine", "labels: fine (the image classes) or a coarse-label folder written by 'coarsealign labels' (with --k)")
 	kFlag := fs.Int("k", 0, "number of coarse classes K (a power of two) when --labels is a folder")
-	arch := fs.String("model", "alexnet-bn", "architecture: alexnet-bn or vit")
+	archFlag := fs.String("model", "alexnet-bn", "architecture: "+strings.Join(arch.Names(), ", "))
 	input := fs.Int("input", 32, "input size in pixels: 32 or 64 (CPU variants), 224 (original AlexNet geometry, GPU)")
 	width := fs.Float64("width", 0.5, "AlexNet channel/FC width multiplier (1 = 64..256 channels, FC 4096)")
 	epochs := fs.Int("epochs", 20, "epochs (study: 20)")
 	steps := fs.Int("steps", 0, "total steps instead of --epochs (e.g. for a quick check)")
 	batch := fs.Int("batch", 32, "batch size (study: 32)")
-	perClass := fs.Int("per-class", 0, "use only N training images per class (seeded, nested); 0 uses all")
+	perClass := fs.Int("per-class", 0, "use only N images per class before the split (seeded by the split seed 42, nested; as a sweep's data.per_class); 0 uses all")
 	seed := fs.Int64("seed", 1, "seed of initialisation, dropout, data order and augmentation (study: 1, 2, 3)")
 	out := fs.String("out", "", "run folder (config, checkpoints, metrics); rerunning with the same flags resumes")
 	lr := fs.Float64("lr", 5e-4, "peak learning rate (AdamW)")
@@ -66,7 +70,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	ckSteps := fs.String("checkpoint-steps", "", "comma-separated global steps whose checkpoints are kept (training chronology)")
 	ckEvery := fs.Int("checkpoint-every", 0, "also checkpoint every N steps (0: at the end of every epoch)")
 	cacheFlag := fs.String("cache", "", "decoded-image cache folder (default: user cache folder/coarsealign/images; 'none' disables)")
-	workers := fs.Int("workers", 1, "goroutines preparing each batch")
+	workers := fs.Int("workers", study.DefaultWorkers, "goroutines preparing each batch (the sweep's default)")
 	quiet := fs.Bool("quiet", false, "no progress bar (epoch lines only)")
 	initFlag := fs.String("init", models.InitTorch, "weight initialisation: torch (PyTorch's defaults, the study's) or he-normal (GoMLX's)")
 	initFrom := fs.String("init-from", "", "start from PyTorch weights: a folder of <state_dict key>.npy files (see models.TorchLayout; alexnet-bn)")
@@ -95,24 +99,42 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dataDir := datadir.Resolve(*dataFlag)
-	cacheDir := images.CacheDirFor(*cacheFlag)
-	opts := images.Options{Size: *input, CacheDir: cacheDir}
-	if *imagesFlag == "cifar10" && *input == 32 {
-		opts.Size = 0
-	}
-	t0 := time.Now()
-	ds, dsName, err := loadLabelImages(*imagesFlag, "train", dataDir, false, opts)
-	if err != nil {
-		return err
-	}
-	if ds.H != *input || ds.W != *input {
-		return fmt.Errorf("training images are %dx%d but --input is %d", ds.H, ds.W, *input)
+	if _, err := arch.Get(*archFlag); err != nil {
+		return fmt.Errorf("--model: %w", err)
 	}
 
-	// Labels.
-	labels := ds.Labels
-	numClasses := len(ds.Classes)
-	labelDesc := "fine"
+	// The data settings, as a sweep's: the same loader, per-class subset and split (seed 42).
+	d := sweep.Data{Source: "cifar10", PerClass: *perClass, SplitSeed: images.StudySplitSeed}
+	if *imagesFlag != "cifar10" {
+		root, err := filepath.Abs(*imagesFlag)
+		if err != nil {
+			return err
+		}
+		d.Source, d.Path = "images", root
+	}
+	mode := *testFlag
+	if mode == "auto" {
+		mode = "split"
+		if *imagesFlag == "cifar10" && *labelsFlag == "fine" {
+			mode = "official"
+		}
+	}
+	switch mode {
+	case "official":
+		if *imagesFlag != "cifar10" || *labelsFlag != "fine" {
+			return fmt.Errorf("--test official needs --images cifar10 --labels fine")
+		}
+	case "split":
+		d.ValFraction = images.StudyTestFraction
+	case "none":
+	default:
+		return fmt.Errorf("--test %q: want auto, official, split or none", *testFlag)
+	}
+
+	// Coarse labels restrict the images to those they label (they may have been fitted on a
+	// subset, e.g. with --per-class).
+	var coarseLabels *coarse.Labeling
+	load := study.LoadOptions{Cache: *cacheFlag}
 	if *labelsFlag != "fine" {
 		l, err := coarse.Load(*labelsFlag)
 		if err != nil {
@@ -127,120 +149,56 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if l.IDs == nil {
 			return fmt.Errorf("--labels %s has no image IDs to match the training images", *labelsFlag)
 		}
-		// Coarse labels may have been fitted on a subset (e.g. --per-class): train on the
-		// labelled images only.
-		sub, err := ds.WithIDs(l.IDs)
-		if err != nil {
-			return fmt.Errorf("--labels %s: %w (%s)", *labelsFlag, err, dsName)
+		coarseLabels, load.IDs = l, l.IDs
+	}
+	labelDesc := "fine"
+	settings := study.TrainSettings{Data: d, Seed: *seed, Load: load, Workers: *workers,
+		Arch: sweep.Arch{Name: *archFlag, Width: *width, InputSize: *input, Init: *initFlag},
+		Train: sweep.Train{Epochs: float64(*epochs), Steps: *steps, Batch: *batch, LR: *lr, WeightDecay: *wd,
+			WarmupEpochs: *warmup, LabelSmoothing: train.DefaultRecipe().LabelSmoothing, ClipNorm: train.DefaultRecipe().ClipNorm,
+			Augment: *augment}}
+	if coarseLabels != nil {
+		labelDesc = fmt.Sprintf("%s K=%d", *labelsFlag, *kFlag)
+		settings.Labels = func(ts *study.TrainingSet) ([]int32, int, error) {
+			if ts.Selected < ts.SourceN {
+				fmt.Fprintf(stdout, "labels cover %d of %d images: training on those\n", ts.Selected, ts.SourceN)
+			}
+			labels, err := ts.DS.AlignLabels(coarseLabels.IDs, coarseLabels.Labels(*kFlag))
+			return labels, *kFlag, err
 		}
-		if sub.N < ds.N {
-			fmt.Fprintf(stdout, "labels cover %d of %d images: training on those\n", sub.N, ds.N)
-			ds = sub
-		}
-		if labels, err = ds.AlignLabels(l.IDs, l.Labels(*kFlag)); err != nil {
+	}
+	t0 := time.Now()
+	job, err := study.PrepareTraining(dataDir, settings)
+	if err != nil {
+		if coarseLabels != nil {
 			return fmt.Errorf("--labels %s: %w", *labelsFlag, err)
 		}
-		numClasses = *kFlag
-		labelDesc = fmt.Sprintf("%s K=%d", *labelsFlag, *kFlag)
+		return err
 	}
-
-	// Split: training indices and test data.
-	mode := *testFlag
-	if mode == "auto" {
-		mode = "split"
-		if *imagesFlag == "cifar10" && *labelsFlag == "fine" {
-			mode = "official"
-		}
+	ts, spec := job.Set, job.Config.Model
+	job.Config.CheckpointSteps, job.Config.CheckpointEvery = checkpointSteps, *ckEvery
+	job.Config.Data = map[string]string{"images": *imagesFlag, "source": ts.Source, "labels": labelDesc, "test": mode,
+		"per_class": strconv.Itoa(*perClass), "augment": strconv.FormatBool(*augment)}
+	if *initFrom != "" {
+		job.Config.Data["init_from"] = *initFrom
 	}
-	var trainIdx []int
-	var testData train.EvalData
-	var testDS *images.Dataset
-	var testIdx []int
-	var testLabels []int32
-	switch mode {
-	case "official":
-		if *imagesFlag != "cifar10" || *labelsFlag != "fine" {
-			return fmt.Errorf("--test official needs --images cifar10 --labels fine")
-		}
-		if testDS, _, err = loadLabelImages("cifar10", "test", dataDir, false, opts); err != nil {
+	if mode == "official" {
+		testDS, _, err := study.LoadImages(dataDir, "cifar10", "", "test", *input,
+			images.Options{CacheDir: images.CacheDirFor(*cacheFlag)}, false)
+		if err != nil {
 			return err
 		}
-	case "split":
-		var tr []int
-		tr, testIdx = images.SplitIndices(ds.N, images.StudyTestFraction, images.StudySplitSeed)
-		trainIdx = tr
-		testDS, testLabels = ds, labels
-	case "none":
-	default:
-		return fmt.Errorf("--test %q: want auto, official, split or none", *testFlag)
-	}
-	if *perClass > 0 {
-		sub := images.SubsetPerClass(labels, *perClass, uint64(*seed))
-		if trainIdx != nil {
-			inTrain := map[int]bool{}
-			for _, i := range trainIdx {
-				inTrain[i] = true
-			}
-			var keep []int
-			for _, i := range sub {
-				if inTrain[i] {
-					keep = append(keep, i)
-				}
-			}
-			sub = keep
-		}
-		trainIdx = sub
-	}
-	stats := images.ComputeStats(ds, trainIdx)
-	nTrain := ds.N
-	if trainIdx != nil {
-		nTrain = len(trainIdx)
-	}
-	if testDS != nil {
-		testData = &train.ImageData{DS: testDS, Config: images.BatchConfig{BatchSize: 200, Stats: &stats,
-			Indices: testIdx, Labels: testLabels, Workers: *workers}}
+		job.Val = study.EvalBatches(testDS, nil, nil, ts.Stats, *workers)
 	}
 	fmt.Fprintf(stdout, "images: %d training (%dx%d) from %s, labels %s (%d classes), test %s; loaded in %s\n",
-		nTrain, ds.H, ds.W, dsName, labelDesc, numClasses, mode, time.Since(t0).Round(time.Millisecond))
-
-	// Model and config.
-	var spec models.Spec
-	switch models.Arch(*arch) {
-	case models.AlexNetBN:
-		spec = models.DefaultAlexNetBN(numClasses, *input, *width)
-	case models.ViT:
-		spec = models.DefaultViT(numClasses, *input)
-	default:
-		return fmt.Errorf("--model %q: want alexnet-bn or vit", *arch)
-	}
-	spec.Init = *initFlag
-	if err := spec.Validate(); err != nil {
-		return fmt.Errorf("--init %q: %w", *initFlag, err)
-	}
-	rec := train.DefaultRecipe()
-	rec.LearningRate, rec.WeightDecay, rec.WarmupEpochs = *lr, *wd, *warmup
-	cfg := train.Config{Model: spec, Recipe: rec, Seed: *seed, BatchSize: *batch, Epochs: *epochs, Steps: *steps,
-		Norm:            train.Normalization{Mean: stats.Mean[:], Std: stats.Std[:]},
-		CheckpointSteps: checkpointSteps, CheckpointEvery: *ckEvery,
-		Data: map[string]string{"images": *imagesFlag, "source": dsName, "labels": labelDesc, "test": mode,
-			"per_class": strconv.Itoa(*perClass), "augment": strconv.FormatBool(*augment)}}
-	if *initFrom != "" {
-		cfg.Data["init_from"] = *initFrom
-	}
-	bcfg := images.BatchConfig{BatchSize: *batch, Shuffle: true, Seed: uint64(*seed), Stats: &stats,
-		Indices: trainIdx, Labels: labels, Workers: *workers}
-	if *augment {
-		a := images.StudyAugment
-		bcfg.Augment = &a
-	}
-	data := &train.ImageData{DS: ds, Config: bcfg}
+		len(ts.Train), ts.DS.H, ts.DS.W, ts.Source, labelDesc, spec.NumClasses, mode, time.Since(t0).Round(time.Millisecond))
 
 	b, err := backend.New()
 	if err != nil {
 		return err
 	}
 	fastconv.WarnIfNoSIMD(stderr)
-	tr, err := train.New(b, cfg, *out, data.StepsPerEpoch())
+	tr, err := job.NewTrainer(b, *out)
 	if err != nil {
 		return err
 	}
@@ -263,7 +221,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := tr.Fit(ctx, data, testData)
+	res, err := tr.Fit(ctx, job.Data, job.Val)
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stdout, "interrupted at step %d: checkpoint saved; rerun the same command to resume\n", res.Step)
 		return nil

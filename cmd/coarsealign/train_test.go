@@ -7,11 +7,14 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/features"
+	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
 	"github.com/coarsealign/coarsealign/pkg/train"
 )
 
@@ -104,5 +107,46 @@ func TestTrainCoarseLabels(t *testing.T) {
 	}
 	if code := run([]string{"train", "--images", root, "--labels", labelsDir, "--out", runDir}, &out, &errb); code != 1 {
 		t.Fatalf("missing --k: exit %d", code)
+	}
+}
+
+// The train command prepares its run as the sweep does (study.PrepareTraining): for the same
+// settings the same model, recipe, seed, per-class subset and split (hence the same
+// normalisation statistics) and worker count.
+func TestTrainMatchesSweepPreparation(t *testing.T) {
+	root := tinyFolder(t)
+	runDir := filepath.Join(t.TempDir(), "run")
+	var out, errb bytes.Buffer
+	args := []string{"train", "--images", root, "--per-class", "8", "--test", "split", "--steps", "1", "--width", "0.0625",
+		"--batch", "4", "--seed", "3", "--cache", "none", "--quiet", "--out", runDir}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("train exit %d: %s", code, errb.String())
+	}
+	cli, err := train.LoadConfig(filepath.Join(runDir, train.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := train.DefaultRecipe()
+	job, err := study.PrepareTraining(t.TempDir(), study.TrainSettings{
+		Data:  sweep.Data{Source: "images", Path: root, PerClass: 8, ValFraction: 0.2, SplitSeed: 42},
+		Arch:  sweep.Arch{Name: "alexnet-bn", Width: 0.0625, InputSize: 32, Init: sweep.InitTorch},
+		Train: sweep.Train{Epochs: 20, Steps: 1, Batch: 4, LR: rec.LearningRate, WeightDecay: rec.WeightDecay, WarmupEpochs: 2, LabelSmoothing: rec.LabelSmoothing, ClipNorm: rec.ClipNorm, Augment: true},
+		Seed:  3, Load: study.LoadOptions{Cache: "none"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := job.Config
+	if cli.Model != sw.Model || cli.Recipe != sw.Recipe || cli.Seed != sw.Seed || cli.BatchSize != sw.BatchSize ||
+		cli.Epochs != sw.Epochs || cli.Steps != sw.Steps || !reflect.DeepEqual(cli.Norm, sw.Norm) {
+		t.Errorf("CLI config %+v\nsweep config %+v", cli, sw)
+	}
+	if len(job.Set.Train) != 13 || len(job.Set.Val) != 3 { // 8 per class x 2, round(16*0.2) held out
+		t.Errorf("split %d/%d, want 13/3", len(job.Set.Train), len(job.Set.Val))
+	}
+	if w := job.Data.Config.Workers; w != study.DefaultWorkers {
+		t.Errorf("sweep batches use %d workers, want %d", w, study.DefaultWorkers)
+	}
+	if !strings.Contains(out.String(), "images: 13 training") {
+		t.Errorf("train output:\n%s", out.String())
 	}
 }

@@ -1,6 +1,6 @@
 // Package archtest enforces the architecture's import rules: data flows one way, metric
 // packages never import GoMLX, and nothing in pkg/ depends on the sweep or the figures
-// except the layers above them.
+// except the layers above them (the notebook kit pkg/nbkit is the top: nothing imports it).
 package archtest
 
 import (
@@ -32,12 +32,13 @@ func deps(t *testing.T, pkg string) []string {
 
 func TestMetricPackagesDoNotImportGoMLX(t *testing.T) {
 	for _, pkg := range []string{
-		"pkg/rdm", "pkg/stats", "pkg/rsa", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/eval",
+		"pkg/rdm", "pkg/stats", "pkg/rsa", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/metric", "pkg/eval",
 		"pkg/coarse", "pkg/data/matfile", "pkg/data/npy", "pkg/data/k92", "pkg/data/images", "pkg/sweep",
+		"pkg/arch", "internal/gemm", "pkg/fastconv/kernels",
 	} {
 		for _, d := range deps(t, pkg) {
 			if strings.HasPrefix(d, "github.com/gomlx/") {
-				t.Errorf("%s imports %s (metric and data packages must not depend on GoMLX)", pkg, d)
+				t.Errorf("%s imports %s (metric, data and description packages must not depend on GoMLX)", pkg, d)
 				break
 			}
 		}
@@ -45,10 +46,11 @@ func TestMetricPackagesDoNotImportGoMLX(t *testing.T) {
 }
 
 func TestLowerTiersDoNotImportUpperTiers(t *testing.T) {
-	upper := []string{module + "pkg/sweep", module + "pkg/plots"}
+	upper := []string{module + "pkg/sweep", module + "pkg/plots", module + "pkg/nbkit"}
 	for _, pkg := range []string{
-		"pkg/rsa", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/eval", "pkg/coarse",
+		"pkg/rsa", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/metric", "pkg/eval", "pkg/coarse",
 		"pkg/data/k92", "pkg/data/images", "pkg/models", "pkg/train", "pkg/features", "pkg/fastconv",
+		"pkg/arch",
 	} {
 		for _, d := range deps(t, pkg) {
 			for _, u := range upper {
@@ -64,8 +66,20 @@ func TestOnlyUIPackagesImportGoNB(t *testing.T) {
 	for _, pkg := range []string{"pkg/rsa", "pkg/eval", "pkg/train", "pkg/features", "pkg/sweep", "pkg/progress"} {
 		for _, d := range deps(t, pkg) {
 			if strings.HasPrefix(d, "github.com/janpfeifer/gonb") {
-				t.Errorf("%s imports %s (only pkg/plots and pkg/progress/gonbprogress may)", pkg, d)
+				t.Errorf("%s imports %s (only the UI packages pkg/plots, pkg/progress/gonbprogress and pkg/nbkit may)", pkg, d)
 				break
+			}
+		}
+	}
+}
+
+// The metric registry sits below pkg/eval: metrics never depend on the resampling that uses
+// them, nor on the data sets (a metric scores any Reps).
+func TestMetricRegistryBelowEval(t *testing.T) {
+	for _, d := range deps(t, "pkg/metric") {
+		for _, above := range []string{"pkg/eval", "pkg/data/k92", "pkg/features", "pkg/sweep"} {
+			if d == module+above {
+				t.Errorf("pkg/metric imports %s", d)
 			}
 		}
 	}

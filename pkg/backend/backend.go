@@ -1,9 +1,9 @@
 // Package backend selects the GoMLX compute backend used for training and feature extraction.
 //
-// The default is GoMLX's pure-Go backend (no C libraries) wrapped by package fastconv (native
-// im2col convolution and max-pool kernels with gradients) and configured with DefaultGoConfig,
-// which avoids an executor deadlock seen with the default worker pool (docs/toolchain.md,
-// "Training speed": every worker held a matmul waiting for a free worker).
+// The default is GoMLX's pure-Go backend (no C libraries) wrapped by package fastconv/fastgo
+// (native im2col convolution and max-pool kernels with gradients) and configured with
+// DefaultGoConfig, which avoids an executor deadlock seen with the default worker pool (every
+// worker held a matmul waiting for a free worker). This package is the one backend selector.
 // Setting GOMLX_BACKEND=xla, xla:cpu or xla:cuda selects XLA, which needs a PJRT plugin
 // (.so) on the machine; New reports a one-line error naming the places searched when none is
 // present, instead of letting go-xla try (and fail) to download one.
@@ -16,7 +16,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/coarsealign/coarsealign/pkg/fastconv"
+	"github.com/coarsealign/coarsealign/pkg/fastconv/fastgo"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 )
@@ -27,7 +27,7 @@ const EnvVar = compute.ConfigEnvVar // "GOMLX_BACKEND"
 // DefaultGoConfig is the configuration given to the pure-Go backend when GOMLX_BACKEND is
 // unset or names the go backend without options: one worker per core and no nested pool
 // (parallelism=-1), the setting that avoided the executor hang in every run we made.
-const DefaultGoConfig = "parallelism=-1"
+const DefaultGoConfig = fastgo.DefaultInnerConfig
 
 // Kind names a family of backends.
 type Kind int
@@ -53,7 +53,7 @@ type Choice struct {
 func Parse(value string) (Choice, error) {
 	name, config, _ := strings.Cut(strings.TrimSpace(value), ":")
 	switch name {
-	case "", gobackend.BackendName, fastconv.BackendName:
+	case "", gobackend.BackendName, fastgo.BackendName:
 		if config == "" {
 			config = DefaultGoConfig
 		}
@@ -160,11 +160,11 @@ const PlainGoEnvVar = "COARSEALIGN_PLAIN_GO"
 // fails SelfCheck against the plain backend (then a one-line warning goes to stderr and the
 // plain backend is used: slower, but correct).
 var newGoFn = func(config string) (compute.Backend, error) {
-	plain, err := fastconv.NewGo(config) // like gobackend.New, keeping its config line off stdout
+	plain, err := fastgo.NewGo(config) // like gobackend.New, keeping its config line off stdout
 	if err != nil || os.Getenv(PlainGoEnvVar) == "1" {
 		return plain, err
 	}
-	fast, err := fastconv.New(config)
+	fast, err := fastgo.New(config)
 	if err != nil {
 		warnf("warning: fastconv backend unavailable (%v); using the plain pure-Go backend (slow convolutions)", err)
 		return plain, nil

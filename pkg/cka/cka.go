@@ -38,6 +38,8 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/coarsealign/coarsealign/internal/gemm"
 )
 
 // Kernel selects the kernel applied to each representation.
@@ -190,11 +192,7 @@ func centred(m mat.Matrix) *mat.Dense {
 
 // LinearGram returns K = X_c X_c^T (n x n) with X_c the column-centred x.
 func LinearGram(x mat.Matrix) *mat.SymDense {
-	xc := centred(x)
-	n, _ := xc.Dims()
-	k := mat.NewSymDense(n, nil)
-	k.SymOuterK(1, xc)
-	return k
+	return gemm.Gram(centred(x))
 }
 
 // RBFGram returns the n x n RBF kernel of the rows of x with
@@ -227,8 +225,7 @@ func RBFGram(x mat.Matrix, factor float64) (*mat.SymDense, error) {
 func sqDistances(x mat.Matrix) *mat.SymDense {
 	xc := centred(x) // centring leaves distances unchanged and improves cancellation
 	n, _ := xc.Dims()
-	g := mat.NewSymDense(n, nil)
-	g.SymOuterK(1, xc)
+	g := gemm.Gram(xc)
 	d := mat.NewSymDense(n, nil)
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
@@ -363,16 +360,14 @@ func ratio(xy, xx, yy float64) (float64, error) {
 func linearFeatureSpace(x, y mat.Matrix, est Estimator) (float64, error) {
 	xc, yc := centred(x), centred(y)
 	n, _ := xc.Dims()
-	// X^T X and Y^T Y are symmetric: half-flop rank-k updates (gonum's Dsyrk is serial),
-	// run concurrently; the general product X^T Y uses gonum's parallel Dgemm.
+	// X^T X and Y^T Y are symmetric: half-flop Gram products, run concurrently with the
+	// general product X^T Y (all three internal/gemm).
 	var fxx, fyy float64
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); fxx = symFrobSq(xc) }()
 	go func() { defer wg.Done(); fyy = symFrobSq(yc) }()
-	var xty mat.Dense
-	xty.Mul(xc.T(), yc)
-	fxy := sq(mat.Norm(&xty, 2))
+	fxy := sq(mat.Norm(gemm.MulTA(xc, yc), 2))
 	wg.Wait()
 	if est == Biased {
 		return ratio(fxy, fxx, fyy)
@@ -395,9 +390,7 @@ func sq(v float64) float64 { return v * v }
 // symFrobSq returns ||M^T M||_F^2 for M (n x p), from the upper triangle of M^T M.
 func symFrobSq(m *mat.Dense) float64 {
 	_, p := m.Dims()
-	g := mat.NewSymDense(p, nil)
-	g.SymOuterK(1, mat.DenseCopyOf(m.T())) // row-contiguous (dot-product) kernel
-	raw := g.RawSymmetric()
+	raw := gemm.Gram(mat.DenseCopyOf(m.T())).RawSymmetric()
 	s := 0.0
 	for i := 0; i < p; i++ {
 		row := raw.Data[i*raw.Stride : i*raw.Stride+p]

@@ -132,12 +132,3 @@ func rotateRowsScalar(x, y []float64, c, s float64) {
 		x[k] = c*xv - s*yv
 	}
 }
-
-// mul returns A B, with the AVX-512 kernel when available (mulFast), else gonum's Mul.
-func mul(a, b *mat.Dense) *mat.Dense {
-	var c mat.Dense
-	if !mulFast(&c, a, b) {
-		c.Mul(a, b)
-	}
-	return &c
-}

@@ -33,8 +33,8 @@
 //     the same U, s, V as an SVD of A at lower cost (here an 800 x 800 gonum
 //     mat.EigenSym took 1.3 s against 3.5 s for mat.SVD of 800 x 4096); eigSym
 //     (eig.go: gonum's tridiagonal reduction plus implicit QL with row-contiguous
-//     rotations) takes 0.56 s. In GOEXPERIMENT=simd builds on AVX-512 CPUs the large
-//     products (Gram, projections, fitted values) use an FMA kernel (gemm_simd_amd64.go).
+//     rotations) takes 0.56 s. The large products (Gram, projections, fitted values) use
+//     internal/gemm (FMA kernels in GOEXPERIMENT=simd builds on AVX2/AVX-512 CPUs).
 //   - InnerLOO reuses the outer training set's decomposition for the refit, and
 //     computes the fitted values of all alphas from one product U [D_1 B | D_2 B | ...].
 //     Outer folds run concurrently (Options.Workers); results do not depend on it.
@@ -60,6 +60,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/coarsealign/coarsealign/internal/gemm"
 	"github.com/coarsealign/coarsealign/pkg/stats"
 )
 
@@ -379,7 +380,7 @@ func (fe *fitter) looSSE(d *decomp, alphas []float64) [][]float64 {
 				}
 			}
 		}
-		yhat := mul(u, rhs)
+		yhat := gemm.Mul(u, rhs)
 		for k := 0; k < m; k++ {
 			s := make([]float64, t)
 			for row, i := range tr {
@@ -455,12 +456,7 @@ func newFitter(z, y *mat.Dense) *fitter {
 	n, p := z.Dims()
 	fe := &fitter{z: z, y: y}
 	if n*4/5 <= p { // training sets are at least ~4/5 of n with >= 5 folds; dual when n_train <= p
-		g, ok := gramFast(z, mat.DenseCopyOf(z.T()))
-		if !ok {
-			g = mat.NewSymDense(n, nil)
-			g.SymOuterK(1, z)
-		}
-		fe.gram = g
+		fe.gram = gemm.Gram(z)
 	}
 	return fe
 }
@@ -560,7 +556,7 @@ func (fe *fitter) decompose(tr []int) *decomp {
 			}
 		}
 		d.basis, d.lambda = eigKeep(kc)
-		d.q = mul(mat.DenseCopyOf(d.basis.T()), yc)
+		d.q = gemm.MulTA(d.basis, yc)
 	} else {
 		_, p := fe.z.Dims()
 		d.mu = make([]float64, p)
@@ -574,13 +570,8 @@ func (fe *fitter) decompose(tr []int) *decomp {
 		}
 		a := d.centredRows(tr)
 		at := mat.DenseCopyOf(a.T())
-		cov, ok := gramFast(at, a)
-		if !ok {
-			cov = mat.NewSymDense(p, nil)
-			cov.SymOuterK(1, at)
-		}
-		d.basis, d.lambda = eigKeep(cov)
-		d.q = mul(mat.DenseCopyOf(d.basis.T()), mul(at, yc))
+		d.basis, d.lambda = eigKeep(gemm.Gram(at))
+		d.q = gemm.MulTA(d.basis, gemm.Mul(at, yc))
 	}
 	return d
 }
@@ -620,9 +611,9 @@ func (d *decomp) at(te []int) *fitted {
 				row[b] = d.fe.gram.At(i, l) - gi - d.gtr[b] + d.c
 			}
 		}
-		pm = mul(kte, d.basis)
+		pm = gemm.Mul(kte, d.basis)
 	} else {
-		pm = mul(d.centredRows(te), d.basis)
+		pm = gemm.Mul(d.centredRows(te), d.basis)
 	}
 	return &fitted{p: pm, q: d.q, lambda: d.lambda, ymean: d.ymean, dual: d.dual}
 }
@@ -692,7 +683,7 @@ func (f *fitted) predict(alpha float64, cols []int) *mat.Dense {
 			ym[c] = f.ymean[j]
 		}
 	}
-	out := mul(sc, q.(*mat.Dense))
+	out := gemm.Mul(sc, q.(*mat.Dense))
 	for i := 0; i < nte; i++ {
 		row := out.RawRowView(i)
 		for j := range row {

@@ -4,12 +4,18 @@
 //
 // # What is computed
 //
-// For every layer, the model RDM is 1 - Pearson correlation between the stimulus
-// patterns (rsa.RDMFromPatternSlice with rsa.Correlation). It is compared with
-// every target RDM by Spearman's rho and Kendall's tau-a (rsa.Spearman, rsa.TauA;
-// definitions of rsatoolbox, as rsa.Compare). Targets are single RDMs (e.g. macaque
-// IT, "mIT") and groups of subjects (human IT "hIT" with 4 subjects, behaviour
-// "behav" with 16). A group gives
+// Every layer is compared with every target under each of Options.Metrics, metrics of the
+// pkg/metric registry (default: Spearman's rho and Kendall's tau-a, rsatoolbox's
+// definitions as rsa.Compare; also corr, kendall, cosine, the whitened comparisons, CKA,
+// ridge encoding and odd-one-out). The model RDM of a layer is 1 - Pearson correlation
+// between the stimulus patterns (rsa.RDMFromPatternSlice with rsa.Correlation).
+//
+// Targets are single RDMs (e.g. macaque IT, "mIT"), response matrices (stimuli x units,
+// e.g. a user's recordings: Target.Responses, or LoadTarget for a .npy file; their RDM is
+// the correlation distance, as the layers'), and groups of subjects' RDMs (human IT "hIT"
+// with 4 subjects, behaviour "behav" with 16). A metric scores the targets that provide
+// what it needs (metric.Applies): RDM comparisons every target, encoding only response
+// matrices. A group gives
 //
 //   - "G/S" rows: the comparison with subject S's RDM (S = 1..), with that subject's
 //     noise-ceiling bounds (leave-one-subject-out lower bound, all-subjects upper
@@ -19,13 +25,16 @@
 //     (rsatoolbox's evaluation against a subject set), with the group noise ceiling
 //     (rsa.NoiseCeiling) in CeilLow/CeilHigh.
 //
+// Noise ceilings exist for the metrics that define one (metric.Ceiling: the RDM
+// comparisons); other metrics' rows have NaN ceilings.
+//
 // # Uncertainty
 //
 // Profile rows (Split "all") hold the value on all stimuli and a percentile
 // interval (Options.Level, default 95%) over Options.Draws (default 1000) subsamples
 // of Options.Fraction (default 90%) of the stimuli without replacement, the scheme
-// of the coarse-label study. The same subsample index sets are used for every layer
-// and target, so differences between layers are paired. The "G-subjects" draws are
+// of the coarse-label study. The same subsample index sets are used for every layer,
+// target and metric, so differences between layers are paired. The "G-subjects" draws are
 // the means of the per-subject draws. For one layer and target the interval equals
 // rsa.SubsampleStimuli with the same Seed and Draws (tested).
 //
@@ -34,13 +43,13 @@
 // Choosing the best layer and reporting its score on the same data inflates the
 // score. Selected rows (Selected true, Split "half") use Options.Splits (default 100)
 // seeded random splits of the stimuli into two halves (floor(n/2) and the rest): the
-// layer with the highest similarity on the first half (ties: the earlier layer) is
-// scored on the other half. A selected row reports the mean held-out score over
-// splits (Value), the percentile interval (CILow, CIHigh) and SD over splits, and,
-// in Layer, the layer chosen most often (Note gives how often). Scores of a half
-// (46 of 92 stimuli) are lower and noisier than full-set scores; compare selected
-// rows only with selected rows. Their noise ceilings are computed on the held-out
-// halves too (averaged over the first 20 splits).
+// layer with the best score on the first half (the highest, or the lowest for a metric
+// whose HigherIsBetter is false; ties: the earlier layer) is scored on the other half.
+// A selected row reports the mean held-out score over splits (Value), the percentile
+// interval (CILow, CIHigh) and SD over splits, and, in Layer, the layer chosen most often
+// (Note gives how often). Scores of a half (46 of 92 stimuli) are lower and noisier than
+// full-set scores; compare selected rows only with selected rows. Their noise ceilings are
+// computed on the held-out halves too (averaged over the first 20 splits).
 //
 // # Odd-one-out
 //
@@ -49,26 +58,31 @@
 // pair of a triplet stays, ties skipped; all C(92,3) = 125,580 triplets unless
 // Options.MaxTriplets) are predicted zero-shot from each layer's features by cosine
 // (or dot) similarity: rows "oddoneout-G/S", "oddoneout-G-mean" and
-// "oddoneout-G-subjects", Metric "accuracy" (chance 1/3). Ceilings: for subject S the
-// lower bound is the accuracy of the mean RDM of the other subjects on S's triplets
-// and the upper bound that of the mean RDM of all subjects; "oddoneout-G-subjects"
-// carries their means. Odd-one-out rows have no interval and no layer selection.
+// "oddoneout-G-subjects", Metric "accuracy" (chance 1/3), whatever Options.Metrics say.
+// Ceilings: for subject S the lower bound is the accuracy of the mean RDM of the other
+// subjects on S's triplets and the upper bound that of the mean RDM of all subjects;
+// "oddoneout-G-subjects" carries their means. These rows have no interval and no layer
+// selection. (The registry's "oddoneout" metric, when listed, scores every target the
+// same way, with intervals and selection.)
 //
 // # Speed
 //
-// Model RDMs, pair orders and ranks are computed once; on a subsample, Spearman
-// ranks come from filtering the precomputed order (no sorting) and tau-a from a
-// merge-sort inversion count, with draws spread over Options.Workers goroutines.
+// Model RDMs and every metric's subset-independent work are prepared once
+// (metric.Metric.Prepare; for the RDM comparisons rsa.SubsetScorer, whose ranks and
+// Kendall counts on a subsample need no sorting); draws are spread over Options.Workers
+// goroutines.
 package eval
 
 import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/coarsealign/coarsealign/pkg/metric"
 	"github.com/coarsealign/coarsealign/pkg/oddoneout"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
 	"github.com/coarsealign/coarsealign/pkg/rsa"
@@ -83,10 +97,17 @@ type Features struct {
 	N, D  int
 }
 
-// Target is one RDM to compare with every layer.
+// Target is one target to compare with every layer: an RDM, a response matrix, or both.
 type Target struct {
 	Name string
-	RDM  *rdm.RDM
+	// RDM is the target's dissimilarity matrix; nil for a response matrix, whose RDM is
+	// then 1 - Pearson correlation between its rows (as a layer's).
+	RDM *rdm.RDM
+	// Responses, if set, is the N x Units response matrix (row-major; row i is stimulus i):
+	// recorded units, voxels, any measurement per stimulus. Metrics on raw patterns (CKA,
+	// encoding) use it.
+	Responses []float64
+	Units     int
 }
 
 // Group is a set of subjects' RDMs over the same stimuli.
@@ -101,7 +122,7 @@ type Group struct {
 	OddOneOut bool
 }
 
-// Data are the evaluation targets. All RDMs must cover the same N stimuli
+// Data are the evaluation targets. All targets must cover the same N stimuli
 // (same IDs when set) without NaN.
 type Data struct {
 	Targets []Target
@@ -110,17 +131,18 @@ type Data struct {
 
 // Options configure Evaluate. The zero value means the defaults.
 type Options struct {
-	// Methods are the RDM comparisons; nil means {rsa.Spearman, rsa.TauA}, the only two supported.
-	Methods []rsa.Method
+	// Metrics are the comparisons (pkg/metric; metric.LookupAll resolves names); nil means
+	// metric.Default(), Spearman and tau-a.
+	Metrics []metric.Metric
 	// Draws is the number of stimulus subsamples (default 1000; negative: no intervals).
 	Draws int
 	// Fraction of stimuli per subsample (default 0.9); Level the interval coverage (default 0.95).
 	Fraction, Level float64
 	// Splits is the number of half splits for layer selection (default 100; negative: none).
 	Splits int
-	// Seed fixes subsamples, splits and triplet samples.
+	// Seed fixes subsamples, splits, triplet samples and the metrics' own random choices.
 	Seed uint64
-	// DotSimilarity makes odd-one-out use the dot product instead of cosine similarity.
+	// DotSimilarity makes the groups' odd-one-out rows use the dot product instead of cosine similarity.
 	DotSimilarity bool
 	// MaxTriplets caps the triplets per RDM (0: all; else a seeded sample).
 	MaxTriplets int
@@ -132,8 +154,8 @@ type Options struct {
 func Quick() Options { return Options{Draws: 100, Splits: 20, MaxTriplets: 20000} }
 
 func (o Options) withDefaults() Options {
-	if o.Methods == nil {
-		o.Methods = []rsa.Method{rsa.Spearman, rsa.TauA}
+	if o.Metrics == nil {
+		o.Metrics = metric.Default()
 	}
 	if o.Draws == 0 {
 		o.Draws = rsa.DefaultDraws
@@ -157,7 +179,7 @@ func (o Options) withDefaults() Options {
 type Row struct {
 	Layer  string // layer name (selected rows: the layer chosen most often)
 	Target string // "mIT", "hIT-mean", "hIT/1", "hIT-subjects", "behav/3", "oddoneout-behav-mean", ...
-	Metric string // "spearman", "tau-a" or "accuracy"
+	Metric string // the metric's name ("spearman", "tau-a", "cka-linear", ...) or "accuracy" (group odd-one-out)
 	Value  float64
 	// CILow, CIHigh: percentile interval over subsamples (profile rows) or splits (selected rows); NaN if none.
 	CILow, CIHigh float64
@@ -174,107 +196,69 @@ type Row struct {
 	Note string
 }
 
-// column is one target row (a base RDM or a subject average).
+// column is one target row (a base target or a subject average).
 type column struct {
-	name     string
-	base     int   // index into the base targets, -1 for an average
-	members  []int // base indices averaged (average columns)
-	ceilLow  []float64
-	ceilHigh []float64 // per method
+	name    string
+	base    int   // index into the base targets, -1 for an average
+	members []int // base indices averaged (average columns)
 	// group is the index of the subject group whose ceiling applies (-1: none);
 	// subj the subject index, -1 for the group's subject-average column.
 	group, subj int
 }
 
+// plan is one metric's part of an evaluation.
+type plan struct {
+	m       metric.Metric
+	targets []int // base targets it scores, in base order
+	pos     []int // pos[b]: index of base target b in targets, -1 if not scored
+	applies []bool
+	prep    metric.Prepared
+	// ceilLow, ceilHigh per column (NaN: none).
+	ceilLow, ceilHigh []float64
+}
+
+// evaluator holds what every subset's scoring needs.
+type evaluator struct {
+	plans  []*plan
+	cols   []column
+	layers int
+}
+
 // Evaluate compares every layer with every target as described in the package doc.
 // Rows come in the order: profile rows by target, metric and layer; then selected
-// rows; then odd-one-out rows. It returns an error naming the layer or target for
+// rows; then odd-one-out rows. It returns an error naming the layer, target or metric for
 // mismatched sizes or IDs, NaN targets, patterns whose RDM is undefined (a constant
-// row), duplicate layer names, or unsupported methods.
+// row), duplicate layer or metric names, or a metric that no target can be scored with.
 func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 	opt = opt.withDefaults()
-	for _, m := range opt.Methods {
-		if m != rsa.Spearman && m != rsa.TauA {
-			return nil, fmt.Errorf("eval: method %v not supported (spearman, tau-a)", m)
-		}
-	}
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("eval: no layers")
 	}
-	// Base targets.
-	var base []*rdm.RDM
-	var cols []column
-	nm := len(opt.Methods)
-	nanCeil := func() ([]float64, []float64) {
-		a, b := make([]float64, nm), make([]float64, nm)
-		for i := range a {
-			a[i], b[i] = math.NaN(), math.NaN()
+	seenMetric := map[string]bool{}
+	for _, m := range opt.Metrics {
+		if seenMetric[m.Name()] {
+			return nil, fmt.Errorf("eval: metric %s listed twice", m.Name())
 		}
-		return a, b
+		seenMetric[m.Name()] = true
 	}
-	addBase := func(name string, r *rdm.RDM) int {
-		base = append(base, r)
-		lo, hi := nanCeil()
-		cols = append(cols, column{name: name, base: len(base) - 1, ceilLow: lo, ceilHigh: hi, group: -1})
-		return len(cols) - 1
+	base, cols, err := targetColumns(data)
+	if err != nil {
+		return nil, err
 	}
-	for _, t := range data.Targets {
-		if t.RDM == nil {
-			return nil, fmt.Errorf("eval: target %q has no RDM", t.Name)
-		}
-		addBase(t.Name, t.RDM)
-	}
-	for gi, g := range data.Groups {
-		if len(g.Subjects) < 2 {
-			return nil, fmt.Errorf("eval: group %q needs at least 2 subjects, has %d", g.Name, len(g.Subjects))
-		}
-		mean := g.Mean
-		if mean == nil {
-			var err error
-			if mean, err = rdm.Mean(g.Name+"-mean", g.Subjects); err != nil {
-				return nil, fmt.Errorf("eval: group %q: %w", g.Name, err)
-			}
-		}
-		addBase(g.Name+"-mean", mean)
-		avg := column{name: g.Name + "-subjects", base: -1, group: gi, subj: -1}
-		avg.ceilLow, avg.ceilHigh = nanCeil()
-		var subjCols []int
-		for s, r := range g.Subjects {
-			c := addBase(fmt.Sprintf("%s/%d", g.Name, s+1), r)
-			subjCols = append(subjCols, c)
-			cols[c].group, cols[c].subj = gi, s
-			avg.members = append(avg.members, cols[c].base)
-		}
-		for mi, m := range opt.Methods {
-			ceil, err := rsa.NoiseCeilingDetail(g.Subjects, m)
-			if err != nil {
-				return nil, fmt.Errorf("eval: noise ceiling of group %q: %w", g.Name, err)
-			}
-			avg.ceilLow[mi], avg.ceilHigh[mi] = ceil.Lower, ceil.Upper
-			for s, c := range subjCols {
-				cols[c].ceilLow[mi], cols[c].ceilHigh[mi] = ceil.LowerEach[s], ceil.UpperEach[s]
-			}
-		}
-		cols = append(cols, avg)
-	}
-	if len(base) == 0 {
-		return nil, fmt.Errorf("eval: no targets")
-	}
-	n := base[0].N
-	for i, r := range base {
-		if err := rdm.Check(base[0], r); err != nil {
-			return nil, fmt.Errorf("eval: target %q: %w", cols[colOfBase(cols, i)].name, err)
-		}
-		if r.HasNaN() {
-			return nil, fmt.Errorf("eval: target %q has NaN pairs; complete RDMs are required", cols[colOfBase(cols, i)].name)
-		}
-	}
+	n := base[0].Size()
 	if n < 8 {
 		return nil, fmt.Errorf("eval: %d stimuli; need at least 8", n)
 	}
-	// Model RDMs.
+	// Models: patterns and their RDM, computed once for every metric.
+	var ids []string
+	for _, b := range base {
+		if b.RDM != nil && b.RDM.IDs != nil {
+			ids = b.RDM.IDs
+			break
+		}
+	}
 	seen := map[string]bool{}
-	models := make([]*rdm.RDM, len(layers))
+	models := make([]*metric.Rep, len(layers))
 	for l, f := range layers {
 		if seen[f.Layer] {
 			return nil, fmt.Errorf("eval: duplicate layer name %q", f.Layer)
@@ -283,45 +267,48 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 		if f.N != n {
 			return nil, fmt.Errorf("eval: layer %q has %d stimuli, targets have %d", f.Layer, f.N, n)
 		}
-		r, err := rsa.RDMFromPatternSlice(f.Layer, f.X, f.N, f.D, rsa.Correlation, base[0].IDs)
+		r, err := rsa.RDMFromPatternSlice(f.Layer, f.X, f.N, f.D, rsa.Correlation, ids)
 		if err != nil {
 			return nil, fmt.Errorf("eval: layer %q: %w", f.Layer, err)
 		}
-		models[l] = r
+		models[l] = &metric.Rep{Name: f.Layer, X: f.X, N: f.N, D: f.D, RDM: r}
 	}
-	sc := newScorer(models, base, opt.Methods)
+	ev := &evaluator{cols: cols, layers: len(layers)}
+	settings := metric.Settings{Seed: opt.Seed, MaxTriplets: opt.MaxTriplets}
+	for _, m := range opt.Metrics {
+		p, err := newPlan(m, models, base, cols, data.Groups, settings)
+		if err != nil {
+			return nil, err
+		}
+		ev.plans = append(ev.plans, p)
+	}
 
 	var rows []Row
-	// Full-set values and subsample draws.
-	all := make([]bool, n)
-	for i := range all {
-		all[i] = true
-	}
-	full := sc.expand(sc.score(all, sc.newScratch()), cols)
-	var draws [][][][]float64 // [draw][layer][col][method]
-	k := stats.SubsampleSize(n, opt.Fraction)
+	// Full-set values and subsample draws: [draw][plan][layer][column].
+	full := ev.parallel(1, [][]int{metric.All(n)})[0]
+	var draws [][][][]float64
 	if opt.Draws > 0 {
 		r := stats.NewRand(opt.Seed)
-		masks := make([][]bool, opt.Draws)
-		for d := range masks {
-			masks[d] = make([]bool, n)
-			for _, i := range stats.SubsampleIndices(r, n, k) {
-				masks[d][i] = true
-			}
+		k := stats.SubsampleSize(n, opt.Fraction)
+		sets := make([][]int, opt.Draws)
+		for d := range sets {
+			sets[d] = stats.SubsampleIndices(r, n, k)
 		}
-		draws = make([][][][]float64, opt.Draws)
-		sc.parallel(opt.Workers, masks, func(d int, v [][][]float64) { draws[d] = sc.expand(v, cols) })
+		draws = ev.parallel(opt.Workers, sets)
 	}
 	for c, col := range cols {
-		for mi, m := range opt.Methods {
+		for p, pl := range ev.plans {
+			if !pl.applies[c] {
+				continue
+			}
 			for l, f := range layers {
-				row := Row{Layer: f.Layer, Target: col.name, Metric: m.String(), Value: full[l][c][mi],
+				row := Row{Layer: f.Layer, Target: col.name, Metric: pl.m.Name(), Value: full[p][l][c],
 					CILow: math.NaN(), CIHigh: math.NaN(), SD: math.NaN(),
-					CeilLow: col.ceilLow[mi], CeilHigh: col.ceilHigh[mi], Split: "all", N: n}
+					CeilLow: pl.ceilLow[c], CeilHigh: pl.ceilHigh[c], Split: "all", N: n}
 				if draws != nil {
 					s := make([]float64, len(draws))
 					for d := range draws {
-						s[d] = draws[d][l][c][mi]
+						s[d] = draws[d][p][l][c]
 					}
 					row.CILow, row.CIHigh = stats.PercentileCI(s, opt.Level)
 					row.SD = sd(s)
@@ -334,58 +321,25 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 	if opt.Splits > 0 {
 		r := stats.NewRand(opt.Seed ^ 0x73706c6974) // "split"
 		half := n / 2
-		masks := make([][]bool, 2*opt.Splits)
+		sets := make([][]int, 2*opt.Splits)
 		for s := 0; s < opt.Splits; s++ {
-			a, b := make([]bool, n), make([]bool, n)
-			for pos, i := range r.Perm(n) {
-				if pos < half {
-					a[i] = true
-				} else {
-					b[i] = true
-				}
-			}
-			masks[2*s], masks[2*s+1] = a, b
+			perm := r.Perm(n)
+			a, b := slices.Clone(perm[:half]), slices.Clone(perm[half:])
+			slices.Sort(a)
+			slices.Sort(b)
+			sets[2*s], sets[2*s+1] = a, b
 		}
-		vals := make([][][][]float64, len(masks))
-		sc.parallel(opt.Workers, masks, func(d int, v [][][]float64) { vals[d] = sc.expand(v, cols) })
-		halfCeil, err := halfCeilings(data.Groups, masks, opt)
+		vals := ev.parallel(opt.Workers, sets)
+		halfCeil, err := ev.halfCeilings(data.Groups, sets)
 		if err != nil {
 			return nil, err
 		}
 		for c, col := range cols {
-			for mi, m := range opt.Methods {
-				held := make([]float64, opt.Splits)
-				count := make([]int, len(layers))
-				for s := 0; s < opt.Splits; s++ {
-					sel, bv := 0, math.Inf(-1)
-					for l := range layers {
-						if v := vals[2*s][l][c][mi]; v > bv {
-							sel, bv = l, v
-						}
-					}
-					count[sel]++
-					held[s] = vals[2*s+1][sel][c][mi]
+			for p, pl := range ev.plans {
+				if !pl.applies[c] {
+					continue
 				}
-				mode := 0
-				for l := range count {
-					if count[l] > count[mode] {
-						mode = l
-					}
-				}
-				lo, hi := stats.PercentileCI(held, opt.Level)
-				cl, ch := math.NaN(), math.NaN()
-				if col.group >= 0 {
-					hc := halfCeil[col.group][mi]
-					if col.subj < 0 {
-						cl, ch = hc.Lower, hc.Upper
-					} else {
-						cl, ch = hc.LowerEach[col.subj], hc.UpperEach[col.subj]
-					}
-				}
-				rows = append(rows, Row{Layer: layers[mode].Layer, Target: col.name, Metric: m.String(),
-					Value: stats.Mean(held), CILow: lo, CIHigh: hi, SD: sd(held),
-					CeilLow: cl, CeilHigh: ch, Selected: true, Split: "half",
-					N: n - half, Note: fmt.Sprintf("chosen in %d/%d splits", count[mode], opt.Splits)})
+				rows = append(rows, selectedRow(layers, col, pl, halfCeil[p], vals, p, c, n-half, opt))
 			}
 		}
 	}
@@ -396,33 +350,224 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 	return append(rows, ooo...), nil
 }
 
+// targetColumns returns the base targets (single targets, then per group the mean and the
+// subjects) and the row columns (the base targets plus one subject average per group).
+func targetColumns(data *Data) ([]*metric.Rep, []column, error) {
+	var base []*metric.Rep
+	var cols []column
+	addBase := func(r *metric.Rep) int {
+		base = append(base, r)
+		cols = append(cols, column{name: r.Name, base: len(base) - 1, group: -1})
+		return len(cols) - 1
+	}
+	for _, t := range data.Targets {
+		rep, err := targetRep(t)
+		if err != nil {
+			return nil, nil, err
+		}
+		addBase(rep)
+	}
+	for gi, g := range data.Groups {
+		if len(g.Subjects) < 2 {
+			return nil, nil, fmt.Errorf("eval: group %q needs at least 2 subjects, has %d", g.Name, len(g.Subjects))
+		}
+		mean := g.Mean
+		if mean == nil {
+			var err error
+			if mean, err = rdm.Mean(g.Name+"-mean", g.Subjects); err != nil {
+				return nil, nil, fmt.Errorf("eval: group %q: %w", g.Name, err)
+			}
+		}
+		addBase(metric.NewRDM(g.Name+"-mean", mean))
+		avg := column{name: g.Name + "-subjects", base: -1, group: gi, subj: -1}
+		for s, r := range g.Subjects {
+			c := addBase(metric.NewRDM(fmt.Sprintf("%s/%d", g.Name, s+1), r))
+			cols[c].group, cols[c].subj = gi, s
+			avg.members = append(avg.members, cols[c].base)
+		}
+		cols = append(cols, avg)
+	}
+	if len(base) == 0 {
+		return nil, nil, fmt.Errorf("eval: no targets")
+	}
+	var ref *rdm.RDM
+	for _, b := range base {
+		if b.Size() != base[0].Size() {
+			return nil, nil, fmt.Errorf("eval: target %q has %d stimuli, %q has %d", b.Name, b.Size(), base[0].Name, base[0].Size())
+		}
+		if b.RDM == nil {
+			continue
+		}
+		if ref == nil {
+			ref = b.RDM
+		}
+		if err := rdm.Check(ref, b.RDM); err != nil {
+			return nil, nil, fmt.Errorf("eval: target %q: %w", b.Name, err)
+		}
+		if b.RDM.HasNaN() {
+			return nil, nil, fmt.Errorf("eval: target %q has NaN pairs; complete RDMs are required", b.Name)
+		}
+	}
+	return base, cols, nil
+}
+
+// targetRep checks a single target and returns it as a metric.Rep (a response matrix with
+// its correlation-distance RDM when none is given).
+func targetRep(t Target) (*metric.Rep, error) {
+	if t.Responses == nil {
+		if t.RDM == nil {
+			return nil, fmt.Errorf("eval: target %q has neither an RDM nor responses", t.Name)
+		}
+		return metric.NewRDM(t.Name, t.RDM), nil
+	}
+	if t.Units <= 0 || len(t.Responses)%t.Units != 0 {
+		return nil, fmt.Errorf("eval: target %q: %d response values are not a stimuli x %d-units matrix", t.Name, len(t.Responses), t.Units)
+	}
+	n := len(t.Responses) / t.Units
+	for k, v := range t.Responses {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("eval: target %q: response of stimulus %d, unit %d is %g", t.Name, k/t.Units+1, k%t.Units+1, v)
+		}
+	}
+	rep := &metric.Rep{Name: t.Name, X: t.Responses, N: n, D: t.Units, RDM: t.RDM}
+	if t.RDM == nil {
+		r, err := rsa.RDMFromPatternSlice(t.Name, t.Responses, n, t.Units, rsa.Correlation, nil)
+		if err != nil {
+			return nil, fmt.Errorf("eval: target %q: %w", t.Name, err)
+		}
+		rep.RDM = r
+	} else if t.RDM.N != n {
+		return nil, fmt.Errorf("eval: target %q: RDM of %d stimuli, responses of %d", t.Name, t.RDM.N, n)
+	}
+	return rep, nil
+}
+
+// newPlan prepares metric m for the base targets it applies to, with the groups' ceilings.
+func newPlan(m metric.Metric, models, base []*metric.Rep, cols []column, groups []Group, s metric.Settings) (*plan, error) {
+	p := &plan{m: m, pos: make([]int, len(base)), applies: make([]bool, len(cols)),
+		ceilLow: nans(len(cols)), ceilHigh: nans(len(cols))}
+	var reps []*metric.Rep
+	for b, r := range base {
+		p.pos[b] = -1
+		if metric.Applies(m, r) {
+			p.pos[b] = len(p.targets)
+			p.targets = append(p.targets, b)
+			reps = append(reps, r)
+		}
+	}
+	if len(reps) == 0 {
+		return nil, fmt.Errorf("eval: metric %s needs %s; no target provides it (response matrices give patterns, all targets an RDM and triplets)", m.Name(), m.Needs())
+	}
+	for c, col := range cols {
+		if col.base >= 0 {
+			p.applies[c] = p.pos[col.base] >= 0
+			continue
+		}
+		p.applies[c] = true
+		for _, b := range col.members {
+			p.applies[c] = p.applies[c] && p.pos[b] >= 0
+		}
+	}
+	var err error
+	if p.prep, err = m.Prepare(models, reps, s); err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	if ce, ok := m.(metric.Ceiling); ok {
+		for gi, g := range groups {
+			ceil, err := ce.NoiseCeiling(g.Subjects)
+			if err != nil {
+				return nil, fmt.Errorf("eval: %s noise ceiling of group %q: %w", m.Name(), g.Name, err)
+			}
+			for c, col := range cols {
+				switch {
+				case col.group != gi:
+				case col.subj < 0:
+					p.ceilLow[c], p.ceilHigh[c] = ceil.Lower, ceil.Upper
+				default:
+					p.ceilLow[c], p.ceilHigh[c] = ceil.LowerEach[col.subj], ceil.UpperEach[col.subj]
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+func nans(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
+}
+
+// selectedRow chooses, per split, the best layer on the first half and scores it on the
+// second (vals[2s], vals[2s+1]: [plan][layer][column]).
+func selectedRow(layers []Features, col column, pl *plan, halfCeil []rsa.Ceiling, vals [][][][]float64, p, c, heldN int, opt Options) Row {
+	splits := len(vals) / 2
+	held := make([]float64, splits)
+	count := make([]int, len(layers))
+	higher := pl.m.HigherIsBetter()
+	for s := 0; s < splits; s++ {
+		sel, bv := 0, math.Inf(-1)
+		if !higher {
+			bv = math.Inf(1)
+		}
+		for l := range layers {
+			if v := vals[2*s][p][l][c]; (higher && v > bv) || (!higher && v < bv) {
+				sel, bv = l, v
+			}
+		}
+		count[sel]++
+		held[s] = vals[2*s+1][p][sel][c]
+	}
+	mode := 0
+	for l := range count {
+		if count[l] > count[mode] {
+			mode = l
+		}
+	}
+	lo, hi := stats.PercentileCI(held, opt.Level)
+	cl, ch := math.NaN(), math.NaN()
+	if col.group >= 0 && halfCeil != nil {
+		hc := halfCeil[col.group]
+		if col.subj < 0 {
+			cl, ch = hc.Lower, hc.Upper
+		} else {
+			cl, ch = hc.LowerEach[col.subj], hc.UpperEach[col.subj]
+		}
+	}
+	return Row{Layer: layers[mode].Layer, Target: col.name, Metric: pl.m.Name(),
+		Value: stats.Mean(held), CILow: lo, CIHigh: hi, SD: sd(held),
+		CeilLow: cl, CeilHigh: ch, Selected: true, Split: "half",
+		N: heldN, Note: fmt.Sprintf("chosen in %d/%d splits", count[mode], splits)}
+}
+
 // halfCeilSplits caps the number of splits over which held-out-half noise ceilings are averaged.
 const halfCeilSplits = 20
 
-// halfCeilings returns, per group and method, the noise ceiling on the held-out halves
-// (masks[2s+1]) averaged over the first min(splits, halfCeilSplits) splits, so that the
-// ceilings of selected rows refer to the same number of stimuli as their values.
-func halfCeilings(groups []Group, masks [][]bool, opt Options) ([][]rsa.Ceiling, error) {
-	ns := min(len(masks)/2, halfCeilSplits)
-	out := make([][]rsa.Ceiling, len(groups))
-	for g, grp := range groups {
-		out[g] = make([]rsa.Ceiling, len(opt.Methods))
-		for mi, m := range opt.Methods {
+// halfCeilings returns, per plan (nil for metrics without a ceiling) and group, the noise
+// ceiling on the held-out halves (sets[2s+1]) averaged over the first
+// min(splits, halfCeilSplits) splits, so that the ceilings of selected rows refer to the
+// same number of stimuli as their values.
+func (ev *evaluator) halfCeilings(groups []Group, sets [][]int) ([][]rsa.Ceiling, error) {
+	ns := min(len(sets)/2, halfCeilSplits)
+	out := make([][]rsa.Ceiling, len(ev.plans))
+	for p, pl := range ev.plans {
+		ce, ok := pl.m.(metric.Ceiling)
+		if !ok {
+			continue
+		}
+		out[p] = make([]rsa.Ceiling, len(groups))
+		for g, grp := range groups {
 			acc := rsa.Ceiling{LowerEach: make([]float64, len(grp.Subjects)), UpperEach: make([]float64, len(grp.Subjects))}
 			for s := 0; s < ns; s++ {
-				var idx []int
-				for i, in := range masks[2*s+1] {
-					if in {
-						idx = append(idx, i)
-					}
-				}
 				subs := make([]*rdm.RDM, len(grp.Subjects))
 				for k, r := range grp.Subjects {
-					subs[k] = r.Subset(idx)
+					subs[k] = r.Subset(sets[2*s+1])
 				}
-				c, err := rsa.NoiseCeilingDetail(subs, m)
+				c, err := ce.NoiseCeiling(subs)
 				if err != nil {
-					return nil, fmt.Errorf("eval: half-split noise ceiling of group %q: %w", grp.Name, err)
+					return nil, fmt.Errorf("eval: half-split %s noise ceiling of group %q: %w", pl.m.Name(), grp.Name, err)
 				}
 				acc.Lower += c.Lower / float64(ns)
 				acc.Upper += c.Upper / float64(ns)
@@ -431,19 +576,10 @@ func halfCeilings(groups []Group, masks [][]bool, opt Options) ([][]rsa.Ceiling,
 					acc.UpperEach[k] += c.UpperEach[k] / float64(ns)
 				}
 			}
-			out[g][mi] = acc
+			out[p][g] = acc
 		}
 	}
 	return out, nil
-}
-
-func colOfBase(cols []column, b int) int {
-	for c, col := range cols {
-		if col.base == b {
-			return c
-		}
-	}
-	return 0
 }
 
 func sd(x []float64) float64 {
@@ -461,158 +597,75 @@ func sd(x []float64) float64 {
 	return math.Sqrt(ss / float64(c-1))
 }
 
-// scorer compares all layers with all base targets on stimulus subsets.
-type scorer struct {
-	models, targets []*prepared
-	methods         []rsa.Method
-	pairs           pairIndex
-	// pairTau[l][t] speeds up tau-a on large subsets; nil when both RDMs have ties.
-	pairTau [][]*pairTau
+// worker holds one goroutine's scorers and buffers.
+type worker struct {
+	scorers []metric.Scorer
+	out     [][][]float64 // [plan][layer][target of the plan]
 }
 
-type scratch struct {
-	sub            subset
-	mRanks, tRank  [][]float64
-	mNorm, tNorm   []float64
-	tau            tauScratch
-	order, removed targetOrder
-}
-
-func newScorer(models, targets []*rdm.RDM, methods []rsa.Method) *scorer {
-	sc := &scorer{methods: methods, pairs: newPairIndex(targets[0].N)}
-	for _, m := range models {
-		sc.models = append(sc.models, prepare(m))
-	}
-	for _, t := range targets {
-		sc.targets = append(sc.targets, prepare(t))
-	}
-	for _, m := range methods {
-		if m != rsa.TauA {
-			continue
+func (ev *evaluator) newWorker() *worker {
+	w := &worker{}
+	for _, p := range ev.plans {
+		w.scorers = append(w.scorers, p.prep.NewScorer())
+		o := make([][]float64, ev.layers)
+		for l := range o {
+			o[l] = make([]float64, len(p.targets))
 		}
-		sc.pairTau = make([][]*pairTau, len(sc.models))
-		for l, y := range sc.models {
-			sc.pairTau[l] = make([]*pairTau, len(sc.targets))
-			for t, x := range sc.targets {
-				if !(x.ties && y.ties) {
-					sc.pairTau[l][t] = newPairTau(x, y)
-				}
-			}
-		}
+		w.out = append(w.out, o)
 	}
-	return sc
+	return w
 }
 
-func (sc *scorer) newScratch() *scratch {
-	m := len(sc.pairs.i)
-	s := &scratch{mNorm: make([]float64, len(sc.models)), tNorm: make([]float64, len(sc.targets))}
-	for range sc.models {
-		s.mRanks = append(s.mRanks, make([]float64, m))
-	}
-	for range sc.targets {
-		s.tRank = append(s.tRank, make([]float64, m))
-	}
-	return s
-}
-
-// score returns [layer][base target][method] on the stimuli marked in mask.
-func (sc *scorer) score(mask []bool, s *scratch) [][][]float64 {
-	sc.pairs.makeSubset(mask, &s.sub)
-	sub := &s.sub
-	out := make([][][]float64, len(sc.models))
-	for l := range out {
-		out[l] = make([][]float64, len(sc.targets))
-		for t := range out[l] {
-			out[l][t] = make([]float64, len(sc.methods))
-		}
-	}
-	for mi, m := range sc.methods {
-		switch m {
-		case rsa.Spearman:
-			for l, p := range sc.models {
-				s.mNorm[l] = centredRanks(p, sub, s.mRanks[l])
-			}
-			for t, p := range sc.targets {
-				s.tNorm[t] = centredRanks(p, sub, s.tRank[t])
-			}
-			for l := range sc.models {
-				for t := range sc.targets {
-					out[l][t][mi] = spearmanFromRanks(s.mRanks[l][:sub.m], s.tRank[t][:sub.m], s.mNorm[l], s.tNorm[t])
-				}
-			}
-		case rsa.TauA:
-			tiesM := make([]int64, len(sc.models))
-			for l, p := range sc.models {
-				tiesM[l] = tiePairs(p, sub)
-			}
-			complement := 2*sub.m > len(sc.pairs.i) // most pairs kept: work on the removed ones
-			for t, p := range sc.targets {
-				tiesT := tiePairs(p, sub)
-				var haveKept, haveRemoved bool
-				for l, q := range sc.models {
-					if complement && sc.pairTau[l][t] != nil {
-						if !haveRemoved {
-							orderOf(p, sub, false, &s.removed)
-							haveRemoved = true
-						}
-						out[l][t][mi] = tauAComplement(&s.removed, q, sc.pairTau[l][t], sub.m, tiesT, tiesM[l], &s.tau)
-						continue
+// score returns [plan][layer][column] on the stimuli idx (NaN where a plan does not apply).
+func (ev *evaluator) score(idx []int, w *worker) [][][]float64 {
+	res := make([][][]float64, len(ev.plans))
+	for p, pl := range ev.plans {
+		w.scorers[p].Score(idx, w.out[p])
+		res[p] = make([][]float64, ev.layers)
+		for l := range res[p] {
+			v := make([]float64, len(ev.cols))
+			src := w.out[p][l]
+			for c, col := range ev.cols {
+				switch {
+				case !pl.applies[c]:
+					v[c] = math.NaN()
+				case col.base >= 0:
+					v[c] = src[pl.pos[col.base]]
+				default:
+					a := 0.0
+					for _, b := range col.members {
+						a += src[pl.pos[b]]
 					}
-					if !haveKept {
-						orderOf(p, sub, true, &s.order)
-						haveKept = true
-					}
-					out[l][t][mi] = tauA(&s.order, q, tiesM[l], &s.tau)
+					v[c] = a / float64(len(col.members))
 				}
 			}
+			res[p][l] = v
 		}
 	}
-	return out
+	return res
 }
 
-// expand appends the average columns: returns [layer][column][method].
-func (sc *scorer) expand(v [][][]float64, cols []column) [][][]float64 {
-	out := make([][][]float64, len(v))
-	for l := range v {
-		out[l] = make([][]float64, len(cols))
-		for c, col := range cols {
-			if col.base >= 0 {
-				out[l][c] = v[l][col.base]
-				continue
-			}
-			a := make([]float64, len(sc.methods))
-			for mi := range a {
-				for _, b := range col.members {
-					a[mi] += v[l][b][mi]
-				}
-				a[mi] /= float64(len(col.members))
-			}
-			out[l][c] = a
-		}
-	}
-	return out
-}
-
-// parallel scores every mask with w goroutines and hands each result to store (called
-// concurrently for distinct d).
-func (sc *scorer) parallel(w int, masks [][]bool, store func(d int, v [][][]float64)) {
+// parallel scores every index set with nw goroutines: [set][plan][layer][column].
+func (ev *evaluator) parallel(nw int, sets [][]int) [][][][]float64 {
+	out := make([][][][]float64, len(sets))
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for range w {
+	for range min(nw, len(sets)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := sc.newScratch()
+			w := ev.newWorker()
 			for d := range next {
-				store(d, sc.score(masks[d], s))
+				out[d] = ev.score(sets[d], w)
 			}
 		}()
 	}
-	for d := range masks {
+	for d := range sets {
 		next <- d
 	}
 	close(next)
 	wg.Wait()
+	return out
 }
 
 // oddOneOutRows scores zero-shot odd-one-out accuracy for groups with OddOneOut.

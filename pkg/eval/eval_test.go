@@ -11,99 +11,10 @@ import (
 
 	"github.com/coarsealign/coarsealign/pkg/data/k92"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
+	"github.com/coarsealign/coarsealign/pkg/metric"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
 	"github.com/coarsealign/coarsealign/pkg/rsa"
-	"github.com/coarsealign/coarsealign/pkg/stats"
 )
-
-func randRDM(rng *rand.Rand, n int, levels int) *rdm.RDM {
-	v := make([]float64, rdm.NumPairs(n))
-	for k := range v {
-		v[k] = rng.Float64()
-		if levels > 0 { // coarse values create ties
-			v[k] = math.Floor(v[k] * float64(levels))
-		}
-	}
-	r, _ := rdm.FromVector("r", v, nil)
-	return r
-}
-
-// The subset fast paths equal rsa.Compare on rdm.Subset, with and without ties.
-func TestFastPathsMatchRSA(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	n := 20
-	pi := newPairIndex(n)
-	var sub subset
-	var ts tauScratch
-	checked := 0
-	defer func() {
-		if checked < 20 {
-			t.Errorf("complement path checked in %d trials only", checked)
-		}
-	}()
-	for trial := 0; trial < 48; trial++ {
-		a := randRDM(rng, n, []int{0, 3, 7}[trial%3])
-		b := randRDM(rng, n, []int{0, 0, 4, 2}[trial%4])
-		pa, pb := prepare(a), prepare(b)
-		k := 4 + rng.IntN(n-4)
-		if trial == 0 {
-			k = n
-		}
-		idx := stats.SubsampleIndices(stats.NewRand(uint64(trial)), n, k)
-		mask := make([]bool, n)
-		for _, i := range idx {
-			mask[i] = true
-		}
-		pi.makeSubset(mask, &sub)
-		ra, rb := make([]float64, len(pi.i)), make([]float64, len(pi.i))
-		na, nb := centredRanks(pa, &sub, ra), centredRanks(pb, &sub, rb)
-		got := spearmanFromRanks(ra[:sub.m], rb[:sub.m], na, nb)
-		want, err := rsa.Compare(a.Subset(idx), b.Subset(idx), rsa.Spearman)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !(math.Abs(got-want) <= 1e-12) {
-			t.Errorf("trial %d k=%d: spearman %.15f, rsa %.15f", trial, k, got, want)
-		}
-		var o targetOrder
-		orderOf(pa, &sub, true, &o)
-		got = tauA(&o, pb, tiePairs(pb, &sub), &ts)
-		want, _ = rsa.Compare(a.Subset(idx), b.Subset(idx), rsa.TauA)
-		if !(math.Abs(got-want) <= 1e-12) {
-			t.Errorf("trial %d k=%d: tau-a %.15f, rsa %.15f", trial, k, got, want)
-		}
-		if !(pa.ties && pb.ties) {
-			var rem targetOrder
-			orderOf(pa, &sub, false, &rem)
-			got = tauAComplement(&rem, pb, newPairTau(pa, pb), sub.m, tiePairs(pa, &sub), tiePairs(pb, &sub), &ts)
-			if !(math.Abs(got-want) <= 1e-12) {
-				t.Errorf("trial %d k=%d (ties %v %v): complement tau-a %.15f, rsa %.15f", trial, k, pa.ties, pb.ties, got, want)
-			}
-			checked++
-		}
-	}
-}
-
-func TestInversions(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	for _, n := range []int{0, 1, 2, 7, 64, 301} {
-		a := make([]int32, n)
-		for i := range a {
-			a[i] = int32(rng.IntN(10))
-		}
-		want := int64(0)
-		for i := range a {
-			for j := i + 1; j < n; j++ {
-				if a[i] > a[j] {
-					want++
-				}
-			}
-		}
-		if got := inversions(a, make([]int32, n)); got != want {
-			t.Errorf("n=%d: %d inversions, want %d", n, got, want)
-		}
-	}
-}
 
 // synthetic builds n stimuli with latent patterns P (n x 8, rows centred so that
 // cosine equals Pearson); targets are correlation RDMs of noisy copies of P.
@@ -265,8 +176,16 @@ func TestErrors(t *testing.T) {
 	if _, err := Evaluate(bad, data, Quick()); err == nil || !strings.Contains(err.Error(), "const") {
 		t.Errorf("constant patterns: %v", err)
 	}
-	if _, err := Evaluate(layers, data, Options{Methods: []rsa.Method{rsa.Kendall}}); err == nil {
-		t.Error("unsupported method: no error")
+	enc, _ := metric.Lookup("encoding")
+	if _, err := Evaluate(layers, data, Options{Metrics: []metric.Metric{enc}}); err == nil || !strings.Contains(err.Error(), "encoding") {
+		t.Errorf("metric without a target it applies to: %v", err)
+	}
+	sp, _ := metric.Lookup("spearman")
+	if _, err := Evaluate(layers, data, Options{Metrics: []metric.Metric{sp, sp}}); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("metric listed twice: %v", err)
+	}
+	if _, err := Evaluate(layers, &Data{Targets: []Target{{Name: "ragged", Responses: make([]float64, 7), Units: 2}}}, Quick()); err == nil || !strings.Contains(err.Error(), "ragged") {
+		t.Errorf("ragged responses: %v", err)
 	}
 	nan := *data.Targets[0].RDM
 	nan.Vec = append([]float64(nil), nan.Vec...)

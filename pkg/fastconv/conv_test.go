@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/coarsealign/coarsealign/pkg/fastconv/fastgo"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
@@ -19,7 +20,7 @@ const relTol = 1e-4
 
 var (
 	plainBackend = func() compute.Backend { b, err := gobackend.New("parallelism=-1"); must(err); return b }()
-	fastBackend  = func() compute.Backend { b, err := New(""); must(err); return b }()
+	fastBackend  = func() compute.Backend { b, err := fastgo.New(""); must(err); return b }()
 )
 
 func must(err error) {
@@ -41,7 +42,7 @@ func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
 }
 
 // runOn executes fn on backend and returns the flat float32 outputs.
-func runOn(t *testing.T, backend compute.Backend, fn func(inputs []*graph.Node) []*graph.Node, inputs ...*tensors.Tensor) ([][]float32, error) {
+func runOn(t *testing.T, backend compute.Backend, fn func(inputs []*graph.Node) []*graph.Node, inputs ...*tensors.Tensor) [][]float32 {
 	t.Helper()
 	exec, err := graph.NewExec(backend, fn)
 	if err != nil {
@@ -59,35 +60,13 @@ func runOn(t *testing.T, backend compute.Backend, fn func(inputs []*graph.Node) 
 	for _, o := range outs {
 		flat = append(flat, tensors.MustCopyFlatData[float32](o))
 	}
-	return flat, nil
+	return flat
 }
 
+// runBoth is runOn on the plain go backend and on fastgo.
 func runBoth(t *testing.T, fn func(inputs []*graph.Node) []*graph.Node, inputs ...*tensors.Tensor) (plain, fast [][]float32) {
 	t.Helper()
-	for bi, backend := range []compute.Backend{plainBackend, fastBackend} {
-		exec, err := graph.NewExec(backend, fn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args := make([]any, len(inputs))
-		for i, in := range inputs {
-			args[i] = clone(in)
-		}
-		outs, err := exec.Call(args...)
-		if err != nil {
-			t.Fatalf("backend %s: %+v", backend.Name(), err)
-		}
-		var flat [][]float32
-		for _, o := range outs {
-			flat = append(flat, tensors.MustCopyFlatData[float32](o))
-		}
-		if bi == 0 {
-			plain = flat
-		} else {
-			fast = flat
-		}
-	}
-	return
+	return runOn(t, plainBackend, fn, inputs...), runOn(t, fastBackend, fn, inputs...)
 }
 
 func compareAll(t *testing.T, names []string, plain, fast [][]float32) {
@@ -194,18 +173,7 @@ func TestMaxPoolMatchesStock(t *testing.T) {
 					r := graph.Sin(graph.Iota(y.Graph(), y.Shape(), 1))
 					return []*graph.Node{graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), in[0])[0]}
 				}
-				e1, err := graph.NewExec(fastBackend, gradFast)
-				must(err)
-				o1, err := e1.Call(clone(x))
-				if err != nil {
-					t.Fatalf("%+v", err)
-				}
-				e2, err := graph.NewExec(plainBackend, gradRef)
-				must(err)
-				o2, err := e2.Call(clone(x))
-				must(err)
-				compareAll(t, []string{"maxpool_grad"},
-					[][]float32{tensors.MustCopyFlatData[float32](o2[0])}, [][]float32{tensors.MustCopyFlatData[float32](o1[0])})
+				compareAll(t, []string{"maxpool_grad"}, runOn(t, plainBackend, gradRef, x), runOn(t, fastBackend, gradFast, x))
 			}
 		})
 	}

@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/coarsealign/coarsealign/internal/gemm"
+	"github.com/coarsealign/coarsealign/pkg/fastconv/fastgo"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors/images"
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -36,7 +37,7 @@ func NoBias() ConvOption { return func(c *convConfig) { c.bias = false } }
 // result is [batch, H', W', outChannels] with H' = ceil(H/stride) when padded ("same", default) or
 // (H-kernel)/stride+1 with Valid(). It is layers.Convolution (variables "conv/weights" shaped
 // [kernel, kernel, Cin, outChannels] and "conv/biases" [outChannels] in a sub-scope), so checkpoints
-// and the graph are the standard GoMLX ones and run on any backend; on the fastconv backend the
+// and the graph are the standard GoMLX ones and run on any backend; on the fastgo backend the
 // convolution and both of its gradients run as im2col + SIMD matmul.
 func Conv2D(scope *model.Scope, x *graph.Node, outChannels, kernel int, opts ...ConvOption) *graph.Node {
 	cfg := convConfig{stride: 1, same: true, bias: true}
@@ -52,46 +53,31 @@ func Conv2D(scope *model.Scope, x *graph.Node, outChannels, kernel int, opts ...
 	return conv.Done()
 }
 
-// hasSelectAndScatter reports whether max-pool gradients work on the graph's backend (the plain go
-// backend lacks SelectAndScatterMax).
-func hasSelectAndScatter(g *graph.Graph) bool {
-	return g.Backend().Capabilities().Operations[compute.OpTypeSelectAndScatterMax]
-}
-
 // MaxPool2x2 is a 2x2 max pooling with stride 2 over [batch, H, W, C]; the result is
-// [batch, H/2, W/2, C] (odd trailing rows/columns are dropped). Differentiable on every backend:
-// graph.MaxPool (native kernels on fastconv, SelectAndScatterMax gradient) or, on the plain go
-// backend, Reshape + ReduceMax.
+// [batch, H/2, W/2, C] (odd trailing rows/columns are dropped).
 func MaxPool2x2(x *graph.Node) *graph.Node {
 	return MaxPool(x, 2, 2)
 }
 
 // MaxPool is a window x window max pooling with the given stride over [batch, H, W, C], no padding:
-// the result is [batch, (H-window)/stride+1, (W-window)/stride+1, C].
+// the result is [batch, (H-window)/stride+1, (W-window)/stride+1, C]. On backends that can
+// differentiate graph.MaxPool (SelectAndScatterMax and ReduceWindow: XLA, the fastgo wrapper) it
+// is graph.MaxPool; otherwise (the plain go backend) non-overlapping pools are built from
+// Reshape + ReduceMax, which differentiate everywhere, and overlapping ones panic.
 func MaxPool(x *graph.Node, window, stride int) *graph.Node {
-	if !hasSelectAndScatter(x.Graph()) {
-		if window != stride {
-			panic(fmt.Sprintf("fastconv.MaxPool: window %d != stride %d has no gradient on the plain go backend; use the fastconv backend", window, stride))
-		}
-		d := x.Shape().Dimensions
-		b, h, w, c := d[0], d[1]/window, d[2]/window, d[3]
-		if h*window != d[1] || w*window != d[2] {
-			x = graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, h*window), graph.AxisRange(0, w*window))
-		}
-		return graph.ReduceMax(graph.Reshape(x, b, h, window, w, window, c), 2, 4)
-	}
-	return graph.MaxPool(x).ChannelsAxis(images.ChannelsLast).Window(window).Strides(stride).NoPadding().Done()
-}
-
-// BatchNorm is norm.BatchNorm over the last axis of x (channels) with the given moving-average
-// momentum (GoMLX convention: new = m*old + (1-m)*batch; 0.9 is PyTorch's 0.1). On backends that
-// implement the batch-norm ops (fastconv, XLA) it uses them (UseBackendInference(true): one native
-// pass forward, exact gradient including the mean/variance terms, like PyTorch); on the plain go
-// backend it falls back to GoMLX's graph formulation.
-func BatchNorm(scope *model.Scope, x *graph.Node, momentum float64) *graph.Node {
 	ops := x.Graph().Backend().Capabilities().Operations
-	native := ops[compute.OpTypeBatchNormForTraining] && ops[compute.OpTypeBatchNormGradient] && ops[compute.OpTypeBatchNormForInference]
-	return norm.BatchNorm(scope, x, -1).Momentum(momentum).UseBackendInference(native).Done()
+	if ops[compute.OpTypeSelectAndScatterMax] && ops[compute.OpTypeReduceWindow] {
+		return graph.MaxPool(x).ChannelsAxis(images.ChannelsLast).Window(window).Strides(stride).NoPadding().Done()
+	}
+	if window != stride {
+		panic(fmt.Sprintf("fastconv.MaxPool: overlapping max pool (window %d, stride %d) needs a backend with SelectAndScatterMax (XLA or fastgo)", window, stride))
+	}
+	d := x.Shape().Dimensions
+	b, h, w, c := d[0], d[1]/window, d[2]/window, d[3]
+	if h*window != d[1] || w*window != d[2] {
+		x = graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, h*window), graph.AxisRange(0, w*window))
+	}
+	return graph.ReduceMax(graph.Reshape(x, b, h, window, w, window, c), 2, 4)
 }
 
 // GlobalAvgPool averages [batch, H, W, C] over H and W: the result is [batch, C].
@@ -125,18 +111,25 @@ func AdaptiveAvgPool(x *graph.Node, out int) *graph.Node {
 // Relu is max(x, 0).
 func Relu(x *graph.Node) *graph.Node { return graph.Max(x, graph.ZerosLike(x)) }
 
-// WarnIfNoSIMD writes a one-line warning to w if the binary was built without GOEXPERIMENT=simd:
-// the pure-Go backend's matmul then runs scalar code (about 2.5x slower training).
+// WarnIfNoSIMD writes a one-line warning to w if the binary was built without GOEXPERIMENT=simd
+// (the pure-Go backend's matmul then runs scalar code, about 2.5x slower training) or if the GEMM
+// of the native kernels has no SIMD micro-kernel here (not amd64, or no AVX2+FMA).
 func WarnIfNoSIMD(w io.Writer) {
-	if !BuiltWithSIMD {
+	switch {
+	case !BuiltWithSIMD:
 		fmt.Fprintln(w, "warning: built without GOEXPERIMENT=simd: pure-Go matmul runs scalar code (~2.5x slower); rebuild with GOEXPERIMENT=simd")
+	case gemm.Kernel() == "go":
+		fmt.Fprintln(w, "warning: no AVX2+FMA or AVX-512 kernel for this CPU: fastconv's convolutions run scalar Go code (several times slower)")
 	}
 }
 
-// BackendInfo is a short description of the backend for logs, e.g. "fastgo (simd)".
+// BackendInfo is a short description of the backend for logs, e.g. "fastgo (simd, gemm avx2)".
 func BackendInfo(b compute.Backend) string {
 	s := b.Name()
-	if IsFast(b) || b.String() == gobackend.BackendName {
+	switch {
+	case fastgo.IsFast(b) && BuiltWithSIMD:
+		s += " (simd, gemm " + gemm.Kernel() + ")"
+	case fastgo.IsFast(b) || b.String() == gobackend.BackendName:
 		if BuiltWithSIMD {
 			s += " (simd)"
 		} else {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/coarsealign/coarsealign/pkg/fastconv"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
@@ -13,8 +14,33 @@ import (
 	"github.com/gomlx/gomlx/ml/nn"
 )
 
-// AlexNetLayers are the names of AlexNetBN's hidden layers in network order.
-var AlexNetLayers = []string{"conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7"}
+// AlexNetLayers are the names of AlexNetBN's hidden layers in network order (arch.AlexNetLayers).
+var AlexNetLayers = arch.AlexNetLayers
+
+func init() {
+	Register(Architecture{
+		Arch: arch.AlexNetBN,
+		Default: func(k int, p arch.Params) Spec {
+			return DefaultAlexNetBN(k, p.InputSize, p.Width)
+		},
+		Check: checkAlexNetBN,
+		Build: buildAlexNetBN,
+	})
+}
+
+// checkAlexNetBN validates the AlexNetBN fields of s.
+func checkAlexNetBN(s Spec) error {
+	if _, err := AlexNetGeometryFor(s.InputSize); err != nil {
+		return err
+	}
+	if !(s.Width > 0) || math.IsInf(s.Width, 0) {
+		return fmt.Errorf("models: spec width=%g, want > 0", s.Width)
+	}
+	if s.BNMomentum < 0 || s.BNMomentum >= 1 {
+		return fmt.Errorf("models: spec bn_momentum=%g, want in [0,1)", s.BNMomentum)
+	}
+	return nil
+}
 
 // alexNetChannels are torchvision AlexNet's conv channel counts (torchvision/models/alexnet.py).
 var alexNetChannels = [5]int{64, 192, 384, 256, 256}

@@ -23,6 +23,17 @@ const ModelScope = "model"
 // Dropout and batch-norm statistics follow scope.IsTraining(graph).
 // It panics (package prefix) if s is invalid or images has the wrong shape: a caller bug.
 func Build(scope *model.Scope, s Spec, images *graph.Node) (logits *graph.Node, taps []Tap) {
+	return build(scope, s, images, false)
+}
+
+// BuildShared is Build a second time in the same graph, from the scope of a first Build: the
+// same variables (scope.Shared(ModelScope)) applied to other images, e.g. a stimulus-set batch
+// of a training objective beside the training batch.
+func BuildShared(scope *model.Scope, s Spec, images *graph.Node) (logits *graph.Node, taps []Tap) {
+	return build(scope, s, images, true)
+}
+
+func build(scope *model.Scope, s Spec, images *graph.Node, shared bool) (logits *graph.Node, taps []Tap) {
 	if err := s.Validate(); err != nil {
 		panic(err)
 	}
@@ -30,17 +41,21 @@ func Build(scope *model.Scope, s Spec, images *graph.Node) (logits *graph.Node, 
 	if len(d) != 4 || d[1] != s.InputSize || d[2] != s.InputSize || d[3] != s.Channels {
 		panic(fmt.Sprintf("models: images shape %v, want [batch, %d, %d, %d]", d, s.InputSize, s.InputSize, s.Channels))
 	}
-	scope = withInit(scope.In(ModelScope), s)
-	switch s.Arch {
-	case AlexNetBN:
-		return buildAlexNetBN(scope, s, images)
-	case ViT:
-		return buildViT(scope, s, images)
+	a, _ := Lookup(s.Arch) // Validate found it
+	sc := scope.In
+	if shared {
+		sc = scope.Shared
 	}
-	panic("models: unreachable")
+	logits, taps = a.Build(withInit(sc(ModelScope), s), s, images)
+	if d := logits.Shape().Dimensions; len(d) != 2 || d[0] != images.Shape().Dimensions[0] || d[1] != s.NumClasses {
+		panic(fmt.Sprintf("models: %s built logits of shape %v, want [batch, %d]", s.Arch, d, s.NumClasses))
+	}
+	checkTaps(s, taps)
+	return logits, taps
 }
 
-// Logits is Build without the taps.
+// Logits is Build without the taps (for callers that need only the outputs; training
+// objectives get the taps too, see package train).
 func Logits(scope *model.Scope, s Spec, images *graph.Node) *graph.Node {
 	l, _ := Build(scope, s, images)
 	return l

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -16,11 +17,11 @@ const (
 	// bias of a biased layer from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (torch/nn/modules/conv.py
 	// and linear.py, reset_parameters). fan_in = kh*kw*Cin for a conv, the input width for a
 	// dense layer. The default ("" means InitTorch).
-	InitTorch = "torch"
+	InitTorch = arch.InitTorch
 	// InitHeNormal is GoMLX's store default: kernels from N(0, 2/fan_in), biases 0. Its standard
 	// deviation is sqrt(6) = 2.45x that of InitTorch; behind batch norm, larger kernels shrink
 	// Adam's effective step (the cause of issue 8's 7-10 points of CIFAR-10 accuracy).
-	InitHeNormal = "he-normal"
+	InitHeNormal = arch.InitHeNormal
 )
 
 // initName resolves the default.

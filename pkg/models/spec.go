@@ -1,6 +1,7 @@
 // Package models builds the vision networks of the study as GoMLX graphs with named layer taps.
 //
-// Two architectures are provided, both described by a JSON-serialisable Spec:
+// Architectures are registered (Register: a description from package arch and a builder), and a
+// JSON-serialisable Spec names one and holds its settings. Two are built in:
 //
 //   - AlexNetBN: the study's AlexNet-style CNN with batch norm (5 conv + 2 FC hidden layers, ReLU,
 //     max pooling after conv1, conv2 and conv5, dropout before the FC layers, adaptive average
@@ -9,6 +10,8 @@
 //     original AlexNet, for GPUs) and the CPU variants 64 and 32 with small kernels and strides.
 //   - ViT: a small vision transformer (patch embedding, class token, learned position embedding,
 //     Depth pre-norm transformer blocks, final layer norm, linear head on the class token).
+//
+// A new architecture is one file with one Register call (see Architecture).
 //
 // Build returns the logits and the taps, the activations at named points in network order:
 // for AlexNetBN, "<layer>.pre" (after the linear op and batch norm, before ReLU) and
@@ -26,9 +29,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+
+	"github.com/coarsealign/coarsealign/pkg/arch"
 )
 
-// Arch names a model architecture.
+// Arch names a model architecture (a registered one: see Register and package arch).
 type Arch string
 
 const (
@@ -79,18 +84,12 @@ func DefaultAlexNetBN(k, inputSize int, width float64) Spec {
 // DefaultViT returns a small ViT for k classes: patch 4 at 32x32 (8 at 64, 16 at 224), width 128,
 // 4 blocks of 4 heads, MLP 256.
 func DefaultViT(k, inputSize int) Spec {
-	patch := 4
-	switch {
-	case inputSize >= 224:
-		patch = 16
-	case inputSize >= 64:
-		patch = 8
-	}
-	return Spec{Arch: ViT, NumClasses: k, InputSize: inputSize, Channels: 3, PatchSize: patch,
-		Dim: 128, Depth: 4, Heads: 4, MLPDim: 256, Dropout: 0}
+	return Spec{Arch: ViT, NumClasses: k, InputSize: inputSize, Channels: 3, PatchSize: arch.ViTPatch(inputSize),
+		Dim: 128, Depth: arch.ViTDepth, Heads: 4, MLPDim: 256, Dropout: 0}
 }
 
-// Validate reports the first inconsistent field of s.
+// Validate reports the first inconsistent field of s: the common fields, then the
+// architecture's (Architecture.Check).
 func (s Spec) Validate() error {
 	if s.NumClasses < 2 {
 		return fmt.Errorf("models: spec num_classes=%d, want >= 2", s.NumClasses)
@@ -104,50 +103,35 @@ func (s Spec) Validate() error {
 	if i := s.initName(); i != InitTorch && i != InitHeNormal {
 		return fmt.Errorf("models: spec init=%q, want %q or %q", s.Init, InitTorch, InitHeNormal)
 	}
-	switch s.Arch {
-	case AlexNetBN:
-		if _, err := AlexNetGeometryFor(s.InputSize); err != nil {
-			return err
+	a, err := lookupSpec(s)
+	if err != nil {
+		return err
+	}
+	// A fixed list of input sizes binds every spec; a rule (arch.Arch.CheckInput) describes the
+	// defaults, and a spec with other fields (a ViT's patch size) is judged by the
+	// architecture's Check instead.
+	if a.Arch.InputSizes != nil || a.Check == nil {
+		if err := a.Arch.CheckInputSize(s.InputSize); err != nil {
+			return fmt.Errorf("models: spec %w", err)
 		}
-		if !(s.Width > 0) || math.IsInf(s.Width, 0) {
-			return fmt.Errorf("models: spec width=%g, want > 0", s.Width)
-		}
-		if s.BNMomentum < 0 || s.BNMomentum >= 1 {
-			return fmt.Errorf("models: spec bn_momentum=%g, want in [0,1)", s.BNMomentum)
-		}
-	case ViT:
-		if s.PatchSize < 1 || s.InputSize < s.PatchSize || s.InputSize%s.PatchSize != 0 {
-			return fmt.Errorf("models: spec input_size=%d is not a positive multiple of patch_size=%d", s.InputSize, s.PatchSize)
-		}
-		if s.Dim < 1 || s.Heads < 1 || s.Dim%s.Heads != 0 {
-			return fmt.Errorf("models: spec dim=%d is not a positive multiple of heads=%d", s.Dim, s.Heads)
-		}
-		if s.Depth < 1 || s.MLPDim < 1 {
-			return fmt.Errorf("models: spec depth=%d, mlp_dim=%d, want >= 1", s.Depth, s.MLPDim)
-		}
-	default:
-		return fmt.Errorf("models: spec arch=%q, want %q or %q", s.Arch, AlexNetBN, ViT)
+	}
+	if a.Check != nil {
+		return a.Check(s)
 	}
 	return nil
 }
 
-// TapNames returns the names of the taps Build returns, in network order.
+// TapNames returns the names of the taps Build returns, in network order (nil for an unknown
+// architecture).
 func (s Spec) TapNames() []string {
-	switch s.Arch {
-	case AlexNetBN:
-		var names []string
-		for _, l := range AlexNetLayers {
-			names = append(names, l+".pre", l+".post")
-		}
-		return names
-	case ViT:
-		names := []string{"embed"}
-		for i := 1; i <= s.Depth; i++ {
-			names = append(names, fmt.Sprintf("block%d", i))
-		}
-		return append(names, "head.pre")
+	a, ok := Lookup(s.Arch)
+	if !ok {
+		return nil
 	}
-	return nil
+	if a.Taps != nil {
+		return a.Taps(s)
+	}
+	return a.Arch.Taps(s.Params())
 }
 
 // Save writes s as indented JSON to path.

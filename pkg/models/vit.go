@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
@@ -12,6 +13,30 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 )
+
+func init() {
+	Register(Architecture{
+		Arch:    arch.ViT,
+		Default: func(k int, p arch.Params) Spec { return DefaultViT(k, p.InputSize) },
+		Check:   checkViT,
+		Taps:    func(s Spec) []string { return arch.ViTTaps(s.Depth) },
+		Build:   buildViT,
+	})
+}
+
+// checkViT validates the ViT fields of s.
+func checkViT(s Spec) error {
+	if s.PatchSize < 1 || s.InputSize < s.PatchSize || s.InputSize%s.PatchSize != 0 {
+		return fmt.Errorf("models: spec input_size=%d is not a positive multiple of patch_size=%d", s.InputSize, s.PatchSize)
+	}
+	if s.Dim < 1 || s.Heads < 1 || s.Dim%s.Heads != 0 {
+		return fmt.Errorf("models: spec dim=%d is not a positive multiple of heads=%d", s.Dim, s.Heads)
+	}
+	if s.Depth < 1 || s.MLPDim < 1 {
+		return fmt.Errorf("models: spec depth=%d, mlp_dim=%d, want >= 1", s.Depth, s.MLPDim)
+	}
+	return nil
+}
 
 // vitInitStddev is the standard deviation of the class token and position embedding
 // initialisation (timm's VisionTransformer uses trunc_normal(std=0.02)).

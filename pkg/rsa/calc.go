@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/coarsealign/coarsealign/internal/gemm"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
 )
 
@@ -61,7 +59,7 @@ func DistanceFromString(s string) (Distance, error) {
 
 // RDMFromPatterns computes the RDM of the n x d pattern matrix x (rows are stimuli,
 // columns channels/units) under dist. ids may be nil or hold n stimulus IDs. The
-// pairwise inner products come from a blocked, parallel matrix product (gonum BLAS),
+// pairwise inner products come from a blocked, parallel matrix product (internal/gemm),
 // so 2,000 x 4,096 patterns take about a second. Distances that come out slightly
 // negative from rounding are set to 0.
 //
@@ -164,52 +162,11 @@ func RDMFromPatternSlice(name string, data []float64, n, d int, dist Distance, i
 	return &rdm.RDM{Name: name, IDs: ids, N: n, Vec: vec}, nil
 }
 
-// gramBlock is the tile size of the blocked Gram matrix.
-const gramBlock = 256
-
 // gram returns the upper triangle (diagonal included) of x x' for the row-major
-// n x d matrix x, as an n x n row-major slice whose lower triangle is unspecified.
-// With GOEXPERIMENT=simd on an AVX-512 CPU an FMA micro-kernel computes it;
-// otherwise tiles above the diagonal are independent gonum Dgemm calls run on two
-// goroutines. Either way about half the flops of a full product are spent.
+// n x d matrix x, as an n x n row-major slice whose lower triangle is unspecified
+// (internal/gemm.SyrkF64: about half the flops of a full product).
 func gram(x []float64, n, d int) []float64 {
 	g := make([]float64, n*n)
-	if gramFast(x, n, d, g) {
-		return g
-	}
-	return gramBLAS(x, n, d, g)
-}
-
-// gramBLAS is gram with gonum BLAS.
-func gramBLAS(x []float64, n, d int, g []float64) []float64 {
-	type tile struct{ i0, j0 int }
-	var tiles []tile
-	for i0 := 0; i0 < n; i0 += gramBlock {
-		for j0 := i0; j0 < n; j0 += gramBlock {
-			tiles = append(tiles, tile{i0, j0})
-		}
-	}
-	work := make(chan tile)
-	var wg sync.WaitGroup
-	const workers = 2
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range work {
-				bi := min(gramBlock, n-t.i0)
-				bj := min(gramBlock, n-t.j0)
-				a := blas64.General{Rows: bi, Cols: d, Stride: d, Data: x[t.i0*d:]}
-				b := blas64.General{Rows: bj, Cols: d, Stride: d, Data: x[t.j0*d:]}
-				c := blas64.General{Rows: bi, Cols: bj, Stride: n, Data: g[t.i0*n+t.j0:]}
-				blas64.Gemm(blas.NoTrans, blas.Trans, 1, a, b, 0, c)
-			}
-		}()
-	}
-	for _, t := range tiles {
-		work <- t
-	}
-	close(work)
-	wg.Wait()
+	gemm.SyrkF64(n, d, x, d, g, n)
 	return g
 }

@@ -146,31 +146,33 @@ func mergeCount(dst, l, r []uint32) int64 {
 // parallelMin is the length from which countInversionsPar splits the work.
 const parallelMin = 1 << 16
 
-// countInversionsPar is countInversions that sorts the two halves on two
+// countInversionsPar is CountInversions that sorts the two halves on two
 // goroutines (when GOMAXPROCS > 1) and merges them, counting the cross inversions.
 func countInversionsPar(a, buf []uint32) int64 {
 	n := len(a)
 	if n < parallelMin || runtime.GOMAXPROCS(0) < 2 {
-		return countInversions(a, buf)
+		return CountInversions(a, buf)
 	}
 	mid := n / 2
 	var left int64
 	done := make(chan struct{})
 	go func() {
-		left = countInversions(a[:mid], buf[:mid])
+		left = CountInversions(a[:mid], buf[:mid])
 		close(done)
 	}()
-	right := countInversions(a[mid:], buf[mid:])
+	right := CountInversions(a[mid:], buf[mid:])
 	<-done
 	inv := left + right + mergeCount(buf[:n], a[:mid], a[mid:])
 	copy(a, buf[:n])
 	return inv
 }
 
-// countInversions sorts a in place and returns the number of pairs i < j with a[i] > a[j].
-// buf is scratch of the same length. Bottom-up merge sort; runs of 32 are
-// insertion-sorted first.
-func countInversions(a, buf []uint32) int64 {
+// CountInversions sorts a in place and returns the number of pairs i < j with a[i] > a[j]
+// (equal values are not inversions): the discordant pairs of Kendall's tau when a holds
+// the ranks of y in x order (Knight 1966). buf is scratch of at least len(a). Bottom-up
+// merge sort with a branch-free merge; runs of 32 are insertion-sorted first. Kendall and
+// pkg/rsa's subset scorer (tau-a and tau-b on stimulus subsets) both count with it.
+func CountInversions(a, buf []uint32) int64 {
 	n := len(a)
 	var inv int64
 	const run = 32

@@ -226,7 +226,7 @@ func TestKendallParallelPath(t *testing.T) {
 	for i, o := range ord {
 		seq[i] = uint32(2 * ry[o])
 	}
-	if want := countInversions(seq, make([]uint32, m)); got.Discordant != want {
+	if want := CountInversions(seq, make([]uint32, m)); got.Discordant != want {
 		t.Fatalf("parallel discordant %d, sequential %d", got.Discordant, want)
 	}
 }
@@ -245,5 +245,30 @@ func BenchmarkSpearman(b *testing.B) {
 				Spearman(x, y)
 			}
 		})
+	}
+}
+
+// CountInversions against the quadratic count, with ties, lengths around the run size.
+func TestCountInversions(t *testing.T) {
+	r := NewRand(3)
+	for _, n := range []int{0, 1, 2, 7, 31, 32, 33, 64, 301, 1000} {
+		a := make([]uint32, n)
+		for i := range a {
+			a[i] = uint32(r.IntN(10))
+		}
+		want := int64(0)
+		for i := range a {
+			for j := i + 1; j < n; j++ {
+				if a[i] > a[j] {
+					want++
+				}
+			}
+		}
+		if got := CountInversions(a, make([]uint32, n)); got != want {
+			t.Errorf("n=%d: %d inversions, want %d", n, got, want)
+		}
+		if !slices.IsSorted(a) {
+			t.Errorf("n=%d: not sorted", n)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/coarsealign/coarsealign/pkg/arch"
+	"github.com/coarsealign/coarsealign/pkg/metric"
 	"gopkg.in/yaml.v3"
 )
 
@@ -59,7 +61,8 @@ type Config struct {
 
 // Arch is one architecture setting.
 type Arch struct {
-	// Name is "alexnet-bn" or "vit".
+	// Name is a registered architecture (package arch): "alexnet-bn", "vit", or one a program
+	// registers with models.Register.
 	Name string `yaml:"name" json:"name"`
 	// Width multiplies the channel counts / embedding width (1 = the paper's AlexNet).
 	Width float64 `yaml:"width" json:"width"`
@@ -71,10 +74,10 @@ type Arch struct {
 	Init string `yaml:"init,omitempty" json:"init,omitempty"`
 }
 
-// Weight initialisations of Arch.Init (pkg/models InitTorch, InitHeNormal).
+// Weight initialisations of Arch.Init (package arch; pkg/models InitTorch, InitHeNormal).
 const (
-	InitTorch    = "torch"
-	InitHeNormal = "he-normal"
+	InitTorch    = arch.InitTorch
+	InitHeNormal = arch.InitHeNormal
 )
 
 // LabelSpec holds the settings of the PCA median-split labelling.
@@ -135,6 +138,109 @@ type Eval struct {
 	// MaxTriplets caps the odd-one-out triplets per RDM (0: all C(92,3) = 125,580; else a
 	// seeded sample).
 	MaxTriplets int `yaml:"max_triplets,omitempty" json:"max_triplets,omitempty"`
+	// Metrics are the alignment metrics, by pkg/metric registry name (spearman, tau-a, corr,
+	// kendall, cka-linear, cka-rbf-unbiased, encoding, oddoneout, ...; metric.Names). Empty
+	// means metric.DefaultNames(), spearman and tau-a. Parse stores canonical names and a list
+	// equal to the default as empty, so that runs made before the field existed keep their
+	// identity; use MetricNames.
+	Metrics []string `yaml:"metrics,omitempty" json:"metrics,omitempty"`
+	// Targets are the user's own targets, scored beside the 92-image ones: measurements of the
+	// same 92 stimuli (rows or RDM entries in the set's order).
+	Targets []EvalTarget `yaml:"targets,omitempty" json:"targets,omitempty"`
+}
+
+// EvalTarget is a target stored in a .npy file (path relative to the working directory
+// unless absolute): RDM, a square RDM or its upper-triangle vector; or Responses, a stimuli x
+// units matrix (recorded units, voxels), which every metric can score, CKA and encoding
+// included. Exactly one of the two is set.
+type EvalTarget struct {
+	Name      string `yaml:"name" json:"name"`
+	RDM       string `yaml:"rdm,omitempty" json:"rdm,omitempty"`
+	Responses string `yaml:"responses,omitempty" json:"responses,omitempty"`
+}
+
+// MetricNames returns the metrics to compute: Metrics, or the default when it is empty.
+func (e Eval) MetricNames() []string {
+	if len(e.Metrics) == 0 {
+		return metric.DefaultNames()
+	}
+	return e.Metrics
+}
+
+// defaults stores the metric names canonically, and a list equal to the default as empty.
+func (e *Eval) defaults() {
+	if e.Splits == 0 {
+		e.Splits = 100
+	}
+	for i, name := range e.Metrics {
+		if m, err := metric.Lookup(name); err == nil {
+			e.Metrics[i] = m.Name()
+		}
+	}
+	if slices.Equal(e.Metrics, metric.DefaultNames()) {
+		e.Metrics = nil
+	}
+}
+
+// clashesWithK92 reports whether a target name is one of the 92-image targets' row names
+// (pkg/eval.K92Data: mIT; hIT and behav with -mean, -subjects and /S; oddoneout-*).
+func clashesWithK92(name string) bool {
+	if name == "mIT" || strings.HasPrefix(name, "oddoneout-") {
+		return true
+	}
+	for _, g := range []string{"hIT", "behav"} {
+		if name == g || strings.HasPrefix(name, g+"-") || strings.HasPrefix(name, g+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks the evaluation settings; errors name the field.
+func (e Eval) validate() error {
+	if e.Bootstrap < 0 {
+		return fmt.Errorf("field eval.bootstrap: %d must be >= 0", e.Bootstrap)
+	}
+	if e.Splits < 1 {
+		return fmt.Errorf("field eval.splits: %d must be >= 1", e.Splits)
+	}
+	if e.MaxTriplets < 0 {
+		return fmt.Errorf("field eval.max_triplets: %d must be >= 0", e.MaxTriplets)
+	}
+	provided := metric.RDM | metric.Triplets // the 92-image targets are RDMs
+	seen := map[string]bool{}
+	for i, t := range e.Targets {
+		f := fmt.Sprintf("field eval.targets[%d]", i)
+		switch {
+		case strings.TrimSpace(t.Name) == "":
+			return fmt.Errorf("%s.name: empty", f)
+		case seen[t.Name]:
+			return fmt.Errorf("%s.name: %q listed twice", f, t.Name)
+		case (t.RDM == "") == (t.Responses == ""):
+			return fmt.Errorf("%s: set exactly one of rdm (an RDM .npy file) and responses (a stimuli x units .npy file)", f)
+		case t.RDM != "" && !strings.HasSuffix(strings.ToLower(t.RDM), ".npy"):
+			return fmt.Errorf("%s.rdm: %q is not a .npy file", f, t.RDM)
+		case t.Responses != "" && !strings.HasSuffix(strings.ToLower(t.Responses), ".npy"):
+			return fmt.Errorf("%s.responses: %q is not a .npy file", f, t.Responses)
+		}
+		if clashesWithK92(t.Name) {
+			return fmt.Errorf("%s.name: %q clashes with a 92-image target (mIT, hIT-*, behav-*, oddoneout-*)", f, t.Name)
+		}
+		seen[t.Name] = true
+		if t.Responses != "" {
+			provided |= metric.Patterns
+		}
+	}
+	ms, err := metric.LookupAll(e.Metrics)
+	if err != nil {
+		return fmt.Errorf("field eval.%w", err)
+	}
+	for i, m := range ms {
+		if m.Needs()&provided == 0 {
+			return fmt.Errorf("field eval.metrics[%d]: %s needs %s; add a responses target to eval.targets", i, m.Name(), m.Needs())
+		}
+	}
+	return nil
 }
 
 // Load reads a sweep configuration file (YAML or JSON).
@@ -179,9 +285,7 @@ func (c *Config) defaults() {
 	if c.Labels.PCs == 0 {
 		c.Labels.PCs = 6
 	}
-	if c.Eval.Splits == 0 {
-		c.Eval.Splits = 100
-	}
+	c.Eval.defaults()
 	if c.Data.ValFraction == 0 {
 		c.Data.ValFraction = 0.2
 	}
@@ -197,11 +301,6 @@ func (c *Config) defaults() {
 		c.Granularity[i] = strings.ToLower(strings.TrimSpace(g))
 	}
 }
-
-// AlexNetInputSizes are the input sizes with an AlexNet-BN geometry in pkg/models
-// (models.AlexNetGeometryFor; pkg/sweep/study tests that the two agree). This package does not
-// import pkg/models, which depends on GoMLX.
-var AlexNetInputSizes = []int{32, 64, 224}
 
 // Validate checks every field and returns an error naming the first bad one.
 func (c *Config) Validate() error {
@@ -248,8 +347,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("field archs: empty")
 	}
 	for i, a := range c.Archs {
-		if a.Name != "alexnet-bn" && a.Name != "vit" {
-			return fmt.Errorf("field archs[%d].name: %q is not alexnet-bn or vit", i, a.Name)
+		// The registry of package arch (GoMLX-free) knows every architecture pkg/models builds.
+		desc, ok := arch.Lookup(a.Name)
+		if !ok {
+			return fmt.Errorf("field archs[%d].name: %q is not a registered architecture (%s)", i, a.Name, strings.Join(arch.Names(), ", "))
 		}
 		if a.Init != InitTorch && a.Init != InitHeNormal {
 			return fmt.Errorf("field archs[%d].init: %q is not %s or %s", i, a.Init, InitTorch, InitHeNormal)
@@ -257,11 +358,8 @@ func (c *Config) Validate() error {
 		if !(a.Width > 0) || math.IsInf(a.Width, 0) {
 			return fmt.Errorf("field archs[%d].width: %v must be > 0", i, a.Width)
 		}
-		if a.InputSize < 8 {
-			return fmt.Errorf("field archs[%d].input_size: %d must be >= 8", i, a.InputSize)
-		}
-		if a.Name == "alexnet-bn" && !slices.Contains(AlexNetInputSizes, a.InputSize) {
-			return fmt.Errorf("field archs[%d].input_size: %d is not an AlexNet-BN geometry %v", i, a.InputSize, AlexNetInputSizes)
+		if err := desc.CheckInputSize(a.InputSize); err != nil {
+			return fmt.Errorf("field archs[%d].input_size: %w", i, err)
 		}
 	}
 	if c.Labels.PCs < 1 || c.Labels.PCs > 10 {
@@ -301,11 +399,8 @@ func (c *Config) Validate() error {
 	if !(c.Data.ValFraction >= 0 && c.Data.ValFraction < 1) {
 		return fmt.Errorf("field data.val_fraction: %v not in [0,1)", c.Data.ValFraction)
 	}
-	if c.Eval.Bootstrap < 0 {
-		return fmt.Errorf("field eval.bootstrap: %d must be >= 0", c.Eval.Bootstrap)
-	}
-	if c.Eval.Splits < 1 {
-		return fmt.Errorf("field eval.splits: %d must be >= 1", c.Eval.Splits)
+	if err := c.Eval.validate(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -16,7 +16,9 @@
 //	         label_smoothing: 0.1, clip_norm: 1, augment: false}
 //	data:   {source: cifar10, per_class: 200, val_fraction: 0.2, split_seed: 42}
 //	        # or {source: images, path: imagenet/train, ...}: class-folder layout under the data dir
-//	eval:   {bootstrap: 100, splits: 20, seed: 0}
+//	eval:   {bootstrap: 100, splits: 20, seed: 0, max_triplets: 0,
+//	         metrics: [spearman, tau-a],  # pkg/metric names (default); e.g. corr, cka-linear, encoding
+//	         targets: [{name: V4, responses: v4.npy}, {name: mine, rdm: mine.npy}]}  # own data, 92 stimuli
 //
 // Unknown keys are errors. Expand turns the grid into runs in a fixed order: arch, then
 // granularity (config order), then label source (K runs only: the fine and untrained baselines

@@ -1,7 +1,8 @@
 // Package train implements the study's training recipe for the models of package models:
 // AdamW (decoupled weight decay on conv/dense kernels only), a learning-rate schedule with linear
 // warm-up from a fraction of the peak followed by cosine decay, gradient clipping by global norm,
-// cross-entropy with label smoothing, seeded determinism, atomic checkpoints in a run directory
+// a training objective given as a value (Objective; the default is the study's cross-entropy
+// with label smoothing, SmoothedCrossEntropyObjective), seeded determinism, atomic checkpoints in a run directory
 // (also at chosen steps, for training-chronology studies), resume after interruption, progress
 // hooks and per-epoch metrics (metrics.jsonl and metrics.csv).
 //
@@ -71,6 +72,17 @@ type Config struct {
 	KeepLatest      int   `json:"keep_latest,omitempty"`
 	// Data describes the training data (free text/keys for provenance: directory, labels file...).
 	Data map[string]string `json:"data,omitempty"`
+	// Objective is the name of the training objective (Objective.Name); empty means
+	// DefaultObjective. New sets it from the objective it is given.
+	Objective string `json:"objective,omitempty"`
+}
+
+// ObjectiveName resolves the default: the name of the run's objective.
+func (c Config) ObjectiveName() string {
+	if c.Objective == "" {
+		return DefaultObjective
+	}
+	return c.Objective
 }
 
 // Validate reports the first bad field.

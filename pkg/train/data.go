@@ -6,11 +6,63 @@ import (
 	"math/rand/v2"
 )
 
-// Batch is a batch of normalised images and labels.
+// Batch is a batch of normalised images and labels, and the extra targets an objective reads.
 type Batch struct {
 	Images []float32 // N x H x W x C, row-major (NHWC), normalised.
 	Labels []int32   // N class indices in [0, K).
 	N      int       // number of images.
+	// Targets holds extra inputs of the objective by name (Objective.Targets): per-image
+	// targets (soft labels [N, K], regression targets [N, ...]: first axis N) or whole tensors
+	// (e.g. a stimulus-set batch [M, H, W, C] for an alignment term). MemoryData and ImageData
+	// gather per-image targets; nil when the objective needs none.
+	Targets map[string]Target
+}
+
+// Target is a float32 tensor: Data holds prod(Shape) values, row-major.
+type Target struct {
+	Shape []int
+	Data  []float32
+}
+
+// size is prod(Shape).
+func (t Target) size() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// rows returns the rows idx (along the first axis) of t.
+func (t Target) rows(idx []int) Target {
+	row := t.size() / max(t.Shape[0], 1)
+	out := Target{Shape: append([]int{len(idx)}, t.Shape[1:]...), Data: make([]float32, len(idx)*row)}
+	for k, i := range idx {
+		copy(out.Data[k*row:(k+1)*row], t.Data[i*row:(i+1)*row])
+	}
+	return out
+}
+
+// checkPerImage reports a target set whose tensors are not [n, ...] with prod(Shape) values.
+func checkPerImage(targets map[string]Target, n int) error {
+	for name, t := range targets {
+		if len(t.Shape) == 0 || t.Shape[0] != n || len(t.Data) != t.size() {
+			return fmt.Errorf("train: per-image target %q has shape %v and %d values for %d images", name, t.Shape, len(t.Data), n)
+		}
+	}
+	return nil
+}
+
+// gatherTargets returns the rows idx of every per-image target (nil for none).
+func gatherTargets(targets map[string]Target, idx []int) map[string]Target {
+	if len(targets) == 0 {
+		return nil
+	}
+	out := make(map[string]Target, len(targets))
+	for name, t := range targets {
+		out[name] = t.rows(idx)
+	}
+	return out
 }
 
 // Data is a source of training batches. Epoch must be deterministic: the same (source seed,
@@ -40,6 +92,9 @@ type MemoryData struct {
 	Seed      uint64
 	Shuffle   bool
 	Flip      bool
+	// Targets holds per-image targets of the objective by name, [n, ...] aligned with Labels;
+	// batches carry their rows (Batch.Targets).
+	Targets map[string]Target
 }
 
 // Len is the number of images.
@@ -59,7 +114,7 @@ func (d *MemoryData) Check() error {
 	if d.BatchSize < 1 {
 		return fmt.Errorf("train: memory data batch size %d", d.BatchSize)
 	}
-	return nil
+	return checkPerImage(d.Targets, d.Len())
 }
 
 // Epoch implements Data.
@@ -106,7 +161,8 @@ func (d *MemoryData) Batches() iter.Seq2[Batch, error] {
 
 func (d *MemoryData) gather(idx []int, rng *rand.Rand) Batch {
 	sz := d.H * d.W * d.C
-	b := Batch{Images: make([]float32, len(idx)*sz), Labels: make([]int32, len(idx)), N: len(idx)}
+	b := Batch{Images: make([]float32, len(idx)*sz), Labels: make([]int32, len(idx)), N: len(idx),
+		Targets: gatherTargets(d.Targets, idx)}
 	for k, i := range idx {
 		dst := b.Images[k*sz : (k+1)*sz]
 		src := d.Images[i*sz : (i+1)*sz]

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"iter"
 
 	"github.com/coarsealign/coarsealign/pkg/data/images"
@@ -12,6 +13,9 @@ import (
 type ImageData struct {
 	DS     *images.Dataset
 	Config images.BatchConfig
+	// Targets holds per-image targets of the objective by name, [DS.N, ...] aligned with the
+	// data set's images; batches carry the rows of their images (Batch.Targets).
+	Targets map[string]Target
 }
 
 func (d *ImageData) n() int {
@@ -34,6 +38,10 @@ func (d *ImageData) Shape() (int, int, int) { return d.DS.H, d.DS.W, 3 }
 
 func (d *ImageData) iterate(epoch int, cfg images.BatchConfig) iter.Seq2[Batch, error] {
 	return func(yield func(Batch, error) bool) {
+		if err := checkPerImage(d.Targets, d.DS.N); err != nil {
+			yield(Batch{}, fmt.Errorf("%w (the data set's images)", err))
+			return
+		}
 		it, err := d.DS.Batches(epoch, cfg)
 		if err != nil {
 			yield(Batch{}, err)
@@ -45,7 +53,7 @@ func (d *ImageData) iterate(epoch int, cfg images.BatchConfig) iter.Seq2[Batch, 
 			if !ok {
 				return
 			}
-			cont := yield(Batch{Images: b.Images, Labels: b.Labels, N: b.Size}, nil)
+			cont := yield(Batch{Images: b.Images, Labels: b.Labels, N: b.Size, Targets: gatherTargets(d.Targets, b.Indices)}, nil)
 			it.Recycle(b) // the trainer has copied the batch into tensors by now.
 			if !cont {
 				return

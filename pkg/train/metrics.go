@@ -12,8 +12,9 @@ import (
 )
 
 // EpochRecord is one line of metrics.jsonl / metrics.csv: the training curve of a run.
-// Times are in seconds; losses are cross-entropies with the run's label smoothing; accuracies
-// are fractions. TestLoss/TestAccuracy are null in JSON (NaN in CSV) when not evaluated.
+// Times are in seconds; losses are the objective's (for the default, cross-entropies with the
+// run's label smoothing); accuracies are fractions. TestLoss/TestAccuracy are null in JSON (NaN
+// in CSV) when not evaluated, TrainAccuracy too when the objective reports no accuracy.
 // Partial is true for a record written when a session stopped mid-epoch.
 type EpochRecord struct {
 	Epoch         int      `json:"epoch"` // 1-based.
@@ -27,6 +28,36 @@ type EpochRecord struct {
 	WallTime      float64  `json:"wall_s"`
 	ImagesPerSec  float64  `json:"images_per_s"`
 	Partial       bool     `json:"partial"`
+	// Metrics holds the objective's other metrics (all but "accuracy"), as "train_<name>" (the
+	// epoch's mean) and "test_<name>" (when evaluated); JSON only.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// epochJSON is EpochRecord with the training accuracy as a pointer (null for NaN).
+type epochJSON struct {
+	epochAlias
+	TrainAccuracy *float64 `json:"train_accuracy"`
+}
+
+type epochAlias EpochRecord
+
+// MarshalJSON writes a NaN training accuracy (an objective without accuracy) as null.
+func (r EpochRecord) MarshalJSON() ([]byte, error) {
+	return json.Marshal(epochJSON{epochAlias(r), ptr(r.TrainAccuracy)})
+}
+
+// UnmarshalJSON reads a null training accuracy as NaN.
+func (r *EpochRecord) UnmarshalJSON(b []byte) error {
+	var j epochJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = EpochRecord(j.epochAlias)
+	r.TrainAccuracy = math.NaN()
+	if j.TrainAccuracy != nil {
+		r.TrainAccuracy = *j.TrainAccuracy
+	}
+	return nil
 }
 
 func ptr(x float64) *float64 {
@@ -36,13 +67,24 @@ func ptr(x float64) *float64 {
 	return &x
 }
 
-func (t *Trainer) writeMetrics(e progress.Epoch, complete bool) error {
+func (t *Trainer) writeMetrics(e progress.Epoch, complete bool, train, test map[string]float64) error {
 	if t.RunDir == "" {
 		return nil
 	}
 	r := EpochRecord{Epoch: e.Epoch + 1, Step: e.Step, TrainLoss: e.TrainLoss, TrainAccuracy: e.TrainAccuracy,
 		TestLoss: ptr(e.TestLoss), TestAccuracy: ptr(e.TestAccuracy), DataWait: e.DataWait.Seconds(),
 		StepTime: e.StepTime.Seconds(), WallTime: e.WallTime.Seconds(), ImagesPerSec: e.ImagesPerSec, Partial: !complete}
+	for prefix, m := range map[string]map[string]float64{"train_": train, "test_": test} {
+		for name, v := range m {
+			if name == AccuracyMetric || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			if r.Metrics == nil {
+				r.Metrics = map[string]float64{}
+			}
+			r.Metrics[prefix+name] = v
+		}
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err

@@ -18,7 +18,6 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
@@ -42,6 +41,9 @@ type Trainer struct {
 	// StopAt, if > 0, makes Fit return (after saving a checkpoint) once the global step reaches
 	// it, before the planned total: for sessions of a longer run, and tests of resume.
 	StopAt int
+	// Objective is what the trainer minimises, set by New (WithObjective; default
+	// SmoothedCrossEntropyObjective) and recorded in Config.Objective; read-only.
+	Objective Objective
 
 	stepsPerEpoch int
 	opt           *AdamW
@@ -49,18 +51,49 @@ type Trainer struct {
 	evalExec      *model.Exec
 }
 
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	objective *Objective
+}
+
+// WithObjective makes the trainer minimise o instead of the study's smoothed cross-entropy.
+func WithObjective(o Objective) Option {
+	return func(opt *options) { opt.objective = &o }
+}
+
 // New prepares training of cfg with stepsPerEpoch steps per epoch on backend b. If runDir is not
 // empty it is created, cfg is written to runDir/config.json (or, if one is there, checked to
-// describe the same model, recipe, seed and batch size), and the latest checkpoint in it, if any,
-// is loaded (resume).
-func New(b compute.Backend, cfg Config, runDir string, stepsPerEpoch int) (*Trainer, error) {
+// describe the same model, recipe, seed, batch size and objective), and the latest checkpoint in
+// it, if any, is loaded (resume). The objective is SmoothedCrossEntropyObjective unless an
+// option gives another; its name is recorded in Config.Objective (a config naming another
+// objective is an error).
+func New(b compute.Backend, cfg Config, runDir string, stepsPerEpoch int, opts ...Option) (*Trainer, error) {
+	var opt options
+	for _, o := range opts {
+		o(&opt)
+	}
+	obj := SmoothedCrossEntropyObjective()
+	if opt.objective != nil {
+		obj = *opt.objective
+	}
+	if err := obj.check(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Objective == "" && obj.Name != DefaultObjective:
+		cfg.Objective = obj.Name
+	case cfg.ObjectiveName() != obj.Name:
+		return nil, fmt.Errorf("train: config names objective %q, the trainer was given %q", cfg.ObjectiveName(), obj.Name)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if stepsPerEpoch < 1 {
 		return nil, fmt.Errorf("train: %d steps per epoch (fewer images than one batch of %d?)", stepsPerEpoch, cfg.BatchSize)
 	}
-	t := &Trainer{Config: cfg, RunDir: runDir, Backend: b, Store: model.NewStore(), stepsPerEpoch: stepsPerEpoch}
+	t := &Trainer{Config: cfg, RunDir: runDir, Backend: b, Store: model.NewStore(), Objective: obj, stepsPerEpoch: stepsPerEpoch}
 	t.opt = &AdamW{Recipe: cfg.Recipe, WarmupSteps: cfg.WarmupSteps(stepsPerEpoch), TotalSteps: cfg.TotalSteps(stepsPerEpoch)}
 	resumed := false
 	if runDir != "" {
@@ -70,7 +103,7 @@ func New(b compute.Backend, cfg Config, runDir string, stepsPerEpoch int) (*Trai
 		cpath := filepath.Join(runDir, ConfigFile)
 		if old, err := LoadConfig(cpath); err == nil {
 			if !sameRun(old, cfg) {
-				return nil, fmt.Errorf("train: %s describes a different run (model, recipe, seed or batch size differ); use another --out", cpath)
+				return nil, fmt.Errorf("train: %s describes a different run (model, recipe, seed, batch size or objective differ); use another --out", cpath)
 			}
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
@@ -99,7 +132,7 @@ func New(b compute.Backend, cfg Config, runDir string, stepsPerEpoch int) (*Trai
 
 func sameRun(a, b Config) bool {
 	return a.Model == b.Model && a.Recipe == b.Recipe && a.Seed == b.Seed && a.BatchSize == b.BatchSize &&
-		reflect.DeepEqual(a.Norm, b.Norm)
+		reflect.DeepEqual(a.Norm, b.Norm) && a.ObjectiveName() == b.ObjectiveName()
 }
 
 // GlobalStep is the number of optimisation steps done so far.
@@ -111,54 +144,61 @@ func (t *Trainer) StepsPerEpoch() int { return t.stepsPerEpoch }
 // TotalSteps is the planned number of steps.
 func (t *Trainer) TotalSteps() int { return t.Config.TotalSteps(t.stepsPerEpoch) }
 
-// SmoothedCrossEntropy is the mean cross-entropy of logits [n,K] against labels [n] smoothed as
-// (1-eps)*onehot + eps/K (PyTorch CrossEntropyLoss(label_smoothing=eps)).
-func SmoothedCrossEntropy(logits, labels *graph.Node, eps float64) *graph.Node {
-	k := logits.Shape().Dimensions[1]
-	target := graph.OneHot(labels, k, logits.DType())
-	if eps > 0 {
-		target = graph.AddScalar(graph.MulScalar(target, 1-eps), eps/float64(k))
+// lossGraph builds the objective's loss and metrics on the graph of inputs (images, labels,
+// then the objective's targets in order).
+func (t *Trainer) lossGraph(scope *model.Scope, inputs []*graph.Node, training bool) (*graph.Node, []*graph.Node) {
+	g := inputs[0].Graph()
+	scope.Store().SetTraining(g, training)
+	logits, taps := models.Build(scope, t.Config.Model, inputs[0])
+	in := LossInput{Outputs: Outputs{Logits: logits, Taps: taps}, Images: inputs[0], Labels: inputs[1],
+		Targets: map[string]*graph.Node{}, Config: t.Config, Scope: scope, Training: training}
+	for i, name := range t.Objective.Targets {
+		in.Targets[name] = inputs[2+i]
 	}
-	return loss.CategoricalCrossEntropyLogits([]*graph.Node{target}, []*graph.Node{logits})
-}
-
-// correct is the number of rows of logits whose arg-max equals the label (float32 scalar).
-func correct(logits, labels *graph.Node) *graph.Node {
-	pred := graph.ArgMax(logits, -1, labels.DType())
-	return graph.ReduceAllSum(graph.ConvertDType(graph.Equal(pred, labels), logits.DType()))
+	l, metrics := t.Objective.Loss(in)
+	if l == nil || l.Shape().Rank() != 0 {
+		panic(fmt.Sprintf("train: objective %q returned a loss that is not a scalar", t.Objective.Name))
+	}
+	if len(metrics) != len(t.Objective.Metrics) {
+		panic(fmt.Sprintf("train: objective %q returned %d metrics for its %d names %v", t.Objective.Name, len(metrics), len(t.Objective.Metrics), t.Objective.Metrics))
+	}
+	l = graph.ConvertDType(l, dtypes.Float32)
+	for i, m := range metrics {
+		if m.Shape().Rank() != 0 {
+			panic(fmt.Sprintf("train: objective %q metric %q is not a scalar", t.Objective.Name, t.Objective.Metrics[i]))
+		}
+		metrics[i] = graph.ConvertDType(m, dtypes.Float64)
+	}
+	return l, metrics
 }
 
 func (t *Trainer) execs() error {
 	if t.trainExec != nil {
 		return nil
 	}
-	spec := t.Config.Model
-	eps := t.Config.Recipe.LabelSmoothing
 	var err error
-	t.trainExec, err = model.NewExec(t.Backend, t.Store, func(scope *model.Scope, images, labels *graph.Node) []*graph.Node {
-		g := images.Graph()
-		scope.Store().SetTraining(g, true)
-		logits := models.Logits(scope, spec, images)
-		l := SmoothedCrossEntropy(logits, labels, eps)
-		c := correct(logits, labels)
+	// Outputs: loss, learning rate, gradient norm, then the metrics.
+	t.trainExec, err = model.NewExec(t.Backend, t.Store, func(scope *model.Scope, inputs []*graph.Node) []*graph.Node {
+		l, metrics := t.lossGraph(scope, inputs, true)
 		lr, norm := t.opt.Update(scope, l)
-		return []*graph.Node{l, c, lr, norm}
+		return append([]*graph.Node{l, lr, norm}, metrics...)
 	})
 	if err != nil {
 		return err
 	}
-	t.evalExec, err = model.NewExec(t.Backend, t.Store, func(scope *model.Scope, images, labels *graph.Node) []*graph.Node {
-		g := images.Graph()
-		scope.Store().SetTraining(g, false)
-		logits := models.Logits(scope, spec, images)
-		l := SmoothedCrossEntropy(logits, labels, eps)
-		n := float64(labels.Shape().Dimensions[0])
-		return []*graph.Node{graph.MulScalar(l, n), correct(logits, labels)}
+	// Outputs: the loss times the batch size (the batch's sum, for the mean over all images),
+	// then the metrics.
+	t.evalExec, err = model.NewExec(t.Backend, t.Store, func(scope *model.Scope, inputs []*graph.Node) []*graph.Node {
+		l, metrics := t.lossGraph(scope, inputs, false)
+		n := float64(inputs[0].Shape().Dimensions[0])
+		return append([]*graph.Node{graph.MulScalar(l, n)}, metrics...)
 	})
 	return err
 }
 
-func (t *Trainer) tensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
+// tensors returns the inputs of the executables for b: images, labels and the objective's
+// targets.
+func (t *Trainer) tensors(b Batch) ([]any, func(), error) {
 	s := t.Config.Model
 	want := b.N * s.InputSize * s.InputSize * s.Channels
 	if b.N < 1 || len(b.Images) != want || len(b.Labels) != b.N {
@@ -172,35 +212,82 @@ func (t *Trainer) tensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
 	}
 	img := tensors.FromShape(shapes.Make(dtypes.Float32, b.N, s.InputSize, s.InputSize, s.Channels))
 	tensors.MutableFlatData(img, func(f []float32) { copy(f, b.Images) })
-	return img, tensors.FromValue(b.Labels), nil
+	ts := []*tensors.Tensor{img, tensors.FromValue(b.Labels)}
+	free := func() {
+		for _, x := range ts {
+			x.FinalizeAll()
+		}
+	}
+	for _, name := range t.Objective.Targets {
+		tg, ok := b.Targets[name]
+		if !ok {
+			free()
+			return nil, nil, fmt.Errorf("train: objective %q needs target %q, the batch has none", t.Objective.Name, name)
+		}
+		if len(tg.Shape) == 0 || len(tg.Data) != tg.size() {
+			free()
+			return nil, nil, fmt.Errorf("train: target %q has shape %v and %d values", name, tg.Shape, len(tg.Data))
+		}
+		x := tensors.FromShape(shapes.Make(dtypes.Float32, tg.Shape...))
+		tensors.MutableFlatData(x, func(f []float32) { copy(f, tg.Data) })
+		ts = append(ts, x)
+	}
+	args := make([]any, len(ts))
+	for i, x := range ts {
+		args[i] = x
+	}
+	return args, free, nil
 }
 
 // StepResult holds the outputs of one training step.
 type StepResult struct {
-	Loss, Accuracy, LearningRate, GradNorm float64
+	Loss, LearningRate, GradNorm float64
+	// Accuracy is the objective's "accuracy" metric (NaN if it reports none).
+	Accuracy float64
+	// Metrics holds every metric of the objective by name.
+	Metrics map[string]float64
 }
+
+// scalar reads a float32 output; metric reads a (float64) metric output.
+func scalar(t *tensors.Tensor) float64 { return float64(tensors.ToScalar[float32](t)) }
+func metric(t *tensors.Tensor) float64 { return tensors.ToScalar[float64](t) }
+
+// metricMap names the metric outputs.
+func (t *Trainer) metricMap(outs []*tensors.Tensor) map[string]float64 {
+	m := make(map[string]float64, len(outs))
+	for i, name := range t.Objective.Metrics {
+		m[name] = metric(outs[i])
+	}
+	return m
+}
+
+// accuracyOf returns m["accuracy"], NaN if absent.
+func accuracyOf(m map[string]float64) float64 {
+	if a, ok := m[AccuracyMetric]; ok {
+		return a
+	}
+	return math.NaN()
+}
+
+// AccuracyMetric is the metric name shown as accuracy (progress bar, metrics files).
+const AccuracyMetric = "accuracy"
 
 // Step runs one optimisation step on b.
 func (t *Trainer) Step(b Batch) (StepResult, error) {
 	if err := t.execs(); err != nil {
 		return StepResult{}, err
 	}
-	img, lab, err := t.tensors(b)
+	args, free, err := t.tensors(b)
 	if err != nil {
 		return StepResult{}, err
 	}
-	outs, err := t.trainExec.Call(img, lab)
-	img.FinalizeAll()
-	lab.FinalizeAll()
+	outs, err := t.trainExec.Call(args...)
+	free()
 	if err != nil {
 		return StepResult{}, err
 	}
-	r := StepResult{
-		Loss:         float64(tensors.ToScalar[float32](outs[0])),
-		Accuracy:     float64(tensors.ToScalar[float32](outs[1])) / float64(b.N),
-		LearningRate: float64(tensors.ToScalar[float32](outs[2])),
-		GradNorm:     float64(tensors.ToScalar[float32](outs[3])),
-	}
+	r := StepResult{Loss: scalar(outs[0]), LearningRate: scalar(outs[1]), GradNorm: scalar(outs[2]), Metrics: t.metricMap(outs[3:])}
+	r.Accuracy = accuracyOf(r.Metrics)
 	for _, o := range outs {
 		o.FinalizeAll()
 	}
@@ -210,36 +297,78 @@ func (t *Trainer) Step(b Batch) (StepResult, error) {
 	return r, nil
 }
 
-// Evaluate returns the mean loss (with the training label smoothing) and accuracy over data,
-// in inference mode (batch-norm moving averages, no dropout).
-func (t *Trainer) Evaluate(data EvalData) (meanLoss, accuracy float64, err error) {
+// EvalResult is the objective on evaluation data: means over the images.
+type EvalResult struct {
+	Loss    float64
+	Metrics map[string]float64
+	N       int // number of images.
+}
+
+// Accuracy is the "accuracy" metric, NaN if the objective reports none.
+func (r EvalResult) Accuracy() float64 { return accuracyOf(r.Metrics) }
+
+// EvaluateAll returns the objective's loss and metrics over data (batch means weighted by batch
+// size), in inference mode (batch-norm moving averages, no dropout). Without images they are NaN.
+func (t *Trainer) EvaluateAll(data EvalData) (EvalResult, error) {
+	res := EvalResult{Metrics: map[string]float64{}}
 	if err := t.execs(); err != nil {
-		return 0, 0, err
+		return res, err
 	}
-	var sumLoss, sumCorrect float64
-	n := 0
+	var sumLoss float64
+	var batchMetrics [][]float64 // per batch: the metric means
+	var sizes []int
 	for b, err := range data.Batches() {
 		if err != nil {
-			return 0, 0, err
+			return res, err
 		}
-		img, lab, err := t.tensors(b)
+		args, free, err := t.tensors(b)
 		if err != nil {
-			return 0, 0, err
+			return res, err
 		}
-		outs, err := t.evalExec.Call(img, lab)
-		img.FinalizeAll()
-		lab.FinalizeAll()
+		outs, err := t.evalExec.Call(args...)
+		free()
 		if err != nil {
-			return 0, 0, err
+			return res, err
 		}
-		sumLoss += float64(tensors.ToScalar[float32](outs[0]))
-		sumCorrect += float64(tensors.ToScalar[float32](outs[1]))
-		n += b.N
+		sumLoss += scalar(outs[0])
+		m := make([]float64, len(t.Objective.Metrics))
+		for i := range m {
+			m[i] = metric(outs[1+i])
+		}
+		batchMetrics, sizes = append(batchMetrics, m), append(sizes, b.N)
+		for _, o := range outs {
+			o.FinalizeAll()
+		}
+		res.N += b.N
 	}
-	if n == 0 {
-		return math.NaN(), math.NaN(), nil
+	n := float64(res.N)
+	if res.N == 0 {
+		n = math.NaN()
 	}
-	return sumLoss / float64(n), sumCorrect / float64(n), nil
+	res.Loss = sumLoss / n
+	for i, name := range t.Objective.Metrics {
+		// The mean weighted by batch size; exactly the batch's value for a single batch.
+		v := 0.0
+		for j, m := range batchMetrics {
+			v += m[i] * (float64(sizes[j]) / n)
+		}
+		res.Metrics[name] = v
+		if res.N == 0 {
+			res.Metrics[name] = math.NaN()
+		}
+	}
+	return res, nil
+}
+
+// Evaluate returns the mean loss (the objective's: for the default, the cross-entropy with the
+// training label smoothing) and accuracy (NaN if the objective reports none) over data, in
+// inference mode (batch-norm moving averages, no dropout).
+func (t *Trainer) Evaluate(data EvalData) (meanLoss, accuracy float64, err error) {
+	r, err := t.EvaluateAll(data)
+	if err != nil {
+		return 0, 0, err
+	}
+	return r.Loss, r.Accuracy(), nil
 }
 
 // Result summarises a Fit call.
@@ -247,10 +376,13 @@ type Result struct {
 	Step                   int // global step reached.
 	FinalLoss              float64
 	TestLoss, TestAccuracy float64 // NaN without test data or if no epoch ended.
-	Wall                   time.Duration
-	ImagesPerSec           float64       // training images / (step time + data wait); evaluation excluded.
-	DataWait               time.Duration // time waiting for batches.
-	StepTime               time.Duration // time in training steps.
+	// TestMetrics holds every metric of the objective on the test data at the last epoch end
+	// (nil without).
+	TestMetrics  map[string]float64
+	Wall         time.Duration
+	ImagesPerSec float64       // training images / (step time + data wait); evaluation excluded.
+	DataWait     time.Duration // time waiting for batches.
+	StepTime     time.Duration // time in training steps.
 }
 
 // Fit trains until the planned total (or StopAt), starting at the current global step: the
@@ -289,7 +421,8 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 	for step := t.GlobalStep(); step < stop; {
 		epoch := step / t.stepsPerEpoch
 		skip := step % t.stepsPerEpoch
-		var sumLoss, sumAcc float64
+		var sumLoss float64
+		sumMetrics := map[string]float64{}
 		nSteps := 0
 		var wait, compute time.Duration
 		epochStart := time.Now()
@@ -317,7 +450,9 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 			nSteps++
 			images += b.N
 			sumLoss += r.Loss
-			sumAcc += r.Accuracy
+			for k, v := range r.Metrics {
+				sumMetrics[k] += v
+			}
 			res.FinalLoss = r.Loss
 			el := time.Since(start)
 			done := step - startStep
@@ -352,20 +487,25 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 		res.StepTime += compute
 		epochDone := step%t.stepsPerEpoch == 0 || step >= total
 		if epochDone || step >= stop {
+			trainMetrics := map[string]float64{}
+			for _, name := range t.Objective.Metrics {
+				trainMetrics[name] = sumMetrics[name] / float64(max(nSteps, 1))
+			}
 			ep := progress.Epoch{Epoch: epoch, Step: step, TrainLoss: sumLoss / float64(max(nSteps, 1)),
-				TrainAccuracy: sumAcc / float64(max(nSteps, 1)), TestLoss: math.NaN(), TestAccuracy: math.NaN(),
+				TrainAccuracy: accuracyOf(trainMetrics), TestLoss: math.NaN(), TestAccuracy: math.NaN(),
 				DataWait: wait, StepTime: compute, WallTime: time.Since(epochStart)}
 			ep.ImagesPerSec = float64(nSteps*t.Config.BatchSize) / ep.WallTime.Seconds()
+			var testMetrics map[string]float64
 			if test != nil && epochDone {
-				var err error
-				ep.TestLoss, ep.TestAccuracy, err = t.Evaluate(test)
+				er, err := t.EvaluateAll(test)
 				if err != nil {
 					return res, err
 				}
-				res.TestLoss, res.TestAccuracy = ep.TestLoss, ep.TestAccuracy
+				ep.TestLoss, ep.TestAccuracy, testMetrics = er.Loss, er.Accuracy(), er.Metrics
+				res.TestLoss, res.TestAccuracy, res.TestMetrics = ep.TestLoss, ep.TestAccuracy, er.Metrics
 			}
 			rep.EpochEnd(ep)
-			if err := t.writeMetrics(ep, epochDone); err != nil {
+			if err := t.writeMetrics(ep, epochDone, trainMetrics, testMetrics); err != nil {
 				return res, err
 			}
 			if t.Config.CheckpointEvery == 0 || step >= stop {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Executes every notebook (notebooks/NN_*.ipynb) headless on the "Go (coarsealign)" kernel and
 # checks the results: a cell error, an unexecuted cell, a figure not shown inline or not saved
-# (SVG + PNG + CSV in the figure folder) fails the run.
+# (SVG + PNG + CSV in the figure folder) fails the run. So does breaking the limits on the
+# notebooks' code, checked first (check.py --sources: no code cell over 30 lines, no code cell of
+# more than 5 lines repeated verbatim in two notebooks).
 #
 # Usage: bash scripts/notebooks/run.sh [--update] [NOTEBOOK...]
 #   --update   write the executed notebooks (with outputs, absolute paths scrubbed) back into
@@ -37,6 +39,11 @@ if [[ $# -gt 0 ]]; then nbs=("$@"); else nbs=(notebooks/[0-9][0-9]_*.ipynb); fi
 [[ -e "${nbs[0]}" ]] || { echo "run.sh: no notebooks found" >&2; exit 1; }
 
 log() { printf 'notebooks/run.sh: %s\n' "$*" >&2; }
+
+# 0. The limits on the notebooks' code, over all of them (repeats are between notebooks). A
+# failure is reported, and the notebooks still run, so one CI log shows every problem.
+status=0
+/usr/bin/python3 scripts/notebooks/check.py --sources notebooks/[0-9][0-9]_*.ipynb || status=1
 # Jupyter's Python prints debugger warnings on start; keep CI logs readable.
 export PYDEVD_DISABLE_FILE_VALIDATION=1
 
@@ -71,7 +78,6 @@ mkdir -p "$out"
 if [[ $update == 0 ]]; then export COARSEALIGN_FIGURES="${COARSEALIGN_FIGURES:-$out/figures}"; fi
 figdir="${COARSEALIGN_FIGURES:-$REPO/figures}"
 mkdir -p "$figdir"
-status=0
 for nb in "${nbs[@]}"; do
 	name="$(basename "$nb")"
 	start=$SECONDS

@@ -109,20 +109,13 @@ func (o Options) features(ctx context.Context, env *sweep.Env) error {
 	if err != nil {
 		return err
 	}
-	set, err := loadK92(env.DataDir)
+	layers, idx, err := StimulusFeatures(nil, env.DataDir, run, "kriegeskorte92")
 	if err != nil {
 		return err
 	}
-	b, err := newBackend()
-	if err != nil {
-		return err
-	}
-	layers, err := features.ExtractRun(b, run, set.Pixels, k92.ImageSize, k92.ImageSize)
-	if err != nil {
-		return err
-	}
+	idx.Run = env.ID
 	return env.WriteDir(FeaturesDir, func(tmp string) error {
-		return features.Save(tmp, layers, features.Index{Run: env.ID, Step: run.Step, Stimuli: "kriegeskorte92", IDs: set.IDs})
+		return features.Save(tmp, layers, idx)
 	})
 }
 
@@ -161,44 +154,7 @@ func ReadFeatures(dir string) ([]eval.Features, error) {
 	return out, nil
 }
 
-// ---- eval ----
-
-func (o Options) eval(ctx context.Context, env *sweep.Env) error {
-	r := env.Run
-	layers, err := ReadFeatures(env.Path(FeaturesDir))
-	if err != nil {
-		return err
-	}
-	set, err := loadK92(env.DataDir)
-	if err != nil {
-		return err
-	}
-	// Drop layers whose patterns are constant for some stimulus (e.g. dead ReLUs of an untrained
-	// net): their correlation RDM is undefined. Record them in the log.
-	var keep []eval.Features
-	for _, l := range layers {
-		if _, constant := eval.ConstantStimulus(l); constant {
-			fmt.Fprintf(o.Log, "run %s: layer %s has a constant pattern; skipped\n", env.ID, l.Layer)
-			continue
-		}
-		keep = append(keep, l)
-	}
-	opt := eval.Options{Draws: r.Eval.Bootstrap, Splits: r.Eval.Splits, Seed: uint64(r.Eval.Seed), MaxTriplets: r.Eval.MaxTriplets}
-	if opt.Draws == 0 {
-		opt.Draws = -1
-	}
-	rows, err := eval.Evaluate(keep, eval.K92Data(set), opt)
-	if err != nil {
-		return err
-	}
-	scores := make([]sweep.Score, 0, len(rows))
-	for _, e := range rows {
-		scores = append(scores, sweep.Score{Layer: e.Layer, Target: e.Target, Metric: e.Metric, Value: e.Value,
-			CILow: e.CILow, CIHigh: e.CIHigh, CeilingLow: e.CeilLow, CeilingHigh: e.CeilHigh,
-			Selected: e.Selected, Split: e.Split, SD: e.SD, N: e.N, Note: e.Note})
-	}
-	return env.WriteScores(scores)
-}
+// ---- eval ----: evalstage.go
 
 // ---- label-source embeddings ----
 

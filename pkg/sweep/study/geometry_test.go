@@ -1,24 +1,44 @@
 package study
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/coarsealign/coarsealign/pkg/models"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 )
 
-// The sweep validates AlexNet-BN input sizes without importing pkg/models: its list must match
-// the geometries pkg/models builds.
-func TestSweepAlexNetSizesMatchModels(t *testing.T) {
-	for size := 8; size <= 256; size++ {
-		_, err := models.AlexNetGeometryFor(size)
-		inSweep := false
-		for _, s := range sweep.AlexNetInputSizes {
-			inSweep = inSweep || s == size
+// archConfig is a minimal sweep config for one architecture setting.
+func archConfig(name string, width float64, size int) string {
+	return fmt.Sprintf(`
+name: arch-check
+granularity: [fine]
+seeds: [1]
+archs: [{name: %s, width: %g, input_size: %d}]
+train: {epochs: 1, batch: 8, lr: 1.0e-3}
+data: {source: cifar10}
+`, name, width, size)
+}
+
+// The sweep validates architecture settings without importing pkg/models (package arch's
+// registry): every setting it accepts, ModelSpec builds, and the other way round, for every
+// registered architecture and input size.
+func TestSweepArchValidationMatchesModels(t *testing.T) {
+	for _, name := range models.Architectures() {
+		if _, ok := arch.Lookup(name); !ok {
+			t.Fatalf("%s is buildable but not in package arch", name)
 		}
-		if (err == nil) != inSweep {
-			t.Errorf("input size %d: models accepts=%v, sweep accepts=%v", size, err == nil, inSweep)
+		for size := 1; size <= 256; size++ {
+			_, sweepErr := sweep.Parse([]byte(archConfig(name, 0.5, size)))
+			_, modelErr := ModelSpec(sweep.Arch{Name: name, Width: 0.5, InputSize: size, Init: sweep.InitTorch}, 4)
+			if (sweepErr == nil) != (modelErr == nil) {
+				t.Errorf("%s input %d: sweep says %v, ModelSpec %v", name, size, sweepErr, modelErr)
+			}
 		}
+	}
+	if _, err := sweep.Parse([]byte(archConfig("resnet", 1, 32))); err == nil {
+		t.Error("unregistered architecture accepted")
 	}
 }
 
@@ -32,5 +52,8 @@ func TestSweepInitNamesMatchModels(t *testing.T) {
 		if err != nil || s.Init != init {
 			t.Fatalf("ModelSpec init %q: spec init %q, err %v", init, s.Init, err)
 		}
+	}
+	if PenultimateLayer("alexnet-bn") != "fc7.post" || PenultimateLayer("vit") != "head.pre" {
+		t.Errorf("penultimate layers %q, %q", PenultimateLayer("alexnet-bn"), PenultimateLayer("vit"))
 	}
 }

@@ -4,13 +4,18 @@
 //	            embedding for K runs, via pkg/coarse; the fine labels for the fine baseline)
 //	train    -> train/ (pkg/train run folder: config.json, checkpoints, metrics) and curve.jsonl
 //	features -> features.json + features-*.bin: per-layer activations of the 92 stimuli
-//	eval     -> scores.jsonl: pkg/eval's rows (RSA with mIT, hIT, behaviour; CIs; ceilings;
-//	            split-half layer selection; odd-one-out)
+//	eval     -> scores.jsonl: pkg/eval's rows for the eval.metrics (default spearman, tau-a) against
+//	            mIT, hIT, behaviour and the config's own targets; CIs; ceilings; split-half layer
+//	            selection; odd-one-out (evalstage.go)
 //
 // The label source of the coarse runs is computed once per sweep folder (sweep.Env.Shared):
 // "fine-net" trains a network of the run's architecture on the fine labels and embeds the
 // training images with its penultimate layer; "untrained-net" uses a randomly initialised
 // network; "pixels" the raw pixels; a ".npy" path a user embedding.
+//
+// The run preparation (LoadTrainingSetWith, ModelSpec, TrainConfig, NewJob, PrepareTraining,
+// StimulusFeatures) is shared with the CLI's train and features commands, so the same settings
+// give the same images, subset, split, model, recipe and batches there and in a sweep.
 package study
 
 import (
@@ -27,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/coarsealign/coarsealign/pkg/coarse"
 	"github.com/coarsealign/coarsealign/pkg/models"
 	"github.com/coarsealign/coarsealign/pkg/progress"
@@ -66,12 +72,13 @@ const (
 )
 
 // PenultimateLayer is the tap whose activations embed the training images for the network
-// label sources (the study: AlexNet's FC2, i.e. fc7 after ReLU).
-func PenultimateLayer(arch string) string {
-	if arch == string(models.ViT) {
-		return "head.pre"
+// label sources: the architecture's penultimate tap (arch.Arch.Penultimate; the study:
+// AlexNet's FC2, i.e. fc7 after ReLU). "" for an unknown architecture.
+func PenultimateLayer(name string) string {
+	if a, ok := arch.Lookup(name); ok {
+		return a.Penultimate
 	}
-	return "fc7.post"
+	return ""
 }
 
 // numClasses returns the output width of the run's network.
@@ -82,22 +89,20 @@ func numClasses(r sweep.Run, ts *TrainingSet) int {
 	return len(ts.DS.Classes)
 }
 
-// ModelSpec returns the network of run r.
+// ModelSpec returns the network of architecture setting a with k outputs: the registered
+// architecture's default spec (models.DefaultSpec) at a's width and input size, with a's
+// initialisation. The sweep and the CLI's train command build their models here.
 func ModelSpec(a sweep.Arch, k int) (models.Spec, error) {
-	var s models.Spec
-	switch models.Arch(a.Name) {
-	case models.AlexNetBN:
-		s = models.DefaultAlexNetBN(k, a.InputSize, a.Width)
-	case models.ViT:
-		s = models.DefaultViT(k, a.InputSize)
-	default:
-		return s, fmt.Errorf("study: architecture %q", a.Name)
+	s, err := models.DefaultSpec(models.Arch(a.Name), k, arch.Params{Width: a.Width, InputSize: a.InputSize}, a.Init)
+	if err != nil {
+		return s, fmt.Errorf("study: %w", err)
 	}
-	s.Init = a.Init
-	return s, s.Validate()
+	return s, nil
 }
 
-// TrainConfig returns the pkg/train configuration of a network trained with budget t.
+// TrainConfig returns the pkg/train configuration of a network trained with budget t (the
+// sweep's and the CLI's): the study's recipe (train.DefaultRecipe) with t's learning rate,
+// weight decay, warm-up, label smoothing and clipping, and ts's normalisation statistics.
 func TrainConfig(spec models.Spec, t sweep.Train, seed int, ts *TrainingSet) train.Config {
 	rec := train.DefaultRecipe()
 	rec.LearningRate = t.LR
@@ -294,16 +299,16 @@ func pathsOf(ts *TrainingSet, idx []int) []string {
 
 func (o Options) train(ctx context.Context, env *sweep.Env) error {
 	r := env.Run
-	ts, err := LoadTrainingSet(env.DataDir, r.Data, r.Arch.InputSize)
-	if err != nil {
-		return err
-	}
-	spec, err := ModelSpec(r.Arch, numClasses(r, ts))
-	if err != nil {
-		return err
-	}
 	dir := env.Path(TrainDir)
 	if r.Granularity == sweep.Untrained {
+		ts, err := LoadTrainingSet(env.DataDir, r.Data, r.Arch.InputSize)
+		if err != nil {
+			return err
+		}
+		spec, err := ModelSpec(r.Arch, numClasses(r, ts))
+		if err != nil {
+			return err
+		}
 		// No training: the run folder holds the config; train.OpenRun(dir, 0) initialises the
 		// weights from the seed exactly as at the start of training.
 		cfg := TrainConfig(spec, sweep.Train{Epochs: 1, Batch: 1, LR: 1}, r.Seed, ts)
@@ -311,14 +316,18 @@ func (o Options) train(ctx context.Context, env *sweep.Env) error {
 			return train.SaveConfig(cfg, filepath.Join(tmp, train.ConfigFile))
 		})
 	}
-	labels, err := readLabels(env.Path(LabelsFile), ts.DS.N)
+	job, err := PrepareTraining(env.DataDir, TrainSettings{Data: r.Data, Arch: r.Arch, Train: r.Train, Seed: int64(r.Seed),
+		Load: LoadOptions{Download: true}, Workers: DefaultWorkers,
+		Labels: func(ts *TrainingSet) ([]int32, int, error) {
+			labels, err := readLabels(env.Path(LabelsFile), ts.DS.N)
+			return labels, numClasses(r, ts), err
+		}})
 	if err != nil {
 		return err
 	}
-	cfg := TrainConfig(spec, r.Train, r.Seed, ts)
-	cfg.Data = map[string]string{"source": r.Data.Source, "path": r.Data.Path, "granularity": r.Granularity,
+	job.Config.Data = map[string]string{"source": r.Data.Source, "path": r.Data.Path, "granularity": r.Granularity,
 		"label_source": r.LabelSource, "per_class": strconv.Itoa(r.Data.PerClass)}
-	if err := o.fit(ctx, cfg, dir, ts, labels, r.Train.Augment, uint64(r.Seed)); err != nil {
+	if err := o.run(ctx, job, dir); err != nil {
 		return err
 	}
 	recs, err := train.ReadMetrics(dir)
@@ -341,14 +350,26 @@ func (o Options) train(ctx context.Context, env *sweep.Env) error {
 }
 
 // fit trains cfg in dir (resuming from its latest checkpoint) on the training part of ts with
-// labels, validating on the held-out part every epoch.
+// labels, validating on the held-out part every epoch (a Job, as the train stage's and the
+// CLI's). seed must be cfg.Seed, which seeds the batches.
 func (o Options) fit(ctx context.Context, cfg train.Config, dir string, ts *TrainingSet, labels []int32, augment bool, seed uint64) error {
+	if seed != uint64(cfg.Seed) {
+		return fmt.Errorf("study: batch seed %d differs from the training seed %d", seed, cfg.Seed)
+	}
+	job, err := NewJob(ts, labels, cfg, augment, DefaultWorkers)
+	if err != nil {
+		return err
+	}
+	return o.run(ctx, job, dir)
+}
+
+// run trains job in dir with the options' progress reporting.
+func (o Options) run(ctx context.Context, job *Job, dir string) error {
 	b, err := newBackend()
 	if err != nil {
 		return err
 	}
-	data := newBatches(ts, ts.Train, labels, cfg.BatchSize, seed, augment, true)
-	tr, err := train.New(b, cfg, dir, data.StepsPerEpoch())
+	tr, err := job.NewTrainer(b, dir)
 	if err != nil {
 		return err
 	}
@@ -357,10 +378,6 @@ func (o Options) fit(ctx context.Context, cfg train.Config, dir string, ts *Trai
 	} else if o.Progress != nil {
 		tr.Reporter = progress.NewTerminal(o.Progress)
 	}
-	var val train.EvalData
-	if len(ts.Val) > 0 {
-		val = newBatches(ts, ts.Val, labels, 256, seed, false, false)
-	}
-	_, err = tr.Fit(ctx, data, val)
+	_, err = tr.Fit(ctx, job.Data, job.Val)
 	return err
 }

@@ -1,14 +1,24 @@
-// Command genwrap generates ../../zz_wrap_ops.go: the delegating methods of the fastconv wrapper
-// backend's Function, one per op of compute.Function (read by reflection), except those written by hand.
+// Command genwrap writes the generated file of the fastgo wrapper backend (fastgo/zz_wrap_ops.go):
 //
-// Run from pkg/fastconv: go run ./internal/genwrap > zz_wrap_ops.go
+//   - a method of *function delegating to the wrapped backend for every method of
+//     compute.Function (read by reflection) that the package does not define by hand (found by
+//     parsing its other non-test files);
+//   - nativeOps, the ops whose hand-written method can reach builder.addCustom (a native step),
+//     directly or through functions of the package (call graph by name), for Capabilities.
+//
+// Run by `go generate` (the directive is in fastgo/function.go): go run ../internal/genwrap -o zz_wrap_ops.go
 package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -16,101 +26,210 @@ import (
 	"github.com/gomlx/compute"
 )
 
-// handWritten are implemented in function.go (or ops_*.go).
-var handWritten = map[string]bool{
-	"Name": true, "Builder": true, "Parent": true, "Closure": true, "Parameter": true,
-	"Constant": true, "Shape": true, "Return": true, "Call": true, "Sort": true, "While": true, "If": true,
-	"ConvGeneral": true, "SelectAndScatterMax": true, "ReduceWindow": true,
-	"BroadcastInDim": true, "GreaterOrEqual": true, "Max": true, "Where": true, "Add": true, "ReduceSum": true,
-	"DotGeneral": true, "Mul": true, "Sub": true, "Div": true, "Sqrt": true, "Transpose": true,
-	"BatchNormForTraining": true, "BatchNormGradient": true, "BatchNormForInference": true,
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "genwrap:", err)
+		os.Exit(1)
+	}
 }
 
-func main() {
+// run parses the flags, generates and writes the file (standard output without -o).
+func run(args []string) error {
+	fs := flag.NewFlagSet("genwrap", flag.ContinueOnError)
+	dir := fs.String("dir", ".", "directory of the wrapper package")
+	out := fs.String("o", "", "output file (its base name is skipped when parsing -dir)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	src, err := generate(*dir, filepath.Base(*out))
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = os.Stdout.Write(src)
+		return err
+	}
+	return os.WriteFile(*out, src, 0o644)
+}
+
+// pkgInfo is what generate needs from the package source.
+type pkgInfo struct {
+	name        string
+	handWritten map[string]bool            // methods of *function
+	calls       map[string]map[string]bool // function or method name -> names it calls
+}
+
+// parsePackage reads the non-test .go files of dir except skip.
+func parsePackage(dir, skip string) (*pkgInfo, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	info := &pkgInfo{handWritten: map[string]bool{}, calls: map[string]map[string]bool{}}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		base := filepath.Base(path)
+		if base == skip || strings.HasSuffix(base, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, err
+		}
+		info.name = f.Name.Name
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			name := fd.Name.Name
+			if fd.Recv != nil && len(fd.Recv.List) == 1 {
+				if star, ok := fd.Recv.List[0].Type.(*ast.StarExpr); ok {
+					if id, ok := star.X.(*ast.Ident); ok && id.Name == "function" {
+						info.handWritten[name] = true
+					}
+				}
+			}
+			called := info.calls[name]
+			if called == nil {
+				called = map[string]bool{}
+				info.calls[name] = called
+			}
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					switch fn := c.Fun.(type) {
+					case *ast.Ident:
+						called[fn.Name] = true
+					case *ast.SelectorExpr:
+						called[fn.Sel.Name] = true
+					}
+				}
+				return true
+			})
+		}
+	}
+	if info.name == "" {
+		return nil, fmt.Errorf("no Go files in %s", dir)
+	}
+	return info, nil
+}
+
+// reaches reports whether name calls target, directly or through the package's functions.
+func (p *pkgInfo) reaches(name, target string, seen map[string]bool) bool {
+	if seen[name] {
+		return false
+	}
+	seen[name] = true
+	for c := range p.calls[name] {
+		if c == target || p.reaches(c, target, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// generate returns the formatted source of the generated file for the package in dir.
+func generate(dir, skip string) ([]byte, error) {
+	info, err := parsePackage(dir, skip)
+	if err != nil {
+		return nil, err
+	}
 	t := reflect.TypeOf((*compute.Function)(nil)).Elem()
-	valueT := reflect.TypeOf((*compute.Value)(nil)).Elem()
-	valuesT := reflect.SliceOf(valueT)
-	var names []string
+	var delegated, native []string
 	byName := map[string]reflect.Method{}
 	for i := 0; i < t.NumMethod(); i++ {
 		m := t.Method(i)
-		if handWritten[m.Name] {
+		byName[m.Name] = m
+		if !info.handWritten[m.Name] {
+			delegated = append(delegated, m.Name)
 			continue
 		}
-		names = append(names, m.Name)
-		byName[m.Name] = m
-	}
-	sort.Strings(names)
-	w := &bytes.Buffer{}
-	defer func() {
-		src, err := format.Source(w.Bytes())
-		if err != nil {
-			panic(err)
+		if info.reaches(m.Name, "addCustom", map[string]bool{}) {
+			if _, err := compute.OpTypeString(m.Name); err != nil {
+				return nil, fmt.Errorf("%s runs a native step but is not a compute.OpType: %v", m.Name, err)
+			}
+			native = append(native, m.Name)
 		}
-		_, _ = os.Stdout.Write(src)
-	}()
+	}
+	sort.Strings(delegated)
+	sort.Strings(native)
+	w := &bytes.Buffer{}
 	fmt.Fprintln(w, "// Code generated by internal/genwrap; DO NOT EDIT.")
-	fmt.Fprint(w, "\npackage fastconv\n\n")
+	fmt.Fprintf(w, "\npackage %s\n\n", info.name)
 	fmt.Fprint(w, "import (\n\t\"github.com/gomlx/compute\"\n\t\"github.com/gomlx/compute/dtypes\"\n\t\"github.com/gomlx/compute/shapes\"\n)\n\n")
 	fmt.Fprint(w, "var (\n\t_ = dtypes.Float32\n\t_ shapes.Shape\n)\n\n")
-	for _, name := range names {
-		mt := byName[name].Type
-		var params, args, conv []string
-		for i := 0; i < mt.NumIn(); i++ {
-			pt := mt.In(i)
-			pn := fmt.Sprintf("a%d", i)
-			ts := pt.String()
-			variadic := mt.IsVariadic() && i == mt.NumIn()-1
-			if variadic {
-				ts = "..." + pt.Elem().String()
-			}
-			params = append(params, pn+" "+ts)
-			switch {
-			case pt == valueT:
-				conv = append(conv, fmt.Sprintf("\ti%d, err := f.in(%s)\n\tif err != nil {\n\t\treturn\n\t}", i, pn))
-				args = append(args, fmt.Sprintf("i%d", i))
-			case pt == valuesT:
-				conv = append(conv, fmt.Sprintf("\ti%d, err := f.ins(%s)\n\tif err != nil {\n\t\treturn\n\t}", i, pn))
-				if variadic {
-					args = append(args, fmt.Sprintf("i%d...", i))
-				} else {
-					args = append(args, fmt.Sprintf("i%d", i))
-				}
-			default:
-				if variadic {
-					args = append(args, pn+"...")
-				} else {
-					args = append(args, pn)
-				}
-			}
-		}
-		var results, rnames, post []string
-		for i := 0; i < mt.NumOut(); i++ {
-			rt := mt.Out(i)
-			rn := fmt.Sprintf("r%d", i)
-			if i == mt.NumOut()-1 {
-				rn = "err"
-			}
-			results = append(results, rn+" "+rt.String())
-			rnames = append(rnames, rn)
-			switch rt {
-			case valueT:
-				post = append(post, fmt.Sprintf("\t%s = f.out(%s)", rn, rn))
-			case valuesT:
-				post = append(post, fmt.Sprintf("\t%s = f.outs(%s)", rn, rn))
-			}
-		}
-		fmt.Fprintf(w, "// %s delegates to the wrapped backend.\n", name)
-		fmt.Fprintf(w, "func (f *function) %s(%s) (%s) {\n", name, strings.Join(params, ", "), strings.Join(results, ", "))
-		fmt.Fprintln(w, "\tg := f.target()")
-		for _, c := range conv {
-			fmt.Fprintln(w, c)
-		}
-		fmt.Fprintf(w, "\t%s = g.%s(%s)\n", strings.Join(rnames, ", "), name, strings.Join(args, ", "))
-		fmt.Fprintln(w, "\tif err != nil {\n\t\treturn\n\t}")
-		for _, p := range post {
-			fmt.Fprintln(w, p)
-		}
-		fmt.Fprint(w, "\treturn\n}\n\n")
+	fmt.Fprintln(w, "// nativeOps are the ops whose hand-written method can run a native step.")
+	fmt.Fprintln(w, "var nativeOps = []compute.OpType{")
+	for _, name := range native {
+		fmt.Fprintf(w, "\tcompute.OpType%s,\n", name)
 	}
+	fmt.Fprint(w, "}\n\n")
+	for _, name := range delegated {
+		writeDelegate(w, name, byName[name].Type)
+	}
+	return format.Source(w.Bytes())
+}
+
+// writeDelegate writes the method name (of type mt) that translates its values, calls the
+// wrapped backend's method and wraps the results.
+func writeDelegate(w *bytes.Buffer, name string, mt reflect.Type) {
+	valueT := reflect.TypeOf((*compute.Value)(nil)).Elem()
+	valuesT := reflect.SliceOf(valueT)
+	var params, args, conv []string
+	for i := 0; i < mt.NumIn(); i++ {
+		pt := mt.In(i)
+		pn := fmt.Sprintf("a%d", i)
+		ts := pt.String()
+		variadic := mt.IsVariadic() && i == mt.NumIn()-1
+		if variadic {
+			ts = "..." + pt.Elem().String()
+		}
+		params = append(params, pn+" "+ts)
+		switch {
+		case pt == valueT:
+			conv = append(conv, fmt.Sprintf("\ti%d, err := f.in(%s)\n\tif err != nil {\n\t\treturn\n\t}", i, pn))
+			args = append(args, fmt.Sprintf("i%d", i))
+		case pt == valuesT:
+			conv = append(conv, fmt.Sprintf("\ti%d, err := f.ins(%s)\n\tif err != nil {\n\t\treturn\n\t}", i, pn))
+			if variadic {
+				args = append(args, fmt.Sprintf("i%d...", i))
+			} else {
+				args = append(args, fmt.Sprintf("i%d", i))
+			}
+		default:
+			if variadic {
+				args = append(args, pn+"...")
+			} else {
+				args = append(args, pn)
+			}
+		}
+	}
+	var results, rnames, post []string
+	for i := 0; i < mt.NumOut(); i++ {
+		rt := mt.Out(i)
+		rn := fmt.Sprintf("r%d", i)
+		if i == mt.NumOut()-1 {
+			rn = "err"
+		}
+		results = append(results, rn+" "+rt.String())
+		rnames = append(rnames, rn)
+		switch rt {
+		case valueT:
+			post = append(post, fmt.Sprintf("\t%s = f.out(%s)", rn, rn))
+		case valuesT:
+			post = append(post, fmt.Sprintf("\t%s = f.outs(%s)", rn, rn))
+		}
+	}
+	fmt.Fprintf(w, "// %s delegates to the wrapped backend.\n", name)
+	fmt.Fprintf(w, "func (f *function) %s(%s) (%s) {\n", name, strings.Join(params, ", "), strings.Join(results, ", "))
+	fmt.Fprintln(w, "\tg := f.target()")
+	for _, c := range conv {
+		fmt.Fprintln(w, c)
+	}
+	fmt.Fprintf(w, "\t%s = g.%s(%s)\n", strings.Join(rnames, ", "), name, strings.Join(args, ", "))
+	fmt.Fprintln(w, "\tif err != nil {\n\t\treturn\n\t}")
+	for _, p := range post {
+		fmt.Fprintln(w, p)
+	}
+	fmt.Fprint(w, "\treturn\n}\n\n")
 }

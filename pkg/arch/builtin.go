@@ -1,0 +1,68 @@
+package arch
+
+import "fmt"
+
+// AlexNetLayers are the hidden layers of AlexNetBN in network order.
+var AlexNetLayers = []string{"conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7"}
+
+// AlexNetBN is the study's AlexNet-style CNN with batch norm (pkg/models builds it): 14 taps,
+// "<layer>.pre" (after batch norm, before ReLU) and "<layer>.post" (after ReLU) for each of
+// AlexNetLayers; geometries for 32, 64 and 224 pixels (models.AlexNetGeometryFor).
+var AlexNetBN = &Arch{
+	Name:        "alexnet-bn",
+	Summary:     "AlexNet-style CNN with batch norm (5 conv + 2 FC); input 32, 64 (CPU) or 224",
+	Width:       true,
+	InputSizes:  []int{32, 64, 224},
+	Penultimate: "fc7.post",
+	Taps: func(Params) []string {
+		names := make([]string, 0, 2*len(AlexNetLayers))
+		for _, l := range AlexNetLayers {
+			names = append(names, l+".pre", l+".post")
+		}
+		return names
+	},
+}
+
+// ViTDepth is the number of transformer blocks of the default ViT (models.DefaultViT).
+const ViTDepth = 4
+
+// ViTPatch is the patch side of the default ViT at an input size: 4 below 64 pixels, 8 below
+// 224, else 16.
+func ViTPatch(inputSize int) int {
+	switch {
+	case inputSize >= 224:
+		return 16
+	case inputSize >= 64:
+		return 8
+	}
+	return 4
+}
+
+// ViTTaps are the taps of a ViT of depth blocks: "embed", "block1".."blockN", "head.pre".
+func ViTTaps(depth int) []string {
+	names := []string{"embed"}
+	for i := 1; i <= depth; i++ {
+		names = append(names, fmt.Sprintf("block%d", i))
+	}
+	return append(names, "head.pre")
+}
+
+// ViT is the small vision transformer of pkg/models (the default: ViTDepth blocks, patch
+// ViTPatch(input size), which must divide the input size). Width is ignored.
+var ViT = &Arch{
+	Name:        "vit",
+	Summary:     "small vision transformer (4 blocks, width 128); input a multiple of its patch (4, 8 or 16)",
+	Penultimate: "head.pre",
+	CheckInput: func(size int) error {
+		if p := ViTPatch(size); size%p != 0 {
+			return fmt.Errorf("not a multiple of the patch size %d", p)
+		}
+		return nil
+	},
+	Taps: func(Params) []string { return ViTTaps(ViTDepth) },
+}
+
+func init() {
+	Register(AlexNetBN)
+	Register(ViT)
+}

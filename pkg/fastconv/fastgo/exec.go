@@ -1,0 +1,270 @@
+package fastgo
+
+import (
+	"fmt"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
+	"github.com/pkg/errors"
+	"os"
+	"time"
+)
+
+type executable struct {
+	b         *builder
+	steps     []*step
+	numValues int
+	// dying[i] lists the values whose last use is step i (their buffers are released after it);
+	// lastUse[id] is -1 for values never consumed, len(steps) for final outputs.
+	dying   [][]*value
+	lastUse []int
+}
+
+var _ compute.Executable = (*executable)(nil)
+
+func (b *builder) Compile() (compute.Executable, error) {
+	if !b.main.done {
+		return nil, errors.New("fastconv: Main().Return() must be called before Compile()")
+	}
+	// Liveness: drop custom steps whose outputs are never used (e.g. the gradient of a convolution
+	// with respect to the model input), and inner steps none of whose outputs are used.
+	needed := make(map[int]bool)
+	for _, o := range b.outputs {
+		needed[o.id] = true
+	}
+	live := make([]bool, len(b.steps))
+	for i := len(b.steps) - 1; i >= 0; i-- {
+		s := b.steps[i]
+		var outs []*value
+		var ins []*value
+		if s.custom != nil {
+			outs, ins = s.custom.outputs, s.custom.inputs
+		} else {
+			outs, ins = s.outputs, s.inputs
+		}
+		for _, v := range outs {
+			if needed[v.id] {
+				live[i] = true
+				break
+			}
+		}
+		if !live[i] {
+			continue
+		}
+		// Inner steps keep all their outputs: the go backend fails on parameters that no output
+		// depends on, and we cannot see which ones those would be.
+		for _, v := range ins {
+			needed[v.id] = true
+		}
+	}
+	var steps []*step
+	for i, s := range b.steps {
+		if !live[i] {
+			continue
+		}
+		if s.custom != nil {
+			steps = append(steps, s)
+			continue
+		}
+		outs := make([]compute.Value, len(s.outputs))
+		for i, v := range s.outputs {
+			outs[i] = v.inner
+		}
+		if len(s.inputs) > 0 {
+			// The go backend fails on parameters no output depends on (it indexes its per-node
+			// state up to the last node needed): one extra scalar output depends on all of them.
+			params := make([]compute.Value, len(s.inputs))
+			for i, v := range s.inputs {
+				params[i] = s.imports[v.id]
+			}
+			dummy, err := s.fn.Constant([]float32{0})
+			if err != nil {
+				return nil, err
+			}
+			barrier, err := s.fn.SchedulingBarrier(dummy, params...)
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, barrier)
+		}
+		if err := s.fn.Return(outs, nil); err != nil {
+			return nil, errors.WithMessagef(err, "fastconv: returning from segment %s", s.ib.Name())
+		}
+		exec, err := s.ib.Compile()
+		if err != nil {
+			return nil, errors.WithMessagef(err, "fastconv: compiling segment %s", s.ib.Name())
+		}
+		s.exec = exec
+		steps = append(steps, s)
+	}
+	e := &executable{b: b, steps: steps, numValues: b.nextID, dying: make([][]*value, len(steps)), lastUse: make([]int, b.nextID)}
+	for i := range e.lastUse {
+		e.lastUse[i] = -1
+	}
+	for i, s := range steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			e.lastUse[v.id] = i
+		}
+	}
+	for _, o := range b.outputs {
+		e.lastUse[o.id] = len(steps)
+	}
+	for i, s := range steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			if e.lastUse[v.id] == i && v.global < 0 {
+				e.dying[i] = append(e.dying[i], v)
+				e.lastUse[v.id] = -2 // listed once.
+			}
+		}
+	}
+	for _, s := range steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			if e.lastUse[v.id] == -2 {
+				e.lastUse[v.id] = 0 // consumed (released via dying)
+			}
+		}
+	}
+	return e, nil
+}
+
+func (e *executable) Finalize() {
+	for _, s := range e.steps {
+		if s.exec != nil {
+			s.exec.Finalize()
+		}
+	}
+}
+
+func (e *executable) Inputs() (names []string, inputShapes []shapes.Shape) {
+	for _, p := range e.b.params {
+		inputShapes = append(inputShapes, p.shape)
+	}
+	return e.b.pnames, inputShapes
+}
+
+func (e *executable) Outputs() (outputShapes []shapes.Shape) {
+	for _, o := range e.b.outputs {
+		outputShapes = append(outputShapes, o.shape)
+	}
+	return
+}
+
+func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevice compute.DeviceNum) ([]compute.Buffer, error) {
+	if len(inputs) != len(e.b.params) {
+		return nil, errors.Errorf("fastconv: executable %q takes %d inputs, got %d", e.b.name, len(e.b.params), len(inputs))
+	}
+	bufs := make([]compute.Buffer, e.numValues)
+	for i, p := range e.b.params {
+		bufs[p.id] = unwrapBuffer(inputs[i])
+	}
+	protected := make(map[compute.Buffer]bool, len(inputs))
+	for _, in := range inputs {
+		protected[unwrapBuffer(in)] = true
+	}
+	refs := make(map[compute.Buffer]int)
+	release := func(buf compute.Buffer) {
+		if buf == nil || protected[buf] {
+			return
+		}
+		refs[buf]--
+		if refs[buf] <= 0 {
+			delete(refs, buf)
+			releaseBuffer(buf)
+		}
+	}
+	for stepIdx, s := range e.steps {
+		var ins []*value
+		if s.custom != nil {
+			ins = s.custom.inputs
+		} else {
+			ins = s.inputs
+		}
+		inBufs := make([]compute.Buffer, len(ins))
+		for i, v := range ins {
+			inBufs[i] = bufs[v.id]
+			if inBufs[i] == nil {
+				return nil, errors.Errorf("fastconv: internal error: value #%d not computed before use", v.id)
+			}
+		}
+		var outBufs []compute.Buffer
+		var err error
+		var outVals []*value
+		stepStart, stepCPU := time.Now(), time.Duration(0)
+		if traceConv {
+			stepCPU = processCPUTime()
+		}
+		if s.custom != nil {
+			outBufs, err = s.custom.run(e.b.backend.Backend, inBufs)
+			outVals = s.custom.outputs
+			if err != nil {
+				return nil, errors.WithMessagef(err, "fastconv: running %s", s.custom.name)
+			}
+		} else {
+			outBufs, err = s.exec.Execute(inBufs, nil, defaultDevice)
+			outVals = s.outputs
+			if err != nil {
+				return nil, errors.WithMessagef(err, "fastconv: executing segment %s", s.ib.Name())
+			}
+		}
+		if traceConv {
+			name := "segment"
+			if s.custom != nil {
+				name = s.custom.name
+			}
+			fmt.Fprintf(os.Stderr, "  step %-12s (%2d in, %2d out): wall %8.2fms cpu %8.2fms\n", name, len(ins), len(outVals),
+				float64(time.Since(stepStart).Microseconds())/1000, float64((processCPUTime()-stepCPU).Microseconds())/1000)
+		}
+		for i, v := range outVals {
+			bufs[v.id] = outBufs[i]
+			refs[outBufs[i]]++
+		}
+		// Outputs nobody uses (e.g. the dependency scalar of inner steps) go right back.
+		for i, buf := range outBufs {
+			if i >= len(outVals) {
+				refs[buf]++
+				release(buf)
+			} else if e.lastUse[outVals[i].id] == -1 {
+				release(buf)
+				bufs[outVals[i].id] = nil
+			}
+		}
+		for _, v := range e.dying[stepIdx] {
+			release(bufs[v.id])
+			bufs[v.id] = nil
+		}
+	}
+	results := make([]compute.Buffer, len(e.b.outputs))
+	for i, o := range e.b.outputs {
+		results[i] = bufs[o.id]
+		forgetBuffer(results[i])
+	}
+	// Donated inputs are owned by the executable now.
+	for i, d := range donate {
+		if d && i < len(inputs) && inputs[i] != nil {
+			isResult := false
+			for _, r := range results {
+				if r == unwrapBuffer(inputs[i]) {
+					isResult = true
+				}
+			}
+			if !isResult {
+				_ = inputs[i].Finalize()
+			}
+		}
+	}
+	for i, r := range results {
+		results[i] = b2w(e.b.backend, r)
+	}
+	return results, nil
+}

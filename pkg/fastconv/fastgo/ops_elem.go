@@ -1,0 +1,262 @@
+package fastgo
+
+import (
+	"github.com/coarsealign/coarsealign/pkg/fastconv/kernels"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+)
+
+// Native elementwise fast paths for the large float32 tensors of CNN training (the wrapped
+// backend runs these single-threaded with generic loops):
+//
+//   - Max(x, broadcast 0)                       -> ReLU
+//   - Where(GreaterOrEqual(x, broadcast 0), v, 0) -> ReLU gradient (the Max VJP of vjp.go)
+//   - Add(x, BroadcastInDim(bias[C], last axis)) -> bias add
+//   - ReduceSum(x[..., C], all axes but the last) -> bias gradient
+//
+// They apply only in the main function, for float32 tensors of at least minNativeSize elements;
+// everything else is delegated.
+
+const minNativeSize = 1 << 15
+
+func (f *function) delegate1(x compute.Value, op func(g compute.Function, ix compute.Value) (compute.Value, error)) (compute.Value, error) {
+	g := f.target()
+	ix, err := f.in(x)
+	if err != nil {
+		return nil, err
+	}
+	r, err := op(g, ix)
+	if err != nil {
+		return nil, err
+	}
+	return f.out(r), nil
+}
+
+func (f *function) delegate2(x, y compute.Value, op func(g compute.Function, ix, iy compute.Value) (compute.Value, error)) (compute.Value, error) {
+	g := f.target()
+	ix, err := f.in(x)
+	if err != nil {
+		return nil, err
+	}
+	iy, err := f.in(y)
+	if err != nil {
+		return nil, err
+	}
+	r, err := op(g, ix, iy)
+	if err != nil {
+		return nil, err
+	}
+	return f.out(r), nil
+}
+
+func isZero(v *value) bool { return v != nil && v.scalar != nil && *v.scalar == 0 }
+
+func (f *function) nativeOK(vs ...*value) bool {
+	if !f.isMain() {
+		return false
+	}
+	for _, v := range vs {
+		if v == nil || v.shape.DType != dtypes.Float32 || v.shape.IsDynamic() || v.shape.Size() < minNativeSize {
+			return false
+		}
+	}
+	return true
+}
+
+// BroadcastInDim implements compute.Function (delegated; records provenance).
+func (f *function) BroadcastInDim(x compute.Value, outputShape shapes.Shape, broadcastAxes []int) (compute.Value, error) {
+	r, err := f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) {
+		return g.BroadcastInDim(ix, outputShape, broadcastAxes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rv, xv := r.(*value), x.(*value)
+	rv.scalar = xv.scalar
+	rv.bcastSrc, rv.bcastAxes = xv, append([]int(nil), broadcastAxes...)
+	return rv, nil
+}
+
+// GreaterOrEqual implements compute.Function (delegated; records provenance).
+func (f *function) GreaterOrEqual(lhs, rhs compute.Value) (compute.Value, error) {
+	r, err := f.delegate2(lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) {
+		return g.GreaterOrEqual(a, b)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.(*value).geOf = [2]*value{lhs.(*value), rhs.(*value)}
+	return r, nil
+}
+
+// Max implements compute.Function: native ReLU for Max(x, 0).
+func (f *function) Max(lhs, rhs compute.Value) (compute.Value, error) {
+	x, z := lhs.(*value), rhs.(*value)
+	if isZero(x) {
+		x, z = z, x
+	}
+	if isZero(z) && f.nativeOK(x) && (z.shape.IsScalar() || z.shape.Equal(x.shape)) {
+		return f.b.addNative("relu", []*value{x}, x.shape, func(out []float32, in [][]float32) {
+			kernels.Relu(out, in[0])
+		}), nil
+	}
+	return f.delegate2(lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Max(a, b) })
+}
+
+// Where implements compute.Function: native ReLU gradient for Where(x >= 0, v, 0) and Where(x >= 0, 0, v).
+func (f *function) Where(condition, onTrue, onFalse compute.Value) (compute.Value, error) {
+	c, t, e := condition.(*value), onTrue.(*value), onFalse.(*value)
+	if x, zero := c.geOf[0], c.geOf[1]; x != nil && isZero(zero) && (zero.shape.IsScalar() || zero.shape.Equal(x.shape)) {
+		var v *value
+		keepWhenGE := true
+		switch {
+		case isZero(e) && t.shape.Equal(x.shape):
+			v = t
+		case isZero(t) && e.shape.Equal(x.shape):
+			v, keepWhenGE = e, false
+		}
+		if v != nil && f.nativeOK(x, v) {
+			return f.b.addNative("relu-grad", []*value{x, v}, v.shape, func(out []float32, in [][]float32) {
+				kernels.ReluGrad(out, in[0], in[1], keepWhenGE)
+			}), nil
+		}
+	}
+	g := f.target()
+	ic, err := f.in(c)
+	if err != nil {
+		return nil, err
+	}
+	it, err := f.in(t)
+	if err != nil {
+		return nil, err
+	}
+	ie, err := f.in(e)
+	if err != nil {
+		return nil, err
+	}
+	r, err := g.Where(ic, it, ie)
+	if err != nil {
+		return nil, err
+	}
+	return f.out(r), nil
+}
+
+// lastAxisBias returns the [C] bias (or [1,...,1,C]) if b is BroadcastInDim(bias[C], x.shape,
+// [rank-1]) or b is shaped [1,...,1,C] (implicit broadcasting).
+func lastAxisBias(x, b *value) *value {
+	if r := x.shape.Rank(); r >= 2 && b.shape.Rank() == r && b.shape.DType == dtypes.Float32 &&
+		b.shape.Dimensions[r-1] == x.shape.Dimensions[r-1] && b.shape.Size() == x.shape.Dimensions[r-1] && !b.shape.Equal(x.shape) {
+		return b
+	}
+	src := b.bcastSrc
+	if src == nil || !b.shape.Equal(x.shape) || src.shape.Rank() != 1 || len(b.bcastAxes) != 1 ||
+		b.bcastAxes[0] != x.shape.Rank()-1 || src.shape.DType != dtypes.Float32 ||
+		src.shape.Dimensions[0] != x.shape.Dimensions[x.shape.Rank()-1] {
+		return nil
+	}
+	return src
+}
+
+// Add implements compute.Function: native bias add for Add(x, BroadcastInDim(bias, last axis)).
+func (f *function) Add(lhs, rhs compute.Value) (compute.Value, error) {
+	x, b := lhs.(*value), rhs.(*value)
+	bias := lastAxisBias(x, b)
+	if bias == nil {
+		x, b = b, x
+		bias = lastAxisBias(x, b)
+	}
+	if bias != nil && f.nativeOK(x) {
+		return f.b.addNative("bias-add", []*value{x, bias}, x.shape, func(out []float32, in [][]float32) {
+			kernels.BiasAdd(out, in[0], in[1])
+		}), nil
+	}
+	return f.binary(kernels.OpAdd, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Add(a, b) })
+}
+
+// Mul implements compute.Function (native for large float32 operands).
+func (f *function) Mul(lhs, rhs compute.Value) (compute.Value, error) {
+	return f.binary(kernels.OpMul, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Mul(a, b) })
+}
+
+// Sub implements compute.Function (native for large float32 operands).
+func (f *function) Sub(lhs, rhs compute.Value) (compute.Value, error) {
+	return f.binary(kernels.OpSub, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Sub(a, b) })
+}
+
+// Div implements compute.Function (native for large float32 operands).
+func (f *function) Div(lhs, rhs compute.Value) (compute.Value, error) {
+	return f.binary(kernels.OpDiv, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Div(a, b) })
+}
+
+// binary runs a float32 elementwise op natively when both operands have the same large shape, or
+// one is a scalar (rank 0); else it delegates.
+func (f *function) binary(op kernels.Op, lhs, rhs compute.Value, delegate func(g compute.Function, a, b compute.Value) (compute.Value, error)) (compute.Value, error) {
+	a, b := lhs.(*value), rhs.(*value)
+	big := a
+	if b.shape.Size() > a.shape.Size() {
+		big = b
+	}
+	sameOrScalar := (a.shape.Equal(b.shape) || a.shape.IsScalar() || b.shape.IsScalar()) &&
+		a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32
+	// Row broadcast: one operand is a [C] vector along the last axis of the other (shaped
+	// [1,...,1,C] or BroadcastInDim of [C]) — batch-norm and bias arithmetic.
+	if !sameOrScalar && a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32 {
+		if row := lastAxisBias(a, b); row != nil && f.nativeOK(a) {
+			return f.rowBinary(op, a, row, false), nil
+		}
+		if row := lastAxisBias(b, a); row != nil && f.nativeOK(b) {
+			return f.rowBinary(op, b, row, true), nil
+		}
+	}
+	if sameOrScalar && f.nativeOK(big) {
+		outShape := big.shape
+		return f.b.addNative("elementwise", []*value{a, b}, outShape, func(out []float32, in [][]float32) {
+			kernels.Binary(op, out, in[0], in[1])
+		}), nil
+	}
+	return f.delegate2(lhs, rhs, delegate)
+}
+
+// Sqrt implements compute.Function (native for large float32 operands).
+func (f *function) Sqrt(x compute.Value) (compute.Value, error) {
+	xv := x.(*value)
+	if f.nativeOK(xv) {
+		return f.b.addNative("sqrt", []*value{xv}, xv.shape, func(out []float32, in [][]float32) {
+			kernels.Sqrt(out, in[0])
+		}), nil
+	}
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Sqrt(ix) })
+}
+
+// ReduceSum implements compute.Function: native for summing all axes but the last (bias gradient).
+func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error) {
+	xv := x.(*value)
+	rank := xv.shape.Rank()
+	allButLast := rank >= 2 && len(axes) == rank-1
+	if allButLast {
+		seen := make([]bool, rank)
+		for _, a := range axes {
+			if a < 0 || a >= rank-1 || seen[a] {
+				allButLast = false
+				break
+			}
+			seen[a] = true
+		}
+	}
+	if allButLast && f.nativeOK(xv) {
+		C := xv.shape.Dimensions[rank-1]
+		return f.b.addNative("reduce-rows", []*value{xv}, shapes.Make(dtypes.Float32, C), func(out []float32, in [][]float32) {
+			kernels.SumRows(out, in[0])
+		}), nil
+	}
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.ReduceSum(ix, axes...) })
+}
+
+// rowBinary computes x op row (or row op x if rowFirst) with row [C] broadcast over the rows of
+// x [..., C].
+func (f *function) rowBinary(op kernels.Op, x, row *value, rowFirst bool) compute.Value {
+	return f.b.addNative("elementwise-row", []*value{x, row}, x.shape, func(out []float32, in [][]float32) {
+		kernels.RowBinary(op, out, in[0], in[1], rowFirst)
+	})
+}

@@ -1,0 +1,142 @@
+// Package kernels holds fastconv's native CPU kernels on plain float32 slices (no GoMLX): 2D
+// convolution as im2col + GEMM (internal/gemm), max pooling and its gradient, transposes and the
+// elementwise passes of CNN training (ReLU and its gradient, bias add and gradient, binary ops,
+// sqrt). Tensors are row-major; image tensors are channels last [B, H, W, C] unless a stride
+// array says otherwise. Kernels split their work between internal/gemm.Workers goroutines.
+package kernels
+
+import (
+	"math"
+
+	"github.com/coarsealign/coarsealign/internal/gemm"
+)
+
+// Op is an elementwise binary operation.
+type Op int
+
+const (
+	OpAdd Op = iota
+	OpSub
+	OpMul
+	OpDiv
+)
+
+// Chunk sizes (elements) of the parallel elementwise passes.
+const (
+	reluChunk   = 4096
+	binaryChunk = 8192
+)
+
+// chunks runs fn on [s, e) chunks of [0, n) of the given size, in parallel.
+func chunks(n, size int, fn func(s, e int)) {
+	gemm.ParallelFor((n+size-1)/size, func(start, end int) {
+		fn(start*size, min(n, end*size))
+	})
+}
+
+// Relu sets out[i] = max(x[i], 0).
+func Relu(out, x []float32) {
+	chunks(len(x), reluChunk, func(s, e int) { reluF32(out[s:e], x[s:e]) })
+}
+
+// ReluGrad sets out[i] = v[i] where (x[i] >= 0) == keepWhenGE, else 0.
+func ReluGrad(out, x, v []float32, keepWhenGE bool) {
+	chunks(len(x), reluChunk, func(s, e int) { reluGradF32(out[s:e], x[s:e], v[s:e], keepWhenGE) })
+}
+
+// BiasAdd sets out[r, c] = x[r, c] + bias[c] for x [rows, C], C = len(bias).
+func BiasAdd(out, x, bias []float32) {
+	C := len(bias)
+	gemm.ParallelFor(len(x)/C, func(start, end int) {
+		for r := start; r < end; r++ {
+			addF32(out[r*C:(r+1)*C], x[r*C:(r+1)*C], bias)
+		}
+	})
+}
+
+// Binary sets out[i] = a[i] op b[i]; an operand of length 1 is a scalar (broadcast).
+func Binary(op Op, out, a, b []float32) {
+	chunks(len(out), binaryChunk, func(s, e int) {
+		as, bs := a, b
+		if len(as) > 1 {
+			as = as[s:e]
+		}
+		if len(bs) > 1 {
+			bs = bs[s:e]
+		}
+		binaryF32(op, out[s:e], as, bs)
+	})
+}
+
+// RowBinary sets out[r, c] = x[r, c] op row[c] (row[c] op x[r, c] if rowFirst) for x [rows, C],
+// C = len(row).
+func RowBinary(op Op, out, x, row []float32, rowFirst bool) {
+	C := len(row)
+	gemm.ParallelFor(len(x)/C, func(start, end int) {
+		for r := start; r < end; r++ {
+			if rowFirst {
+				binaryF32(op, out[r*C:(r+1)*C], row, x[r*C:(r+1)*C])
+			} else {
+				binaryF32(op, out[r*C:(r+1)*C], x[r*C:(r+1)*C], row)
+			}
+		}
+	})
+}
+
+// Sqrt sets out[i] = sqrt(x[i]).
+func Sqrt(out, x []float32) {
+	chunks(len(out), binaryChunk, func(s, e int) { sqrtF32(out[s:e], x[s:e]) })
+}
+
+// SumRows sets out[c] = sum over r of x[r, c] for x [rows, C], C = len(out) (the bias gradient):
+// one partial sum per worker, added in worker order.
+func SumRows(out, x []float32) {
+	C := len(out)
+	rows := len(x) / C
+	w := gemm.Workers()
+	partial := make([][]float32, w)
+	chunk := (rows + w - 1) / w
+	gemm.ParallelFor(w, func(start, end int) {
+		for wi := start; wi < end; wi++ {
+			acc := make([]float32, C)
+			for r := wi * chunk; r < min(rows, (wi+1)*chunk); r++ {
+				addF32(acc, acc, x[r*C:(r+1)*C])
+			}
+			partial[wi] = acc
+		}
+	})
+	clear(out)
+	for _, p := range partial {
+		if p != nil {
+			addF32(out, out, p)
+		}
+	}
+}
+
+func binaryF32Go(op Op, out, a, b []float32) {
+	at := func(s []float32, i int) float32 {
+		if len(s) == 1 {
+			return s[0]
+		}
+		return s[i]
+	}
+	for i := range out {
+		x, y := at(a, i), at(b, i)
+		switch op {
+		case OpAdd:
+			out[i] = x + y
+		case OpSub:
+			out[i] = x - y
+		case OpMul:
+			out[i] = x * y
+		default:
+			out[i] = x / y
+		}
+	}
+}
+
+func sqrtF32Go(out, x []float32) {
+	for i, v := range x[:len(out)] {
+		out[i] = float32(math.Sqrt(float64(v)))
+	}
+}

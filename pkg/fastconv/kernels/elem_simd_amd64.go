@@ -1,0 +1,205 @@
+//go:build goexperiment.simd
+
+package kernels
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// useAVX512 selects the AVX-512 loops; otherwise (and for tails) the scalar ones run.
+var useAVX512 = archsimd.X86.AVX512()
+
+// maxInto sets dst[i] = max(dst[i], src[i]).
+func maxInto(dst, src []float32) {
+	n := len(dst)
+	src = src[:n]
+	i := 0
+	if useAVX512 {
+		for ; i+16 <= n; i += 16 {
+			d := (*[16]float32)(unsafe.Pointer(&dst[i]))
+			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[i])))
+			archsimd.LoadFloat32x16(d).Max(s).Store(d)
+		}
+	}
+	for ; i < n; i++ {
+		if src[i] > dst[i] {
+			dst[i] = src[i]
+		}
+	}
+}
+
+// argmaxUpdate: where src[i] > bestV[i], bestV[i] = src[i] and bestIdx[i] = base + i.
+func argmaxUpdate(bestV []float32, bestIdx []int32, src []float32, base int32) {
+	n := len(bestV)
+	src, bestIdx = src[:n], bestIdx[:n]
+	i := 0
+	if useAVX512 {
+		lane := archsimd.LoadInt32x16(&[16]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+		for ; i+16 <= n; i += 16 {
+			bp := (*[16]float32)(unsafe.Pointer(&bestV[i]))
+			ip := (*[16]int32)(unsafe.Pointer(&bestIdx[i]))
+			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[i])))
+			b := archsimd.LoadFloat32x16(bp)
+			notGreater := s.LessEqual(b)     // keep old where src <= best (first max wins)
+			b.Merge(s, notGreater).Store(bp) // Merge takes s where the mask is false
+			idx := archsimd.BroadcastInt32x16(base + int32(i)).Add(lane)
+			archsimd.LoadInt32x16(ip).Merge(idx, notGreater).Store(ip)
+		}
+	}
+	for ; i < n; i++ {
+		if src[i] > bestV[i] {
+			bestV[i] = src[i]
+			bestIdx[i] = base + int32(i)
+		}
+	}
+}
+
+// reluF32 sets out[i] = max(x[i], 0).
+func reluF32(out, x []float32) {
+	n := len(out)
+	x = x[:n]
+	i := 0
+	if useAVX512 {
+		zero := archsimd.BroadcastFloat32x16(0)
+		for ; i+16 <= n; i += 16 {
+			archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))).Max(zero).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	for ; i < n; i++ {
+		out[i] = max(x[i], 0)
+	}
+}
+
+// reluGradF32 sets out[i] = v[i] where (x[i] >= 0) == keepWhenGE, else 0.
+func reluGradF32(out, x, v []float32, keepWhenGE bool) {
+	n := len(out)
+	x, v = x[:n], v[:n]
+	i := 0
+	if useAVX512 {
+		zero := archsimd.BroadcastFloat32x16(0)
+		for ; i+16 <= n; i += 16 {
+			xv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i])))
+			vv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&v[i])))
+			var r archsimd.Float32x16
+			if keepWhenGE {
+				r = vv.Masked(xv.GreaterEqual(zero))
+			} else {
+				r = vv.Masked(xv.Less(zero))
+			}
+			r.Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	for ; i < n; i++ {
+		if (x[i] >= 0) == keepWhenGE {
+			out[i] = v[i]
+		} else {
+			out[i] = 0
+		}
+	}
+}
+
+// addF32 sets out[i] = a[i] + b[i].
+func addF32(out, a, b []float32) {
+	n := len(out)
+	a, b = a[:n], b[:n]
+	i := 0
+	if useAVX512 {
+		for ; i+16 <= n; i += 16 {
+			av := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&a[i])))
+			bv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&b[i])))
+			av.Add(bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	for ; i < n; i++ {
+		out[i] = a[i] + b[i]
+	}
+}
+
+// binaryF32 sets out[i] = a[i] op b[i]; a or b of length 1 is broadcast (a scalar).
+func binaryF32(op Op, out, a, b []float32) {
+	n := len(out)
+	i := 0
+	if useAVX512 {
+		switch {
+		case len(a) == n && len(b) == n:
+			a, b = a[:n], b[:n]
+			for ; i+16 <= n; i += 16 {
+				av := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&a[i])))
+				bv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&b[i])))
+				simdOp(op, av, bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+			}
+		case len(a) == n:
+			a = a[:n]
+			bv := archsimd.BroadcastFloat32x16(b[0])
+			for ; i+16 <= n; i += 16 {
+				av := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&a[i])))
+				simdOp(op, av, bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+			}
+		case len(b) == n:
+			b = b[:n]
+			av := archsimd.BroadcastFloat32x16(a[0])
+			for ; i+16 <= n; i += 16 {
+				bv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&b[i])))
+				simdOp(op, av, bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+			}
+		}
+	}
+	binaryF32Go(op, out[i:], tail(a, i), tail(b, i))
+}
+
+func tail(s []float32, i int) []float32 {
+	if len(s) == 1 {
+		return s
+	}
+	return s[i:]
+}
+
+func simdOp(op Op, a, b archsimd.Float32x16) archsimd.Float32x16 {
+	switch op {
+	case OpAdd:
+		return a.Add(b)
+	case OpSub:
+		return a.Sub(b)
+	case OpMul:
+		return a.Mul(b)
+	default:
+		return a.Div(b)
+	}
+}
+
+// sqrtF32 sets out[i] = sqrt(x[i]).
+func sqrtF32(out, x []float32) {
+	n := len(out)
+	x = x[:n]
+	i := 0
+	if useAVX512 {
+		for ; i+16 <= n; i += 16 {
+			archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))).Sqrt().Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	}
+	sqrtF32Go(out[i:], x[i:])
+}
+
+// scatterSelected sets out[c] = src[c] if idx[c] == base+c, else 0.
+func scatterSelected(out, src []float32, idx []int32, base int32) {
+	n := len(out)
+	src, idx = src[:n], idx[:n]
+	c := 0
+	if useAVX512 {
+		lane := archsimd.LoadInt32x16(&[16]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+		for ; c+16 <= n; c += 16 {
+			want := archsimd.BroadcastInt32x16(base + int32(c)).Add(lane)
+			got := archsimd.LoadInt32x16((*[16]int32)(unsafe.Pointer(&idx[c])))
+			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[c])))
+			s.Masked(got.Equal(want)).Store((*[16]float32)(unsafe.Pointer(&out[c])))
+		}
+	}
+	for ; c < n; c++ {
+		if idx[c] == base+int32(c) {
+			out[c] = src[c]
+		} else {
+			out[c] = 0
+		}
+	}
+}
