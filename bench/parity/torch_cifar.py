@@ -26,7 +26,7 @@ import torchvision.transforms.functional as TF
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_ref import AlexNetBN32, make_optimizer  # noqa: E402
+from torch_ref import AlexNetBN32, make_optimizer, train_step  # noqa: E402
 
 
 def load(root, split):
@@ -105,13 +105,7 @@ def main():
             if a.augment:
                 x = augment(x, gen)
             x, y = (x - mean) / std, ytr[idx]
-            opt.zero_grad(set_to_none=True)
-            logits = model(x)[0]
-            loss = crit(logits, y)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            logits, loss, _ = train_step(model, opt, sched, crit, x, y, 1.0)
             tl += loss.item() * len(y)
             tc += (logits.argmax(1) == y).sum().item()
             n += len(y)

@@ -128,6 +128,19 @@ def make_optimizer(model, lr, wd, warm, total, start):
     return opt, sched
 
 
+def train_step(model, opt, sched, crit, x, y, clip):
+    """One optimisation step of the study's recipe: loss, backward, clip_grad_norm_ (if clip > 0),
+    AdamW step, schedule step. Returns the logits, the loss and the gradient norm before clipping."""
+    opt.zero_grad(set_to_none=True)
+    logits = model(x)[0]
+    loss = crit(logits, y)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip) if clip > 0 else torch.tensor(0.0)
+    opt.step()
+    sched.step()
+    return logits, loss, norm
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -196,12 +209,7 @@ def main():
         for t in range(a.steps):
             x, y = batches[t % len(batches)]
             lr = opt.param_groups[0]["lr"]
-            opt.zero_grad(set_to_none=True)
-            loss = crit(m(x.to(dtype))[0], y)
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(m.parameters(), a.clip) if a.clip > 0 else torch.tensor(0.0)
-            opt.step()
-            sched.step()
+            _, loss, norm = train_step(m, opt, sched, crit, x.to(dtype), y, a.clip)
             trace[t] = (loss.item(), lr, float(norm))
             if t == 0:
                 save_dict(export(m), os.path.join(a.out, sub, "step1"))

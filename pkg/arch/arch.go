@@ -62,6 +62,12 @@ const (
 	InitHeNormal = "he-normal"
 )
 
+// Inits lists the weight initialisations, the default first.
+var Inits = []string{InitTorch, InitHeNormal}
+
+// IsInit reports whether name is one of Inits.
+func IsInit(name string) bool { return slices.Contains(Inits, name) }
+
 // CheckInputSize reports whether the architecture is built for size x size inputs.
 func (a *Arch) CheckInputSize(size int) error {
 	if size < MinInputSize {

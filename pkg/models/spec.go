@@ -100,7 +100,7 @@ func (s Spec) Validate() error {
 	if s.Dropout < 0 || s.Dropout >= 1 || math.IsNaN(s.Dropout) {
 		return fmt.Errorf("models: spec dropout=%g, want in [0,1)", s.Dropout)
 	}
-	if i := s.initName(); i != InitTorch && i != InitHeNormal {
+	if !arch.IsInit(s.initName()) {
 		return fmt.Errorf("models: spec init=%q, want %q or %q", s.Init, InitTorch, InitHeNormal)
 	}
 	a, err := lookupSpec(s)

@@ -81,40 +81,38 @@ func TorchLayout(s Spec) ([]TorchTensor, error) {
 	c5 := in
 	in = c5 * cells
 	for j, layer := range AlexNetLayers[5:] {
-		nin, perm := in, j == 0
+		cols := identityIndex
+		if j == 0 { // torch column c*cells + p (NCHW flatten) -> ours p*c5 + c (NHWC)
+			cols = func(col int) int { return (col%cells)*c5 + col/cells }
+		}
 		out = append(out, TorchTensor{Key: layer + ".weight", Path: "/" + ModelScope + "/" + layer + "/dense/weights",
-			Torch: []int{fc, nin}, Shape: []int{nin, fc}, convert: func(d []float64) []float64 {
-				r := make([]float64, len(d))
-				for a := range fc {
-					for col := range nin {
-						dst := col
-						if perm { // torch column c*cells + p -> ours p*c5 + c
-							c, p := col/cells, col%cells
-							dst = p*c5 + c
-						}
-						r[dst*fc+a] = d[a*nin+col]
-					}
-				}
-				return r
-			}})
+			Torch: []int{fc, in}, Shape: []int{in, fc}, convert: linearToDense(fc, in, cols)})
 		bn(layer, fc)
 		in = fc
 	}
 	k := s.NumClasses
 	out = append(out,
 		TorchTensor{Key: "fc8.weight", Path: "/" + ModelScope + "/fc8/dense/weights", Torch: []int{k, fc}, Shape: []int{fc, k},
-			convert: func(d []float64) []float64 {
-				r := make([]float64, len(d))
-				for a := range k {
-					for b := range fc {
-						r[b*k+a] = d[a*fc+b]
-					}
-				}
-				return r
-			}},
+			convert: linearToDense(k, fc, identityIndex)},
 		TorchTensor{Key: "fc8.bias", Path: "/" + ModelScope + "/fc8/dense/biases", Torch: []int{k}, Shape: []int{k}, convert: identity})
 	return out, nil
 }
+
+// linearToDense converts an nn.Linear weight [out, in] to a dense kernel [in, out], putting
+// PyTorch's input column col at row cols(col).
+func linearToDense(out, in int, cols func(int) int) func([]float64) []float64 {
+	return func(d []float64) []float64 {
+		r := make([]float64, len(d))
+		for a := range out {
+			for col := range in {
+				r[cols(col)*out+a] = d[a*in+col]
+			}
+		}
+		return r
+	}
+}
+
+func identityIndex(i int) int { return i }
 
 func identity(d []float64) []float64 { return d }
 

@@ -352,7 +352,7 @@ func (c *Config) Validate() error {
 		if !ok {
 			return fmt.Errorf("field archs[%d].name: %q is not a registered architecture (%s)", i, a.Name, strings.Join(arch.Names(), ", "))
 		}
-		if a.Init != InitTorch && a.Init != InitHeNormal {
+		if !arch.IsInit(a.Init) {
 			return fmt.Errorf("field archs[%d].init: %q is not %s or %s", i, a.Init, InitTorch, InitHeNormal)
 		}
 		if !(a.Width > 0) || math.IsInf(a.Width, 0) {

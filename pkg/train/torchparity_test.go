@@ -126,6 +126,15 @@ func relDiff(a []float32, b []float64) float64 {
 	return d / m
 }
 
+// toF32 rounds PyTorch's float32 values (read as float64) back to float32 for relDiff.
+func toF32(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
+}
+
 func flat(t *tensors.Tensor) []float32 {
 	var out []float32
 	tensors.ConstFlatData(t, func(f []float32) { out = append([]float32{}, f...) })
@@ -381,11 +390,7 @@ func TestTorchParityAdamW(t *testing.T) {
 		}
 		want := torchToOurs(t, tt, filepath.Join(dir, "adamw", "final", tt.Key+".npy"))
 		want64 := torchToOurs(t, tt, filepath.Join(dir, "adamw64", "final", tt.Key+".npy"))
-		w32 := make([]float32, len(want))
-		for i, x := range want {
-			w32[i] = float32(x)
-		}
-		d, y := relDiff(flat(v.MustValue()), want), relDiff(w32, want64)
+		d, y := relDiff(flat(v.MustValue()), want), relDiff(toF32(want), want64)
 		worstW = math.Max(worstW, d)
 		worstRatio = math.Max(worstRatio, d/(y+1e-4))
 		if !(d <= 2*y+1e-4) {
@@ -405,11 +410,7 @@ func TestTorchParityAdamW(t *testing.T) {
 	}
 	_, want := readNPY(t, filepath.Join(dir, "adamw", "eval_logits.npy"))
 	_, want64 := readNPY(t, filepath.Join(dir, "adamw64", "eval_logits.npy"))
-	w32 := make([]float32, len(want))
-	for i, x := range want {
-		w32[i] = float32(x)
-	}
-	dEval, yEval := relDiff(flat(out[0]), want), relDiff(w32, want64)
+	dEval, yEval := relDiff(flat(out[0]), want), relDiff(toF32(want), want64)
 	if !(dEval <= 2*yEval+1e-4) {
 		t.Errorf("evaluation-mode logits after %d steps: relative difference %.3g; torch float32 vs float64 %.3g", paritySteps, dEval, yEval)
 	}
