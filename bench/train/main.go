@@ -33,7 +33,7 @@ import (
 )
 
 var (
-	flagWorkload = flag.String("workload", "cnn3-32", "cnn3-32, alexnet-bn-32, alexnet-bn-64 or features-92 (comma-separated list allowed)")
+	flagWorkload = flag.String("workload", "cnn3-32", "cnn3-32, alexnet-bn-32, alexnet-bn-64, alexnet-w25-32 or features-92 (comma-separated list allowed)")
 	flagSteps    = flag.Int("steps", 10, "measured steps (median reported)")
 	flagWarmup   = flag.Int("warmup", 2, "warm-up steps (compilation included)")
 	flagBatch    = flag.Int("batch", 64, "training batch size")
@@ -67,11 +67,13 @@ func cnn3(scope *model.Scope, x *graph.Node) *graph.Node {
 // alexnetSpec is the project's AlexNet-BN (pkg/models, width 1: convs 64/192/384/256/256 with BN
 // and ReLU, FC 4096 x2 with BN, dropout 0.3, K outputs) at the given input size; the PyTorch peer
 // (torch_peer.py) builds the same network.
-func alexnetSpec(size int) models.Spec { return models.DefaultAlexNetBN(*flagClasses, size, 1) }
+func alexnetSpec(size int, width float64) models.Spec {
+	return models.DefaultAlexNetBN(*flagClasses, size, width)
+}
 
 // alexnetBN returns the logits and the fc7 (second hidden FC, post-ReLU) features.
-func alexnetBN(scope *model.Scope, x *graph.Node, size int) (logits, features *graph.Node) {
-	logits, taps := models.Build(scope, alexnetSpec(size), x)
+func alexnetBN(scope *model.Scope, x *graph.Node, size int, width float64) (logits, features *graph.Node) {
+	logits, taps := models.Build(scope, alexnetSpec(size, width), x)
 	for _, t := range taps {
 		if t.Name == "fc7.post" {
 			features = t.Node
@@ -94,14 +96,13 @@ func median(xs []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-func benchTrain(name string, size int, modelFn func(scope *model.Scope, x *graph.Node) *graph.Node) {
+func benchTrain(name string, size, batch int, modelFn func(scope *model.Scope, x *graph.Node) *graph.Node) {
 	backend := getBackend()
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(1))
 	opt := optimizer.Adam().LearningRate(1e-3).Done()
 	trainer := train.NewTrainer(backend, store, modelFn, loss.SparseCategoricalCrossEntropyLogits, opt, nil, nil)
 	rng := rand.New(rand.NewPCG(1, 1))
-	batch := *flagBatch
 	images := randomImages(rng, batch, size)
 	labels := make([]int32, batch)
 	for i := range labels {
@@ -145,7 +146,7 @@ func benchFeatures(name string, n, size int) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(1))
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-		_, f := alexnetBN(scope, x, size)
+		_, f := alexnetBN(scope, x, size, 1)
 		return f
 	})
 	if err != nil {
@@ -190,14 +191,20 @@ func main() {
 	for _, w := range strings.Split(*flagWorkload, ",") {
 		switch w {
 		case "cnn3-32":
-			benchTrain(w, 32, cnn3)
+			benchTrain(w, 32, *flagBatch, cnn3)
 		case "alexnet-bn-32", "alexnet-bn-64":
 			size := 32
 			if w == "alexnet-bn-64" {
 				size = 64
 			}
-			benchTrain(w, size, func(scope *model.Scope, x *graph.Node) *graph.Node {
-				logits, _ := alexnetBN(scope, x, size)
+			benchTrain(w, size, *flagBatch, func(scope *model.Scope, x *graph.Node) *graph.Node {
+				logits, _ := alexnetBN(scope, x, size, 1)
+				return logits
+			})
+		case "alexnet-w25-32":
+			// The CIFAR recipe's network (width 1/4, batch 128) of configs/cifar-3ep.yaml.
+			benchTrain(w, 32, 128, func(scope *model.Scope, x *graph.Node) *graph.Node {
+				logits, _ := alexnetBN(scope, x, 32, 0.25)
 				return logits
 			})
 		case "features-92":

@@ -6,11 +6,11 @@
 # cpu_ratio = PyTorch CPU-ms per step / GoMLX CPU-ms per step (images per CPU-second), printed
 # because the 2 cores are shared: under load PyTorch's wall time degrades much more than Go's,
 # so compare wall ratios only from runs on an otherwise idle machine (the load average is printed).
-# Usage: bash bench/train/run.sh [workloads] (default: cnn3-32,alexnet-bn-32,alexnet-bn-64,features-92)
+# Usage: bash bench/train/run.sh [workloads] (default: cnn3-32,alexnet-w25-32,alexnet-bn-32,alexnet-bn-64,features-92)
 # Env: STEPS (default 10), WARMUP (default 2), PYTHON (default /usr/bin/python3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORKLOADS="${1:-cnn3-32,alexnet-bn-32,alexnet-bn-64,features-92}"
+WORKLOADS="${1:-cnn3-32,alexnet-w25-32,alexnet-bn-32,alexnet-bn-64,features-92}"
 STEPS="${STEPS:-10}"
 WARMUP="${WARMUP:-2}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
@@ -22,14 +22,17 @@ if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   echo "PyTorch not importable by $PYTHON: apt-get install -y python3-torch" >&2
   exit 1
 fi
+# The peer runs at its best: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, set on these machines, slow
+# OpenBLAS 1.6-1.8x, so they are unset for the peer's command alone.
+peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" "$@"; }
 export GOMLX_BACKEND="${GOMLX_BACKEND:-fastgo}"
 export GOMAXPROCS="${GOMAXPROCS:-2}"
 echo "# $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc=$(nproc)"
 for w in ${WORKLOADS//,/ }; do
   # Interleave: torch, go, torch, go; keep the best of each (others share the 2 cores).
-  t1=$("$PYTHON" bench/train/torch_peer.py --workload "$w" --steps "$STEPS" --warmup "$WARMUP" --threads 2)
+  t1=$(peer bench/train/torch_peer.py --workload "$w" --steps "$STEPS" --warmup "$WARMUP" --threads 2)
   g1=$("$BIN" -workload "$w" -steps "$STEPS" -warmup "$WARMUP" 2>/dev/null | grep '^workload=')
-  t2=$("$PYTHON" bench/train/torch_peer.py --workload "$w" --steps "$STEPS" --warmup "$WARMUP" --threads 2)
+  t2=$(peer bench/train/torch_peer.py --workload "$w" --steps "$STEPS" --warmup "$WARMUP" --threads 2)
   g2=$("$BIN" -workload "$w" -steps "$STEPS" -warmup "$WARMUP" 2>/dev/null | grep '^workload=')
   echo "$t1"; echo "$g1"; echo "$t2"; echo "$g2"
   imgs() { sed -E 's/.*img_s=([0-9.]+).*/\1/'; }

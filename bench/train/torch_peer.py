@@ -41,20 +41,21 @@ class AlexNetBN(nn.Module):
     no bias, each + BatchNorm + ReLU, max-pool after conv1, conv2, conv5; adaptive avg pool 3x3;
     dropout 0.3 + FC 4096 (no bias) + BN + ReLU, twice; FC K with bias."""
 
-    def __init__(self, k=16, size=32):
+    def __init__(self, k=16, size=32, width=1.0):
         super().__init__()
-        chans = [3, 64, 192, 384, 256, 256]
+        chans = [3] + [round(c * width) for c in (64, 192, 384, 256, 256)]
+        hidden = round(4096 * width)
         self.geo = ALEXNET_GEOMETRY[size]
         self.convs = nn.ModuleList([
             nn.Conv2d(chans[i], chans[i + 1], g[0], stride=g[1], padding=(g[0] - 1) // 2, bias=False)
             for i, g in enumerate(self.geo)])
         self.bns = nn.ModuleList([nn.BatchNorm2d(chans[i + 1]) for i in range(5)])
         self.pool = nn.AdaptiveAvgPool2d(3)
-        self.fc6 = nn.Linear(256 * 9, 4096, bias=False)
-        self.bn6 = nn.BatchNorm1d(4096)
-        self.fc7 = nn.Linear(4096, 4096, bias=False)
-        self.bn7 = nn.BatchNorm1d(4096)
-        self.fc8 = nn.Linear(4096, k)
+        self.fc6 = nn.Linear(chans[5] * 9, hidden, bias=False)
+        self.bn6 = nn.BatchNorm1d(hidden)
+        self.fc7 = nn.Linear(hidden, hidden, bias=False)
+        self.bn7 = nn.BatchNorm1d(hidden)
+        self.fc8 = nn.Linear(hidden, k)
         self.drop = nn.Dropout(0.3)
 
     def features(self, x):
@@ -127,6 +128,8 @@ def main():
         elif w in ("alexnet-bn-32", "alexnet-bn-64"):
             size = 32 if w.endswith("32") else 64
             bench_train(w, AlexNetBN(a.classes, size), size, a.batch, a.steps, a.warmup, a.classes)
+        elif w == "alexnet-w25-32":
+            bench_train(w, AlexNetBN(a.classes, 32, 0.25), 32, 128, a.steps, a.warmup, a.classes)
         elif w == "features-92":
             bench_features(w, 92, 64, a.steps, a.warmup, a.classes)
         else:

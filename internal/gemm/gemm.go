@@ -34,17 +34,17 @@ func Workers() int { return max(1, runtime.GOMAXPROCS(0)) }
 // MulF32 sets c[m,n] (row stride ldc) = a[m,k] (row stride lda) x b[k,n] (row stride ldb), rows
 // split between Workers goroutines.
 func MulF32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	run(microF32, nr32, m, n, k, a, lda, false, b, ldb, c, ldc, false, true)
+	run(microF32, nrF32, m, n, k, a, lda, false, b, ldb, c, ldc, false, true)
 }
 
 // MulF32TA sets c[m,n] = a^T x b for a [k,m] (row stride lda), in parallel.
 func MulF32TA(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	run(microF32, nr32, m, n, k, a, lda, true, b, ldb, c, ldc, false, true)
+	run(microF32, nrF32, m, n, k, a, lda, true, b, ldb, c, ldc, false, true)
 }
 
 // MulF32Serial is MulF32 on the calling goroutine; with accumulate, c += a x b.
 func MulF32Serial(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	run(microF32, nr32, m, n, k, a, lda, false, b, ldb, c, ldc, accumulate, false)
+	run(microF32, nrF32, m, n, k, a, lda, false, b, ldb, c, ldc, accumulate, false)
 }
 
 // MulF64 sets c[m,n] (row stride ldc) = a[m,k] (row stride lda) x b[k,n] (row stride ldb), in

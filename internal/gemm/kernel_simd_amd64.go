@@ -7,23 +7,27 @@ import (
 	"unsafe"
 )
 
-// SIMD micro-kernels (see kernel), chosen once from the CPU's features: AVX-512, else AVX2 with
-// FMA (the 4 x 32 / 4 x 16 tile as two halves), else the Go float32 kernel and gonum for float64.
+// SIMD micro-kernels (see kernel), chosen once from the CPU's features: AVX-512 (4 x 32 float32,
+// 4 x 16 float64), else AVX2 with FMA (4 x 16 float32, so that the 16- and 48-channel layers of
+// the small networks fill their panels; 4 x 16 float64 as two halves), else the Go float32
+// kernel and gonum for float64.
 //
 // Pointers are formed from in-bounds offsets of the base pointers on every iteration: a pointer
 // advanced past the last element could point into a free span when the GC scans the stack, which
 // the runtime reports as "found bad pointer in Go heap". Bounds are checked once per call.
 
-var kernelName, microF32, microF64 = pick()
+var kernelName, microF32, microF64, nrF32 = pick()
 
-func pick() (string, kernel[float32], kernel[float64]) {
+// pick returns the kernels' name, the float32 and float64 kernels, and the float32 kernel's
+// column count.
+func pick() (string, kernel[float32], kernel[float64], int) {
 	switch {
 	case archsimd.X86.AVX512():
-		return "avx512", microF32AVX512, microF64AVX512
+		return "avx512", microF32AVX512, microF64AVX512, nr32
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
-		return "avx2", microF32AVX2, microF64AVX2
+		return "avx2", microF32AVX2, microF64AVX2, 16
 	}
-	return "go", microGoF32, nil
+	return "go", microGoF32, nil, nr32
 }
 
 // checkBounds panics unless every element the kernel reads or writes is in range.
@@ -125,13 +129,13 @@ func storeF64x8(c []float64, off int, v0, v1 archsimd.Float64x8, accumulate bool
 	v1.Store(q)
 }
 
+// microF32AVX2 is the 4 x 16 float32 kernel.
 func microF32AVX2(a []float32, rows *[mr]int, aStrideK int, b []float32, bOff, ldb, kc int, c []float32, cRows *[mr]int, accumulate bool) {
-	checkBounds(nr32, a, rows, aStrideK, b, bOff, ldb, kc, c, cRows)
+	checkBounds(16, a, rows, aStrideK, b, bOff, ldb, kc, c, cRows)
 	f32AVX2Half(a, rows, aStrideK, b, bOff, ldb, kc, c, cRows, 0, accumulate)
-	f32AVX2Half(a, rows, aStrideK, b, bOff, ldb, kc, c, cRows, 16, accumulate)
 }
 
-// f32AVX2Half computes columns [col, col+16) of the 4 x 32 tile (bounds checked by the caller).
+// f32AVX2Half computes columns [col, col+16) of a 4-row tile (bounds checked by the caller).
 func f32AVX2Half(a []float32, rows *[mr]int, aStrideK int, b []float32, bOff, ldb, kc int, c []float32, cRows *[mr]int, col int, accumulate bool) {
 	p0 := unsafe.Pointer(&a[rows[0]])
 	p1 := unsafe.Pointer(&a[rows[1]])

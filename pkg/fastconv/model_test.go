@@ -139,3 +139,25 @@ func TestRowBroadcastMatchesStock(t *testing.T) {
 	plain, fast := runBoth(t, fn, x, r)
 	compareAll(t, []string{"sub", "mul", "div", "rdiv", "sub_b", "add"}, plain, fast)
 }
+
+// TestBroadcastMatchesStock covers the native BroadcastInDim (scalar, [C] on the last axis,
+// [1,1,1,C] and [B,1,1,C]) as outputs, and broadcast scalars and rows as elementwise operands.
+func TestBroadcastMatchesStock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	x := randTensor(rng, 8, 16, 16, 24)
+	r := randTensor(rng, 24)
+	bc := randTensor(rng, 8, 1, 1, 24)
+	s := randTensor(rng)
+	fn := func(in []*graph.Node) []*graph.Node {
+		x, r, bc, s := in[0], in[1], in[2], in[3]
+		shape := x.Shape()
+		sb := graph.BroadcastToShape(s, shape)
+		r4 := graph.BroadcastToShape(graph.Reshape(r, 1, 1, 1, 24), shape)
+		return []*graph.Node{
+			sb, graph.ExpandAndBroadcast(r, shape.Dimensions, []int{0, 1, 2}), r4, graph.BroadcastToShape(bc, shape),
+			graph.Mul(x, sb), graph.Sub(sb, x), graph.Mul(x, r4), graph.Sub(r4, x),
+		}
+	}
+	plain, fast := runBoth(t, fn, x, r, bc, s)
+	compareAll(t, []string{"scalar", "row", "row4", "batch-row", "mul_s", "s_sub", "mul_r", "r_sub"}, plain, fast)
+}

@@ -64,18 +64,62 @@ func (f *function) nativeOK(vs ...*value) bool {
 	return true
 }
 
-// BroadcastInDim implements compute.Function (delegated; records provenance).
+// BroadcastInDim implements compute.Function: native for large float32 outputs when the source
+// is a scalar, or has the output's rank with identity axes and dims 1 or equal to the output's,
+// or is a [C] vector along the last axis; delegated otherwise. Records provenance either way.
 func (f *function) BroadcastInDim(x compute.Value, outputShape shapes.Shape, broadcastAxes []int) (compute.Value, error) {
-	r, err := f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) {
-		return g.BroadcastInDim(ix, outputShape, broadcastAxes)
-	})
-	if err != nil {
-		return nil, err
+	xv := x.(*value)
+	var rv *value
+	if srcDims := nativeBroadcastDims(xv.shape, outputShape, broadcastAxes); srcDims != nil && f.isMain() &&
+		outputShape.DType == dtypes.Float32 && !outputShape.IsDynamic() && outputShape.Size() >= minNativeSize {
+		outDims := outputShape.Dimensions
+		rv = f.b.addNative("broadcast", []*value{xv}, outputShape, func(out []float32, in [][]float32) {
+			kernels.Broadcast(out, in[0], srcDims, outDims)
+		})
+	} else {
+		r, err := f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) {
+			return g.BroadcastInDim(ix, outputShape, broadcastAxes)
+		})
+		if err != nil {
+			return nil, err
+		}
+		rv = r.(*value)
 	}
-	rv, xv := r.(*value), x.(*value)
 	rv.scalar = xv.scalar
 	rv.bcastSrc, rv.bcastAxes = xv, append([]int(nil), broadcastAxes...)
 	return rv, nil
+}
+
+// nativeBroadcastDims returns the source dims, at the output's rank, for the broadcasts
+// kernels.Broadcast runs (see BroadcastInDim), or nil.
+func nativeBroadcastDims(src, out shapes.Shape, axes []int) []int {
+	r := out.Rank()
+	if src.DType != out.DType || src.IsDynamic() {
+		return nil
+	}
+	switch {
+	case src.IsScalar() && len(axes) == 0:
+		d := make([]int, r)
+		for i := range d {
+			d[i] = 1
+		}
+		return d
+	case src.Rank() == 1 && r >= 1 && len(axes) == 1 && axes[0] == r-1 && src.Dimensions[0] == out.Dimensions[r-1]:
+		d := make([]int, r)
+		for i := range d {
+			d[i] = 1
+		}
+		d[r-1] = src.Dimensions[0]
+		return d
+	case src.Rank() == r && isIdentity(axes, r):
+		for i, n := range src.Dimensions {
+			if n != 1 && n != out.Dimensions[i] {
+				return nil
+			}
+		}
+		return append([]int(nil), src.Dimensions...)
+	}
+	return nil
 }
 
 // GreaterOrEqual implements compute.Function (delegated; records provenance).
@@ -142,20 +186,53 @@ func (f *function) Where(condition, onTrue, onFalse compute.Value) (compute.Valu
 	return f.out(r), nil
 }
 
-// lastAxisBias returns the [C] bias (or [1,...,1,C]) if b is BroadcastInDim(bias[C], x.shape,
-// [rank-1]) or b is shaped [1,...,1,C] (implicit broadcasting).
+// lastAxisBias returns the bias (flat size C) if b is x's last-axis row vector: shaped
+// [1,...,1,C] (implicit broadcasting), or BroadcastInDim to x's shape of a [C] vector (axes
+// [rank-1]) or of a [1,...,1,C] tensor (identity axes), as batch norm and bias adds emit.
 func lastAxisBias(x, b *value) *value {
-	if r := x.shape.Rank(); r >= 2 && b.shape.Rank() == r && b.shape.DType == dtypes.Float32 &&
-		b.shape.Dimensions[r-1] == x.shape.Dimensions[r-1] && b.shape.Size() == x.shape.Dimensions[r-1] && !b.shape.Equal(x.shape) {
+	r := x.shape.Rank()
+	if r < 2 || b.shape.DType != dtypes.Float32 {
+		return nil
+	}
+	C := x.shape.Dimensions[r-1]
+	isRow := func(v *value) bool {
+		return v.shape.Rank() == r && v.shape.Dimensions[r-1] == C && v.shape.Size() == C && !v.shape.Equal(x.shape)
+	}
+	if isRow(b) {
 		return b
 	}
 	src := b.bcastSrc
-	if src == nil || !b.shape.Equal(x.shape) || src.shape.Rank() != 1 || len(b.bcastAxes) != 1 ||
-		b.bcastAxes[0] != x.shape.Rank()-1 || src.shape.DType != dtypes.Float32 ||
-		src.shape.Dimensions[0] != x.shape.Dimensions[x.shape.Rank()-1] {
+	if src == nil || !b.shape.Equal(x.shape) || src.shape.DType != dtypes.Float32 {
 		return nil
 	}
-	return src
+	switch {
+	case src.shape.Rank() == 1 && len(b.bcastAxes) == 1 && b.bcastAxes[0] == r-1 && src.shape.Dimensions[0] == C:
+		return src
+	case isRow(src) && isIdentity(b.bcastAxes, r):
+		return src
+	}
+	return nil
+}
+
+// isIdentity reports whether axes is 0, 1, ..., rank-1.
+func isIdentity(axes []int, rank int) bool {
+	if len(axes) != rank {
+		return false
+	}
+	for i, a := range axes {
+		if a != i {
+			return false
+		}
+	}
+	return true
+}
+
+// scalarSource returns the rank-0 source of v if v is BroadcastInDim of a scalar, else v.
+func scalarSource(v *value) *value {
+	if src := v.bcastSrc; src != nil && src.shape.IsScalar() && len(v.bcastAxes) == 0 {
+		return src
+	}
+	return v
 }
 
 // Add implements compute.Function: native bias add for Add(x, BroadcastInDim(bias, last axis)).
@@ -192,7 +269,8 @@ func (f *function) Div(lhs, rhs compute.Value) (compute.Value, error) {
 // binary runs a float32 elementwise op natively when both operands have the same large shape, or
 // one is a scalar (rank 0); else it delegates.
 func (f *function) binary(op kernels.Op, lhs, rhs compute.Value, delegate func(g compute.Function, a, b compute.Value) (compute.Value, error)) (compute.Value, error) {
-	a, b := lhs.(*value), rhs.(*value)
+	// A broadcast scalar operand is read as the scalar itself (the broadcast is then dead code).
+	a, b := scalarSource(lhs.(*value)), scalarSource(rhs.(*value))
 	big := a
 	if b.shape.Size() > a.shape.Size() {
 		big = b

@@ -16,6 +16,7 @@ var (
 // nativeOps are the ops whose hand-written method can run a native step.
 var nativeOps = []compute.OpType{
 	compute.OpTypeAdd,
+	compute.OpTypeBroadcastInDim,
 	compute.OpTypeConvGeneral,
 	compute.OpTypeDiv,
 	compute.OpTypeDotGeneral,

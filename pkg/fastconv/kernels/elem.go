@@ -113,30 +113,139 @@ func SumRows(out, x []float32) {
 	}
 }
 
+// binaryF32Go is the scalar out[i] = a[i] op b[i] (a or b of length 1 broadcast), one loop per
+// operator and operand form so the compiler sees plain indexed loops.
 func binaryF32Go(op Op, out, a, b []float32) {
-	at := func(s []float32, i int) float32 {
-		if len(s) == 1 {
-			return s[0]
+	n := len(out)
+	switch {
+	case len(a) == 1 && len(b) == 1:
+		x, y := a[0], b[0]
+		for i := range out {
+			out[i] = scalarOp(op, x, y)
 		}
-		return s[i]
-	}
-	for i := range out {
-		x, y := at(a, i), at(b, i)
+	case len(b) == 1:
+		a, y := a[:n], b[0]
 		switch op {
 		case OpAdd:
-			out[i] = x + y
+			for i, x := range a {
+				out[i] = x + y
+			}
 		case OpSub:
-			out[i] = x - y
+			for i, x := range a {
+				out[i] = x - y
+			}
 		case OpMul:
-			out[i] = x * y
+			for i, x := range a {
+				out[i] = x * y
+			}
 		default:
-			out[i] = x / y
+			for i, x := range a {
+				out[i] = x / y
+			}
 		}
+	case len(a) == 1:
+		x, b := a[0], b[:n]
+		switch op {
+		case OpAdd:
+			for i, y := range b {
+				out[i] = x + y
+			}
+		case OpSub:
+			for i, y := range b {
+				out[i] = x - y
+			}
+		case OpMul:
+			for i, y := range b {
+				out[i] = x * y
+			}
+		default:
+			for i, y := range b {
+				out[i] = x / y
+			}
+		}
+	default:
+		a, b = a[:n], b[:n]
+		switch op {
+		case OpAdd:
+			for i := range out {
+				out[i] = a[i] + b[i]
+			}
+		case OpSub:
+			for i := range out {
+				out[i] = a[i] - b[i]
+			}
+		case OpMul:
+			for i := range out {
+				out[i] = a[i] * b[i]
+			}
+		default:
+			for i := range out {
+				out[i] = a[i] / b[i]
+			}
+		}
+	}
+}
+
+func scalarOp(op Op, x, y float32) float32 {
+	switch op {
+	case OpAdd:
+		return x + y
+	case OpSub:
+		return x - y
+	case OpMul:
+		return x * y
+	default:
+		return x / y
 	}
 }
 
 func sqrtF32Go(out, x []float32) {
 	for i, v := range x[:len(out)] {
 		out[i] = float32(math.Sqrt(float64(v)))
+	}
+}
+
+// Broadcast sets out (shape outDims, row-major) to src (shape srcDims, same rank) repeated along
+// the axes where srcDims[i] == 1 < outDims[i]; every other axis must match. Parallel over the
+// first axis.
+func Broadcast(out, src []float32, srcDims, outDims []int) {
+	if len(outDims) == 0 {
+		out[0] = src[0]
+		return
+	}
+	n0 := outDims[0]
+	outStride, srcStride := len(out)/max(1, n0), len(src)/max(1, srcDims[0])
+	gemm.ParallelFor(n0, func(start, end int) {
+		for i := start; i < end; i++ {
+			si := i
+			if srcDims[0] == 1 {
+				si = 0
+			}
+			broadcastInto(out[i*outStride:][:outStride], src[si*srcStride:][:srcStride], srcDims[1:], outDims[1:])
+		}
+	})
+}
+
+// broadcastInto is Broadcast on the calling goroutine.
+func broadcastInto(out, src []float32, srcDims, outDims []int) {
+	switch {
+	case len(src) == len(out):
+		copy(out, src)
+		return
+	case len(src) == 1:
+		v := src[0]
+		for i := range out {
+			out[i] = v
+		}
+		return
+	}
+	n0 := outDims[0]
+	outStride, srcStride := len(out)/n0, len(src)/srcDims[0]
+	for i := range n0 {
+		si := i
+		if srcDims[0] == 1 {
+			si = 0
+		}
+		broadcastInto(out[i*outStride:][:outStride], src[si*srcStride:][:srcStride], srcDims[1:], outDims[1:])
 	}
 }

@@ -7,8 +7,16 @@ import (
 	"unsafe"
 )
 
-// useAVX512 selects the AVX-512 loops; otherwise (and for tails) the scalar ones run.
-var useAVX512 = archsimd.X86.AVX512()
+// useAVX512 selects the 16-lane AVX-512 loops; else useAVX2 the 8-lane AVX2 loops; tails and
+// other CPUs run the scalar ones. All are elementwise, so every path gives the same bits.
+var (
+	useAVX512 = archsimd.X86.AVX512()
+	useAVX2   = !useAVX512 && archsimd.X86.AVX2()
+)
+
+// p8 and p16 view 8 or 16 float32s at s[i] as an array pointer for the SIMD loads and stores.
+func p8(s []float32, i int) *[8]float32   { return (*[8]float32)(unsafe.Pointer(&s[i])) }
+func p16(s []float32, i int) *[16]float32 { return (*[16]float32)(unsafe.Pointer(&s[i])) }
 
 // maxInto sets dst[i] = max(dst[i], src[i]).
 func maxInto(dst, src []float32) {
@@ -20,6 +28,10 @@ func maxInto(dst, src []float32) {
 			d := (*[16]float32)(unsafe.Pointer(&dst[i]))
 			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[i])))
 			archsimd.LoadFloat32x16(d).Max(s).Store(d)
+		}
+	} else if useAVX2 {
+		for ; i+8 <= n; i += 8 {
+			archsimd.LoadFloat32x8(p8(dst, i)).Max(archsimd.LoadFloat32x8(p8(src, i))).Store(p8(dst, i))
 		}
 	}
 	for ; i < n; i++ {
@@ -46,6 +58,17 @@ func argmaxUpdate(bestV []float32, bestIdx []int32, src []float32, base int32) {
 			idx := archsimd.BroadcastInt32x16(base + int32(i)).Add(lane)
 			archsimd.LoadInt32x16(ip).Merge(idx, notGreater).Store(ip)
 		}
+	} else if useAVX2 {
+		lane := archsimd.LoadInt32x8(&[8]int32{0, 1, 2, 3, 4, 5, 6, 7})
+		for ; i+8 <= n; i += 8 {
+			ip := (*[8]int32)(unsafe.Pointer(&bestIdx[i]))
+			sv := archsimd.LoadFloat32x8(p8(src, i))
+			b := archsimd.LoadFloat32x8(p8(bestV, i))
+			notGreater := sv.LessEqual(b)
+			b.Merge(sv, notGreater).Store(p8(bestV, i))
+			idx := archsimd.BroadcastInt32x8(base + int32(i)).Add(lane)
+			archsimd.LoadInt32x8(ip).Merge(idx, notGreater).Store(ip)
+		}
 	}
 	for ; i < n; i++ {
 		if src[i] > bestV[i] {
@@ -64,6 +87,11 @@ func reluF32(out, x []float32) {
 		zero := archsimd.BroadcastFloat32x16(0)
 		for ; i+16 <= n; i += 16 {
 			archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))).Max(zero).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	} else if useAVX2 {
+		zero := archsimd.BroadcastFloat32x8(0)
+		for ; i+8 <= n; i += 8 {
+			archsimd.LoadFloat32x8(p8(x, i)).Max(zero).Store(p8(out, i))
 		}
 	}
 	for ; i < n; i++ {
@@ -89,6 +117,18 @@ func reluGradF32(out, x, v []float32, keepWhenGE bool) {
 			}
 			r.Store((*[16]float32)(unsafe.Pointer(&out[i])))
 		}
+	} else if useAVX2 {
+		zero := archsimd.BroadcastFloat32x8(0)
+		for ; i+8 <= n; i += 8 {
+			xv, vv := archsimd.LoadFloat32x8(p8(x, i)), archsimd.LoadFloat32x8(p8(v, i))
+			var r archsimd.Float32x8
+			if keepWhenGE {
+				r = vv.Masked(xv.GreaterEqual(zero))
+			} else {
+				r = vv.Masked(xv.Less(zero))
+			}
+			r.Store(p8(out, i))
+		}
 	}
 	for ; i < n; i++ {
 		if (x[i] >= 0) == keepWhenGE {
@@ -109,6 +149,10 @@ func addF32(out, a, b []float32) {
 			av := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&a[i])))
 			bv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&b[i])))
 			av.Add(bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	} else if useAVX2 {
+		for ; i+8 <= n; i += 8 {
+			archsimd.LoadFloat32x8(p8(a, i)).Add(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
 		}
 	}
 	for ; i < n; i++ {
@@ -144,6 +188,26 @@ func binaryF32(op Op, out, a, b []float32) {
 				simdOp(op, av, bv).Store((*[16]float32)(unsafe.Pointer(&out[i])))
 			}
 		}
+	} else if useAVX2 {
+		switch {
+		case len(a) == n && len(b) == n:
+			a, b = a[:n], b[:n]
+			for ; i+8 <= n; i += 8 {
+				simdOp8(op, archsimd.LoadFloat32x8(p8(a, i)), archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		case len(a) == n:
+			a = a[:n]
+			bv := archsimd.BroadcastFloat32x8(b[0])
+			for ; i+8 <= n; i += 8 {
+				simdOp8(op, archsimd.LoadFloat32x8(p8(a, i)), bv).Store(p8(out, i))
+			}
+		case len(b) == n:
+			b = b[:n]
+			av := archsimd.BroadcastFloat32x8(a[0])
+			for ; i+8 <= n; i += 8 {
+				simdOp8(op, av, archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		}
 	}
 	binaryF32Go(op, out[i:], tail(a, i), tail(b, i))
 }
@@ -168,6 +232,19 @@ func simdOp(op Op, a, b archsimd.Float32x16) archsimd.Float32x16 {
 	}
 }
 
+func simdOp8(op Op, a, b archsimd.Float32x8) archsimd.Float32x8 {
+	switch op {
+	case OpAdd:
+		return a.Add(b)
+	case OpSub:
+		return a.Sub(b)
+	case OpMul:
+		return a.Mul(b)
+	default:
+		return a.Div(b)
+	}
+}
+
 // sqrtF32 sets out[i] = sqrt(x[i]).
 func sqrtF32(out, x []float32) {
 	n := len(out)
@@ -176,6 +253,10 @@ func sqrtF32(out, x []float32) {
 	if useAVX512 {
 		for ; i+16 <= n; i += 16 {
 			archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))).Sqrt().Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+	} else if useAVX2 {
+		for ; i+8 <= n; i += 8 {
+			archsimd.LoadFloat32x8(p8(x, i)).Sqrt().Store(p8(out, i))
 		}
 	}
 	sqrtF32Go(out[i:], x[i:])
@@ -193,6 +274,13 @@ func scatterSelected(out, src []float32, idx []int32, base int32) {
 			got := archsimd.LoadInt32x16((*[16]int32)(unsafe.Pointer(&idx[c])))
 			s := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&src[c])))
 			s.Masked(got.Equal(want)).Store((*[16]float32)(unsafe.Pointer(&out[c])))
+		}
+	} else if useAVX2 {
+		lane := archsimd.LoadInt32x8(&[8]int32{0, 1, 2, 3, 4, 5, 6, 7})
+		for ; c+8 <= n; c += 8 {
+			want := archsimd.BroadcastInt32x8(base + int32(c)).Add(lane)
+			got := archsimd.LoadInt32x8((*[8]int32)(unsafe.Pointer(&idx[c])))
+			archsimd.LoadFloat32x8(p8(src, c)).Masked(got.Equal(want)).Store(p8(out, c))
 		}
 	}
 	for ; c < n; c++ {
