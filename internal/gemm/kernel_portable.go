@@ -9,6 +9,6 @@ const kernelName = "go"
 var (
 	microF32 kernel[float32] = microGoF32
 	microF64 kernel[float64]
-	nrF32                    = nr32 // float32 columns per microF32 call
+	nrF32    = nr32 // float32 columns per microF32 call
 
 )
