@@ -8,7 +8,9 @@ cosine to 0 stepped per batch, clip_grad_norm_ 1, label smoothing 0.1, dropout 0
 normalised by the training set's per-channel mean and std, and optionally the study's
 augmentation (horizontal flip p=0.5, rotation in +-10 degrees, bilinear, black fill; as
 pkg/data/images.StudyAugment). Prints one line per epoch and a final JSON line with the test
-accuracy on the 10,000 test images.
+accuracy on the 10,000 test images. With --pixels PREFIX it trains on the pixels coarsealign
+decodes (PREFIX-{train,test}-{pix,labels}.npy from bench/parity/godecode) instead of PIL's, to
+isolate the JPEG decoder.
 
   /usr/bin/python3 bench/parity/torch_cifar.py --root ../shared/data/cifar10-jpg --epochs 3 \
       --batch 128 --lr 5e-4 --warmup-epochs 0.15 --width 0.25 --seed 1 [--augment]
@@ -65,12 +67,17 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--augment", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--pixels", default="", help="PREFIX of godecode's .npy files (Go-decoded pixels)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     t0 = time.time()
-    xtr, ytr = load(a.root, "train")
-    xte, yte = load(a.root, "test")
+    if a.pixels:
+        xtr, ytr = np.load(a.pixels + "-train-pix.npy"), np.load(a.pixels + "-train-labels.npy")
+        xte, yte = np.load(a.pixels + "-test-pix.npy"), np.load(a.pixels + "-test-labels.npy")
+    else:
+        xtr, ytr = load(a.root, "train")
+        xte, yte = load(a.root, "test")
     xtr = torch.from_numpy(xtr).permute(0, 3, 1, 2).float() / 255
     xte = torch.from_numpy(xte).permute(0, 3, 1, 2).float() / 255
     mean = xtr.mean(dim=(0, 2, 3), keepdim=True)
@@ -112,7 +119,7 @@ def main():
         acc = evaluate()
         print(f"epoch {ep + 1}: train loss {tl / n:.4f} acc {tc / n:.4f}, test acc {acc:.4f}, {n / (time.time() - t1):.0f} img/s", flush=True)
     print(json.dumps({"test_accuracy": acc, "seed": a.seed, "augment": a.augment, "epochs": a.epochs,
-                      "batch": a.batch, "torch": torch.__version__, "wall_s": round(time.time() - t0)}))
+                      "batch": a.batch, "pixels": "go" if a.pixels else "pil", "torch": torch.__version__, "wall_s": round(time.time() - t0)}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ func runLabels(args []string, stdout, stderr io.Writer) error {
 	size := fs.Int("size", 0, "resize ImageFolder images to SIZE x SIZE (shorter side + centre crop); 0 keeps the native size")
 	cacheFlag := fs.String("cache", "", "decoded-image cache folder (default: user cache folder/coarsealign/images; 'none' disables)")
 	skipCorrupt := fs.Bool("skip-corrupt", false, "skip undecodable images (listed) instead of failing")
+	jpegFlag := fs.String("jpeg", string(images.JPEGLibjpeg), "JPEG colour conversion: libjpeg (PIL's pixels, the default) or go (Go's image/jpeg)")
 	perClass := fs.Int("per-class", 0, "use only N images per class (seeded by --seed, nested); 0 uses all")
 	download := fs.Bool("download", false, "download the official CIFAR-10 binary release (MD5-verified) if cifar10 is missing")
 	source := fs.String("source", "pixels", "embedding: pixels (raw-pixel control) or a FILE.npy matrix (n x d, one row per image)")
@@ -73,7 +74,7 @@ func runLabels(args []string, stdout, stderr io.Writer) error {
 		if *skipCorrupt {
 			policy = images.SkipCorrupt
 		}
-		ds, prov.Dataset, err = loadLabelImages(*imagesFlag, *split, dataDir, *download, images.Options{Size: *size, Policy: policy, CacheDir: cacheDir})
+		ds, prov.Dataset, err = loadLabelImages(*imagesFlag, *split, dataDir, *download, images.Options{Size: *size, Policy: policy, CacheDir: cacheDir, JPEG: images.JPEGDecoder(*jpegFlag)})
 		if err != nil {
 			return err
 		}

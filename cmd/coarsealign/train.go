@@ -73,6 +73,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", study.DefaultWorkers, "goroutines preparing each batch (the sweep's default)")
 	quiet := fs.Bool("quiet", false, "no progress bar (epoch lines only)")
 	initFlag := fs.String("init", models.InitTorch, "weight initialisation: torch (PyTorch's defaults, the study's) or he-normal (GoMLX's)")
+	jpegFlag := fs.String("jpeg", string(images.JPEGLibjpeg), "JPEG colour conversion: libjpeg (PIL's pixels, the default) or go (Go's image/jpeg, before 2026-12-01)")
 	initFrom := fs.String("init-from", "", "start from PyTorch weights: a folder of <state_dict key>.npy files (see models.TorchLayout; alexnet-bn)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -104,7 +105,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 
 	// The data settings, as a sweep's: the same loader, per-class subset and split (seed 42).
-	d := sweep.Data{Source: "cifar10", PerClass: *perClass, SplitSeed: images.StudySplitSeed}
+	if j := images.JPEGDecoder(*jpegFlag); j != images.JPEGLibjpeg && j != images.JPEGGo {
+		return fmt.Errorf("--jpeg %q: want %s or %s", *jpegFlag, images.JPEGLibjpeg, images.JPEGGo)
+	}
+	d := sweep.Data{Source: "cifar10", PerClass: *perClass, SplitSeed: images.StudySplitSeed, JPEG: *jpegFlag}
 	if *imagesFlag != "cifar10" {
 		root, err := filepath.Abs(*imagesFlag)
 		if err != nil {
@@ -178,13 +182,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	ts, spec := job.Set, job.Config.Model
 	job.Config.CheckpointSteps, job.Config.CheckpointEvery = checkpointSteps, *ckEvery
 	job.Config.Data = map[string]string{"images": *imagesFlag, "source": ts.Source, "labels": labelDesc, "test": mode,
-		"per_class": strconv.Itoa(*perClass), "augment": strconv.FormatBool(*augment)}
+		"per_class": strconv.Itoa(*perClass), "augment": strconv.FormatBool(*augment), "jpeg": *jpegFlag}
 	if *initFrom != "" {
 		job.Config.Data["init_from"] = *initFrom
 	}
 	if mode == "official" {
 		testDS, _, err := study.LoadImages(dataDir, "cifar10", "", "test", *input,
-			images.Options{CacheDir: images.CacheDirFor(*cacheFlag)}, false)
+			images.Options{CacheDir: images.CacheDirFor(*cacheFlag), JPEG: images.JPEGDecoder(*jpegFlag)}, false)
 		if err != nil {
 			return err
 		}

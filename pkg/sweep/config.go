@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/coarsealign/coarsealign/pkg/arch"
+	"github.com/coarsealign/coarsealign/pkg/data/images"
 	"github.com/coarsealign/coarsealign/pkg/metric"
 	"gopkg.in/yaml.v3"
 )
@@ -123,6 +124,10 @@ type Data struct {
 	ValFraction float64 `yaml:"val_fraction" json:"val_fraction"`
 	// SplitSeed seeds subset and split (paper: 42).
 	SplitSeed int `yaml:"split_seed" json:"split_seed"`
+	// JPEG is the JPEG colour conversion of folder images: "libjpeg" (the default: PIL's pixels)
+	// or "go" (Go's image/jpeg, coarsealign's before 2026-12-01); see images.JPEGDecoder. Part of
+	// the run identity, so runs decoded differently never mix.
+	JPEG string `yaml:"jpeg" json:"jpeg"`
 }
 
 // Eval holds the alignment evaluation settings.
@@ -289,6 +294,9 @@ func (c *Config) defaults() {
 	if c.Data.ValFraction == 0 {
 		c.Data.ValFraction = 0.2
 	}
+	if c.Data.JPEG == "" {
+		c.Data.JPEG = string(images.JPEGLibjpeg)
+	}
 	for i := range c.Archs {
 		if c.Archs[i].Width == 0 {
 			c.Archs[i].Width = 1
@@ -392,6 +400,9 @@ func (c *Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("field data.source: %q is not cifar10 or images", c.Data.Source)
+	}
+	if j := images.JPEGDecoder(c.Data.JPEG); j != images.JPEGLibjpeg && j != images.JPEGGo {
+		return fmt.Errorf("field data.jpeg: %q is not %s or %s", c.Data.JPEG, images.JPEGLibjpeg, images.JPEGGo)
 	}
 	if c.Data.PerClass < 0 {
 		return fmt.Errorf("field data.per_class: %d must be >= 0", c.Data.PerClass)

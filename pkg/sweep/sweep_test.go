@@ -113,6 +113,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		"label_sources: [clip]":               "field label_sources",
 		"seeds: []":                           "field seeds",
 		"data: {source: imagenet}":            "field data.source",
+		"data: {source: cifar10, jpeg: pil}":  "field data.jpeg",
 		"train: {epochs: 1, batch: 0, lr: 1}": "field train.batch",
 		"colour: blue":                        "colour",
 	}

@@ -43,13 +43,13 @@ type cacheHeader struct {
 // cacheName names the cache file of a (root, size, policy): a changed file list
 // rewrites the same file instead of leaving stale ones behind.
 func cacheName(absRoot string, opts Options) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00size=%d\x00policy=%s", absRoot, opts.Size, opts.Policy))
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00size=%d\x00policy=%s\x00jpeg=%s", absRoot, opts.Size, opts.Policy, opts.JPEG))
 	return "images-" + hex.EncodeToString(h[:12]) + ".cache"
 }
 
 func cacheKey(absRoot string, opts Options, files []fileEntry) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00size=%d\x00policy=%s\x00", absRoot, opts.Size, opts.Policy)
+	fmt.Fprintf(h, "%s\x00size=%d\x00policy=%s\x00jpeg=%s\x00", absRoot, opts.Size, opts.Policy, opts.JPEG)
 	var b []byte
 	for _, f := range files {
 		b = b[:0]

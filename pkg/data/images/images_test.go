@@ -71,20 +71,37 @@ func TestLoadFolderSmall(t *testing.T) {
 	if !slices.Equal(ds.ClassCounts(), []int{4, 4, 4}) {
 		t.Fatalf("counts %v", ds.ClassCounts())
 	}
-	// The decoded pixels equal a direct decode with the standard library.
+	// The decoded pixels equal a direct decode with the standard library, converted as libjpeg
+	// does (the default) or as Go does (JPEGGo).
 	f, _ := os.Open(filepath.Join(dir, "bird", "0002.jpg"))
 	img, _, err := image.Decode(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := ds.Image(10)
-	for _, xy := range [][2]int{{0, 0}, {31, 0}, {5, 17}, {31, 31}} {
-		r, g, b, _ := img.At(xy[0], xy[1]).RGBA()
-		p := got[(xy[1]*32+xy[0])*3:]
-		if p[0] != uint8(r>>8) || p[1] != uint8(g>>8) || p[2] != uint8(b>>8) {
-			t.Fatalf("pixel %v: got %v want %d %d %d", xy, p[:3], r>>8, g>>8, b>>8)
+	lj, ok := libjpegRGB(img.(*image.YCbCr))
+	if !ok {
+		t.Fatal("CIFAR JPEG not converted by libjpegRGB")
+	}
+	dsGo, err := LoadFolder(dir, Options{JPEG: JPEGGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ds  *Dataset
+		ref image.Image
+	}{{ds, lj}, {dsGo, img}} {
+		got := c.ds.Image(10)
+		for _, xy := range [][2]int{{0, 0}, {31, 0}, {5, 17}, {31, 31}} {
+			r, g, b, _ := c.ref.At(xy[0], xy[1]).RGBA()
+			p := got[(xy[1]*32+xy[0])*3:]
+			if p[0] != uint8(r>>8) || p[1] != uint8(g>>8) || p[2] != uint8(b>>8) {
+				t.Fatalf("pixel %v: got %v want %d %d %d", xy, p[:3], r>>8, g>>8, b>>8)
+			}
 		}
+	}
+	if _, err := LoadFolder(dir, Options{JPEG: "pil"}); err == nil || !strings.Contains(err.Error(), `JPEG decoder "pil"`) {
+		t.Fatalf("unknown decoder: err = %v", err)
 	}
 }
 

@@ -79,7 +79,7 @@ func LoadTrainingSetWith(dataDir string, d sweep.Data, size int, o LoadOptions) 
 		return nil, fmt.Errorf("study: validation fraction %v not in [0,1)", d.ValFraction)
 	}
 	ds, desc, err := LoadImages(dataDir, d.Source, d.Path, "train", size,
-		images.Options{Size: size, CacheDir: images.CacheDirFor(o.Cache)}, o.Download)
+		images.Options{Size: size, CacheDir: images.CacheDirFor(o.Cache), JPEG: images.JPEGDecoder(d.JPEG)}, o.Download)
 	if err != nil {
 		return nil, err
 	}
