@@ -126,8 +126,9 @@ type Data struct {
 	SplitSeed int `yaml:"split_seed" json:"split_seed"`
 	// JPEG is the JPEG colour conversion of folder images: "libjpeg" (the default: PIL's pixels)
 	// or "go" (Go's image/jpeg, coarsealign's before 2026-12-01); see images.JPEGDecoder. Part of
-	// the run identity, so runs decoded differently never mix.
-	JPEG string `yaml:"jpeg" json:"jpeg"`
+	// the run identity, so runs decoded differently never mix (except that "go" is left out of
+	// it: runs made before this field existed decoded with Go's conversion and keep their IDs).
+	JPEG string `yaml:"jpeg" json:"jpeg,omitempty"`
 }
 
 // Eval holds the alignment evaluation settings.

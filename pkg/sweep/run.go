@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/coarsealign/coarsealign/pkg/data/images"
 )
 
 // IDLen is the number of hex digits of a run ID (48 bits of the SHA-256).
@@ -43,6 +45,9 @@ func (r Run) K() (int, bool) {
 // Canonical returns the run's canonical JSON: all identity fields, object keys sorted,
 // no insignificant white space. Two runs with equal Canonical bytes are the same run.
 func (r Run) Canonical() []byte {
+	if r.Data.JPEG == string(images.JPEGGo) {
+		r.Data.JPEG = "" // the conversion of every run made before data.jpeg existed
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		panic("sweep: marshal run: " + err.Error()) // only plain fields: cannot happen

@@ -493,3 +493,35 @@ func TestSharedBuildsOnce(t *testing.T) {
 		t.Fatalf("content %q %v", b, err)
 	}
 }
+
+// Runs made before data.jpeg existed decoded JPEGs with Go's conversion; "jpeg: go" keeps their
+// IDs, and the default (libjpeg) gives new ones. 9419ce6780c9 and d9fce7790b9c are the IDs that
+// coarsealign at commit 7516fcf (before the field) gave the K=2 runs of this config.
+func TestJPEGDecoderIdentity(t *testing.T) {
+	const cfg = `name: cifar-3ep
+label_sources: [fine-net]
+granularity: [2, 4, 8, 16, 32, 64, fine, untrained]
+seeds: [1, 2]
+archs:
+  - {name: alexnet-bn, width: 0.25, input_size: 32}
+labels: {pcs: 6, source_epochs: 3, source_seed: 0}
+train:
+  epochs: 3
+  batch: 128
+  lr: 5.0e-4
+  weight_decay: 1.0e-3
+  warmup_epochs: 0.15
+  label_smoothing: 0.1
+  clip_norm: 1
+  augment: true
+eval: {bootstrap: 1000, splits: 100, seed: 0}
+`
+	old := mustParse(t, cfg+"data: {source: cifar10, per_class: 0, val_fraction: 0.2, split_seed: 42, jpeg: go}\n").Expand()
+	if old[0].ID() != "9419ce6780c9" || old[1].ID() != "d9fce7790b9c" {
+		t.Errorf("jpeg: go IDs %s %s, want 9419ce6780c9 d9fce7790b9c (the IDs before data.jpeg)", old[0].ID(), old[1].ID())
+	}
+	def := mustParse(t, cfg+"data: {source: cifar10, per_class: 0, val_fraction: 0.2, split_seed: 42}\n").Expand()
+	if def[0].Data.JPEG != "libjpeg" || def[0].ID() == old[0].ID() {
+		t.Errorf("default decoder %q, ID %s: want libjpeg and a new ID", def[0].Data.JPEG, def[0].ID())
+	}
+}
