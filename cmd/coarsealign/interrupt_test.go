@@ -93,6 +93,13 @@ func TestInterruptedTrainIsUnfinished(t *testing.T) {
 	if st, _ := train.ReadState(runDir); !st.Complete() {
 		t.Fatalf("state after the rerun %+v", st)
 	}
+	// Progress into a non-terminal: plain lines, no carriage returns, epoch lines on stdout only.
+	if s := e2.String(); strings.Contains(s, "\r") || !strings.Contains(s, "step 40/40 (100%) epoch 8 loss") || strings.Contains(s, "(step 40): train loss") {
+		t.Errorf("progress on stderr:\n%q", s)
+	}
+	if !strings.Contains(o2.String(), "epoch 8 (step 40): train loss") {
+		t.Errorf("epoch lines on stdout:\n%s", o2.String())
+	}
 	se.Reset()
 	if code := run([]string{"features", "--data", data, "--run", runDir, "--out", feat, "--layers", "fc7.post"}, &so, &se); code != 0 {
 		t.Fatalf("features of the finished run: exit %d, stderr %q", code, se.String())

@@ -218,7 +218,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		spec.Arch, spec.InputSize, spec.Width, spec.NumClasses, fastconv.BackendInfo(b), tr.TotalSteps(), *batch, tr.StepsPerEpoch())
 	var reps progress.Multi
 	if !*quiet {
-		reps = append(reps, progress.NewTerminal(stderr))
+		term := progress.NewTerminal(stderr) // a bar on a terminal, plain lines in a log
+		term.EpochLines = false              // epochPrinter writes them, on stdout
+		reps = append(reps, term)
 	}
 	reps = append(reps, epochPrinter{stdout})
 	tr.Reporter = reps
