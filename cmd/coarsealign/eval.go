@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/eval"
 	"github.com/coarsealign/coarsealign/pkg/features"
@@ -158,7 +159,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return bw.Flush()
 	}
 	// Temp file + rename: an interrupted run never leaves a partial table under the final name.
-	if err := sweep.WriteFileAtomic(*out, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
+	if err := fsutil.WriteFileAtomic(*out, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
 	scored := map[string]bool{}

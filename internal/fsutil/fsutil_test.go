@@ -2,6 +2,7 @@ package fsutil
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,5 +169,29 @@ func TestTryLockWithoutFlock(t *testing.T) {
 	writeLockFile(t, path, Holder{PID: os.Getppid(), Host: host}) // alive: the test runner
 	if _, err := TryLock(path); !errors.As(err, &be) || be.Holder.PID != os.Getppid() {
 		t.Errorf("live holder without flock: %v", err)
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "results.csv")
+	if err := WriteFileAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "a,b\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("%v, mode %o, want 644", err, st.Mode().Perm())
+	}
+	// A failed write leaves the old content and no temporary file.
+	if err := WriteFileAtomic(path, func(w io.Writer) error { io.WriteString(w, "partial"); return errors.New("boom") }); err == nil {
+		t.Fatal("no error")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "a,b\n" {
+		t.Fatalf("content %q after a failed write", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("folder holds %d entries, want 1", len(ents))
 	}
 }
