@@ -20,7 +20,7 @@ func init() {
 func runDataFetch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("data fetch", stderr)
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -38,7 +38,7 @@ func runDataFetch(args []string, stdout, stderr io.Writer) error {
 func runDataInfo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("data info", stderr)
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -75,6 +75,16 @@ func TestGroupHelp(t *testing.T) {
 	}
 }
 
+// A flag a command does not know is a usage error: exit 2, the message printed once.
+func TestBadFlagIsUsageError(t *testing.T) {
+	for _, cmd := range [][]string{{"train", "--nope"}, {"data", "info", "--nope"}, {"version", "--nope"}, {"sweep", "status", "--nope", "quick"}} {
+		var out, errb bytes.Buffer
+		if code := run(cmd, &out, &errb); code != 2 || strings.Count(errb.String(), "flag provided but not defined: -nope") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", cmd, code, errb.String())
+		}
+	}
+}
+
 func TestVersionFlag(t *testing.T) {
 	for _, arg := range []string{"--version", "-version", "version"} {
 		var out, errb bytes.Buffer
