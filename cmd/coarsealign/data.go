@@ -20,7 +20,7 @@ func init() {
 func runDataFetch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("data fetch", stderr)
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -38,7 +38,7 @@ func runDataFetch(args []string, stdout, stderr io.Writer) error {
 func runDataInfo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("data info", stderr)
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -54,7 +54,7 @@ func runDataInfo(args []string, stdout, stderr io.Writer) error {
 		src = "$" + datadir.EnvVar
 	}
 	fmt.Fprintf(stdout, "data directory: %s (from %s)\n", dir, src)
-	missing := 0
+	missing, bad := 0, 0
 	for _, f := range k92.Files {
 		err := fetch.Check(dir, f)
 		var me *fetch.MissingError
@@ -67,12 +67,17 @@ func runDataInfo(args []string, stdout, stderr io.Writer) error {
 			missing++
 		case errors.As(err, &ce):
 			state = "BAD CHECKSUM " + ce.Got
-			missing++
+			bad++
 		default:
 			state = "ERROR " + err.Error()
-			missing++
+			bad++
 		}
 		fmt.Fprintf(stdout, "  %-58s %s\n", f.Name, state)
+	}
+	if bad > 0 {
+		// Missing files are a state (fetch downloads them); damaged ones are a failure.
+		return fmt.Errorf("%d of %d kriegeskorte92 files in %s are damaged or unreadable (listed above): delete them and run 'coarsealign data fetch'",
+			bad, len(k92.Files), dir)
 	}
 	if missing == 0 {
 		set, err := k92.Load(dir)

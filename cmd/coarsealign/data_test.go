@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/coarsealign/coarsealign/pkg/data/k92"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 )
 
@@ -40,5 +43,23 @@ func TestDataFetchPresent(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "3 files present and verified") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// A damaged file is a failure (exit 1), a missing one is not (fetch downloads it).
+func TestDataInfoBadChecksumFails(t *testing.T) {
+	dir := t.TempDir()
+	f := k92.Files[0]
+	p := filepath.Join(dir, filepath.FromSlash(f.Name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, []byte("not the file"), 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"data", "info", "--data", dir}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "BAD CHECKSUM") || !strings.Contains(errb.String(), "1 of 3 kriegeskorte92 files") || !strings.Contains(errb.String(), "data fetch") {
+		t.Fatalf("stdout:\n%s\nstderr: %s", out.String(), errb.String())
 	}
 }

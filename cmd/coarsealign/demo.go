@@ -186,8 +186,14 @@ func init() {
 			out := fs.String("out", "", "sweep output folder (default runs/quick, or runs/quick-smoke with --quick)")
 			figs := fs.String("figures", "figures", "folder for the figures (SVG, PNG and CSV)")
 			quick := fs.Bool("quick", false, "a few-minute smoke version (30 images per class, 8 steps per run, small evaluation)")
-			if _, err := parseInterspersed(fs, args); err != nil {
+			quiet := fs.Bool("quiet", false, "no training progress (one line per run and stage event only)")
+			pos, err := parseInterspersed(fs, args)
+			if err != nil {
 				return err
+			}
+			if len(pos) > 0 {
+				fmt.Fprintf(stderr, "coarsealign demo: unexpected argument %q\n", pos[0])
+				return errUsage
 			}
 			b, err := configs.Read("quick")
 			if err != nil {
@@ -204,12 +210,12 @@ func init() {
 				}
 			}
 			o := sweepOut(*out, c)
-			ctx, cancel := signalContext()
-			defer cancel()
+			intr := newInterrupt(stderr)
+			defer intr.Stop()
 			t0 := time.Now()
 			dd := datadir.Resolve(*data)
-			if _, err := runSweep(ctx, c, o, dd, sweep.Shard{}, stderr); err != nil {
-				return err
+			if _, err := runSweep(intr.Context(), c, o, dd, sweep.Shard{}, *quiet, stderr); err != nil {
+				return intr.Err(err, "rerun the same command to resume")
 			}
 			rows, missing, err := sweep.Collect(c.Expand(), o)
 			if err != nil {

@@ -9,12 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/eval"
 	"github.com/coarsealign/coarsealign/pkg/features"
 	"github.com/coarsealign/coarsealign/pkg/metric"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 	"github.com/coarsealign/coarsealign/pkg/sweep/study"
+	"github.com/coarsealign/coarsealign/pkg/train"
 )
 
 func init() {
@@ -43,6 +45,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output CSV file (default: standard output)")
 	seed := fs.Uint64("seed", 0, "seed of the subsamples, splits and triplet samples")
 	logits := fs.Bool("logits", false, "also score the logits (the study scores the hidden extraction points only)")
+	allowIncomplete := fs.Bool("allow-incomplete", false, "score features of a model that is not a final one of its run (an unfinished run's checkpoint, or a step before the end)")
 	metrics := fs.String("metrics", strings.Join(metric.DefaultNames(), ","), "comma-separated metrics: "+strings.Join(metric.Names(), ", "))
 	var rdmTargets, respTargets targetFlags
 	fs.Var(&rdmTargets, "rdm", "extra target NAME=FILE.npy: an RDM of the 92 images (square or upper-triangle vector, the set's order); repeatable")
@@ -71,6 +74,14 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	idx, saved, err := features.Load(dir)
 	if err != nil {
 		return fmt.Errorf("--features: %w", err)
+	}
+	// Features of a run folder on this machine: its model must be a final one (a finished run,
+	// a chronology step, or the untrained model).
+	if _, err := os.Stat(filepath.Join(idx.Run, train.ConfigFile)); idx.Run != "" && err == nil && !*allowIncomplete {
+		if err := train.CheckStep(idx.Run, idx.Step); err != nil {
+			return fmt.Errorf("--features %s (%s): %w; extract the features again once the run is finished, or pass --allow-incomplete",
+				dir, features.IndexFile, err)
+		}
 	}
 	if err := ensureK92(datadir.Resolve(*dataFlag), stderr); err != nil {
 		return err
@@ -148,7 +159,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return bw.Flush()
 	}
 	// Temp file + rename: an interrupted run never leaves a partial table under the final name.
-	if err := sweep.WriteFileAtomic(*out, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
+	if err := fsutil.WriteFileAtomic(*out, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
 	scored := map[string]bool{}

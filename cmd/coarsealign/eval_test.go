@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/coarsealign/coarsealign/pkg/data/k92"
@@ -51,6 +52,8 @@ func writeFeatures(t *testing.T, dataDir string, ids []string) string {
 }
 
 func TestEvalFeatures(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
 	dataDir := datadir.ForTest(t)
 	dir := writeFeatures(t, dataDir, nil)
 	out := filepath.Join(t.TempDir(), "scores.csv")
@@ -61,6 +64,9 @@ func TestEvalFeatures(t *testing.T) {
 	}
 	if !strings.Contains(errs, "layer dead: stimulus 0 has a constant pattern; skipped") || !strings.Contains(errs, "2 layers") {
 		t.Fatalf("stderr %q", errs)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o644 { // not os.CreateTemp's 0600
+		t.Fatalf("%s: %v, mode %o, want 644", out, err, st.Mode().Perm())
 	}
 	f, err := os.Open(out)
 	if err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -20,7 +22,8 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("features", stderr)
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache folder)")
 	runDir := fs.String("run", "", "run folder written by 'coarsealign train' (required)")
-	step := fs.Int("step", -1, "checkpoint step: -1 the latest, 0 the untrained (random-init) model")
+	step := fs.Int("step", -1, "checkpoint step: -1 the latest of a finished run, 0 the untrained (random-init) model, N that checkpoint (also of an unfinished run)")
+	allowIncomplete := fs.Bool("allow-incomplete", false, "with --step -1, use the latest checkpoint even if the run's training is unfinished (interrupted, stopped or in progress)")
 	stimuli := fs.String("stimuli", "kriegeskorte92", "stimulus set: "+strings.Join(study.Stimuli, ", "))
 	out := fs.String("out", "", "output folder for <layer>.npy and index.json (required)")
 	project := fs.Bool("project", false, "sparse random projection of layers wider than 4096 units to 4096 (Achlioptas/Li, density 1/sqrt(D))")
@@ -45,9 +48,15 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 	if err := ensureK92(dataDir, stderr); err != nil {
 		return err
 	}
-	run, err := train.OpenRun(*runDir, *step)
+	run, err := train.OpenRunWith(*runDir, *step, train.OpenOptions{AllowIncomplete: *allowIncomplete})
+	if _, ok := errors.AsType[*train.IncompleteError](err); ok {
+		return fmt.Errorf("%w; pass --step N for one of them, or --allow-incomplete for the latest", err)
+	}
 	if err != nil {
 		return err
+	}
+	if run.Step > 0 && !run.State.Complete() && run.State.Status != train.StatusNone {
+		fmt.Fprintf(stderr, "coarsealign features: note: run %s is unfinished (%s); using its checkpoint at step %d\n", *runDir, run.State, run.Step)
 	}
 	// The sweep's features stage does the same (study.StimulusFeatures).
 	layers, idx, err := study.StimulusFeatures(nil, dataDir, run, *stimuli)
@@ -55,6 +64,9 @@ func runFeatures(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	idx.Run = *runDir
+	if abs, err := filepath.Abs(*runDir); err == nil {
+		idx.Run = abs // eval finds the run (and checks it) from any folder
+	}
 	if *layersFlag != "" {
 		want := map[string]bool{}
 		for _, n := range strings.Split(*layersFlag, ",") {

@@ -37,15 +37,42 @@ var errUsage = errors.New("usage")
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "coarsealign: coarse supervision and brain/behaviour alignment of vision models")
 	fmt.Fprintln(w, "\nUsage: coarsealign COMMAND [flags] [args]\n\nCommands:")
+	listCommands(w, "")
+	fmt.Fprintln(w, "\nRun 'coarsealign COMMAND -h' for a command's flags, 'coarsealign --version' for the versions.")
+}
+
+// listCommands lists the commands whose name starts with prefix.
+func listCommands(w io.Writer, prefix string) {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
-		names = append(names, n)
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-24s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'coarsealign COMMAND -h' for a command's flags.")
+}
+
+// isGroup reports whether name is the first word of two-word commands ("sweep", "rsa", "data").
+func isGroup(name string) bool {
+	for n := range commands {
+		if strings.HasPrefix(n, name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+func groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: coarsealign %s SUBCOMMAND [flags] [args]\n\nCommands:\n", group)
+	listCommands(w, group+" ")
+	fmt.Fprintf(w, "\nRun 'coarsealign %s SUBCOMMAND -h' for its flags.\n", group)
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
 }
 
 // lookup finds the longest registered command name that prefixes args.
@@ -63,13 +90,38 @@ func lookup(args []string) (command, []string, bool) {
 	return command{}, nil, false
 }
 
+// run executes the command line args and returns the exit code: 0 on success (and for help
+// asked for), 2 for a usage error (no or an unknown command, bad flags), 1 for a failure, and
+// 128 + the signal's number for a command interrupted by SIGINT (130) or SIGTERM (143).
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		usage(stderr)
+		return 2
+	case isHelp(args[0]) && len(args) == 1:
 		usage(stdout)
 		return 0
+	case isHelp(args[0]):
+		// "help COMMAND": the command's own help.
+		return run(append(append([]string{}, args[1:]...), "-h"), stdout, stderr)
+	case args[0] == "--version" || args[0] == "-version":
+		args = append([]string{"version"}, args[1:]...)
 	}
 	c, rest, ok := lookup(args)
 	if !ok {
+		if isGroup(args[0]) {
+			switch {
+			case len(args) == 1:
+				groupUsage(stderr, args[0])
+				return 2
+			case isHelp(args[1]):
+				groupUsage(stdout, args[0])
+				return 0
+			}
+			fmt.Fprintf(stderr, "coarsealign: unknown command %q\n", args[0]+" "+args[1])
+			groupUsage(stderr, args[0])
+			return 2
+		}
 		fmt.Fprintf(stderr, "coarsealign: unknown command %q\n", strings.Join(args[:min(2, len(args))], " "))
 		usage(stderr)
 		return 2
@@ -82,6 +134,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		fmt.Fprintf(stderr, "coarsealign %s: %s\n", c.name, strings.ReplaceAll(err.Error(), "\n", "; "))
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
 		return 1
 	}
 	return 0
@@ -94,12 +150,22 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags is fs.Parse with a bad flag as a usage error (exit 2; the flag package has
+// printed the message and the flags).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return errUsage
+	}
+	return err
+}
+
 // parseInterspersed parses flags that may appear before or after positional arguments
 // and returns the positional arguments.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		args = fs.Args()

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/coarsealign/coarsealign/configs"
@@ -69,15 +67,19 @@ func (p *lineProgress) EndRun(r sweep.Run, skipped bool, err error) {
 	}
 }
 
-// signalContext is cancelled on SIGINT/SIGTERM so a sweep stops after the current stage
-// (the trainer checkpoints on cancellation).
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// studyOptions are the sweep's stage options: logs on stderr, and training progress unless quiet.
+func studyOptions(quiet bool, stderr io.Writer) study.Options {
+	o := study.Options{Log: stderr, Progress: stderr}
+	if quiet {
+		o.Progress = nil
+	}
+	return o
 }
 
 // runSweep executes the runs of c selected by shard under out and writes the results table
-// when the whole sweep is done.
-func runSweep(ctx context.Context, c *sweep.Config, out, dataDir string, shard sweep.Shard, stderr io.Writer) (sweep.Summary, error) {
+// when the whole sweep is done. quiet drops the per-run training progress (the run and epoch
+// lines stay).
+func runSweep(ctx context.Context, c *sweep.Config, out, dataDir string, shard sweep.Shard, quiet bool, stderr io.Writer) (sweep.Summary, error) {
 	runs := c.Expand()
 	sel := shard.Select(runs)
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -87,7 +89,7 @@ func runSweep(ctx context.Context, c *sweep.Config, out, dataDir string, shard s
 		return sweep.Summary{}, err
 	}
 	fmt.Fprintf(stderr, "sweep %s: %d runs, shard %s has %d, output %s, data %s\n", c.Name, len(runs), shard, len(sel), out, dataDir)
-	rn := &sweep.Runner{Out: out, DataDir: dataDir, Stages: study.Stages(study.Options{Log: stderr, Progress: stderr}),
+	rn := &sweep.Runner{Out: out, DataDir: dataDir, Stages: study.Stages(studyOptions(quiet, stderr)),
 		Progress: &lineProgress{w: stderr, start: time.Now()}}
 	sum, err := rn.Execute(ctx, sel)
 	if err != nil {
@@ -115,8 +117,9 @@ func init() {
 			out := fs.String("out", "", "output folder (default: the config's out, else runs/<name>)")
 			data := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache)")
 			shardFlag := fs.String("shard", "", "run only shard i of n (i/n, 0-based, round-robin over the runs)")
+			quiet := fs.Bool("quiet", false, "no training progress (one line per run and stage event only)")
 			fs.Usage = func() {
-				fmt.Fprintln(stderr, "Usage: coarsealign sweep run CONFIG [--shard i/n] [--out DIR] [--data DIR]\n\nCONFIG is a YAML/JSON file or an embedded config:", strings.Join(configs.Names(), ", "))
+				fmt.Fprintln(stderr, "Usage: coarsealign sweep run CONFIG [--shard i/n] [--out DIR] [--data DIR] [--quiet]\n\nCONFIG is a YAML/JSON file or an embedded config:", strings.Join(configs.Names(), ", "))
 				fs.PrintDefaults()
 			}
 			pos, err := parseInterspersed(fs, args)
@@ -141,11 +144,11 @@ func init() {
 					shard = s
 				}
 			}
-			ctx, cancel := signalContext()
-			defer cancel()
-			sum, err := runSweep(ctx, c, sweepOut(*out, c), datadir.Resolve(*data), shard, stderr)
+			intr := newInterrupt(stderr)
+			defer intr.Stop()
+			sum, err := runSweep(intr.Context(), c, sweepOut(*out, c), datadir.Resolve(*data), shard, *quiet, stderr)
 			fmt.Fprintf(stdout, "ran %d, skipped %d (done), busy %d (other process)\n", sum.Ran, sum.Skipped, sum.Busy)
-			return err
+			return intr.Err(err, "the run in progress is resumed by the same command")
 		})
 
 	register("sweep status", "done / in-progress / pending runs of a sweep: sweep status CONFIG [--out DIR]",
@@ -165,8 +168,12 @@ func init() {
 			if err != nil {
 				return err
 			}
+			o := sweepOut(*out, c)
+			if st, err := os.Stat(o); err != nil || !st.IsDir() {
+				return fmt.Errorf("sweep output folder %s does not exist (run 'coarsealign sweep run %s' first, or pass --out)", o, pos[0])
+			}
 			runs := c.Expand()
-			st := sweep.GetStatus(sweepOut(*out, c), runs)
+			st := sweep.GetStatus(o, runs)
 			fmt.Fprintf(stdout, "%s: %d runs: %d done, %d in progress, %d pending\n", c.Name, len(runs), st.Done, st.InProgress, st.Pending)
 			if *verbose {
 				for i, r := range runs {

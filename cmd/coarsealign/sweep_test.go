@@ -64,3 +64,24 @@ func TestShardFromEnv(t *testing.T) {
 		t.Fatalf("%v %v", s, ok)
 	}
 }
+
+// sweep run and demo take --quiet, which drops the per-step training progress.
+func TestSweepAndDemoQuiet(t *testing.T) {
+	var w bytes.Buffer
+	if o := studyOptions(true, &w); o.Progress != nil || o.Log != &w {
+		t.Errorf("quiet options %+v", o)
+	}
+	if o := studyOptions(false, &w); o.Progress != &w {
+		t.Errorf("default options %+v", o)
+	}
+	for _, cmd := range [][]string{{"sweep", "run", "-h"}, {"demo", "-h"}} {
+		var so, se bytes.Buffer
+		if code := run(cmd, &so, &se); code != 0 || !strings.Contains(se.String(), "-quiet") {
+			t.Errorf("%v: exit %d, help %q", cmd, code, se.String())
+		}
+	}
+	var so, se bytes.Buffer
+	if code := run([]string{"demo", "stray"}, &so, &se); code != 2 || !strings.Contains(se.String(), `unexpected argument "stray"`) {
+		t.Errorf("demo stray: exit %d, %q", code, se.String())
+	}
+}

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/coarsealign/coarsealign/pkg/arch"
@@ -99,6 +96,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Watch for SIGINT/SIGTERM from here on: the trainer checkpoints and stops on the first.
+	intr := newInterrupt(stderr)
+	defer intr.Stop()
 	dataDir := datadir.Resolve(*dataFlag)
 	if _, err := arch.Get(*archFlag); err != nil {
 		return fmt.Errorf("--model: %w", err)
@@ -218,17 +218,22 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		spec.Arch, spec.InputSize, spec.Width, spec.NumClasses, fastconv.BackendInfo(b), tr.TotalSteps(), *batch, tr.StepsPerEpoch())
 	var reps progress.Multi
 	if !*quiet {
-		reps = append(reps, progress.NewTerminal(stderr))
+		term := progress.NewTerminal(stderr) // a bar on a terminal, plain lines in a log
+		term.EpochLines = false              // epochPrinter writes them, on stdout
+		reps = append(reps, term)
 	}
 	reps = append(reps, epochPrinter{stdout})
 	tr.Reporter = reps
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := intr.Context()
+	if err := ctx.Err(); err != nil { // interrupted while the images were loading
+		return intr.Err(err, "nothing trained")
+	}
 	res, err := tr.Fit(ctx, job.Data, job.Val)
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stdout, "interrupted at step %d: checkpoint saved; rerun the same command to resume\n", res.Step)
-		return nil
+		fmt.Fprintf(stdout, "interrupted at step %d of %d: checkpoint saved, the run is unfinished (%s); rerun the same command to resume\n",
+			res.Step, tr.TotalSteps(), filepath.Join(*out, train.StateFile))
+		return intr.Err(err, fmt.Sprintf("stopped at step %d of %d, checkpoint saved in %s, the run is unfinished; rerun the same command to resume", res.Step, tr.TotalSteps(), *out))
 	}
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 func init() {
 	register("version", "print the Go version and pinned module versions", func(args []string, stdout, stderr io.Writer) error {
 		fs := newFlags("version", stderr)
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "go %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/coarsealign/coarsealign/pkg/data/npy"
 	"gonum.org/v1/gonum/mat"
 )
@@ -224,6 +225,11 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("coarse: %w", err)
 	}
 	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("coarse: writing %s: %w", path, err)
+	}
+	if err := fsutil.ChmodTemp(f); err != nil { // CreateTemp makes 0600 files
 		f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("coarse: writing %s: %w", path, err)

@@ -6,6 +6,7 @@ package progress
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -62,18 +63,58 @@ func (m Multi) Close() {
 	}
 }
 
-// Terminal is a text progress bar on w showing loss, accuracy, images/s and ETA, and one line per
-// epoch. Create it with NewTerminal.
+// Terminal shows training progress on w: on a terminal, a progress bar (redrawn in place)
+// with loss, accuracy, images/s and ETA; on anything else (a file, a pipe, a buffer), plain
+// lines, one every LinePercent of the steps or LineEvery, whichever comes first, so that logs
+// hold no carriage returns. EpochEnd writes one line per epoch. Create it with NewTerminal.
 type Terminal struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	// LinePercent and LineEvery space the plain lines (not on a terminal): a line when the
+	// steps done pass a multiple of LinePercent percent of the total, or when LineEvery has
+	// passed since the last line; the first and the last step always get one.
+	LinePercent float64
+	LineEvery   time.Duration
+	// EpochLines, true by default, writes EpochEnd's summary line; false leaves epoch lines
+	// to another reporter (the bar is still cleared).
+	EpochLines bool
+
+	w        io.Writer
+	bar      *progressbar.ProgressBar
+	lines    bool
+	now      func() time.Time
+	started  bool
+	lastStep int
+	lastTime time.Time
 }
 
-// NewTerminal returns a Terminal writing to w (usually os.Stderr).
-func NewTerminal(w io.Writer) *Terminal { return &Terminal{w: w} }
+// Defaults of Terminal's plain-line mode.
+const (
+	DefaultLinePercent = 5
+	DefaultLineEvery   = 30 * time.Second
+)
+
+// NewTerminal returns a Terminal writing to w (usually os.Stderr): a progress bar if w is a
+// terminal (IsTerminal), plain lines otherwise.
+func NewTerminal(w io.Writer) *Terminal {
+	return &Terminal{w: w, lines: !IsTerminal(w), LinePercent: DefaultLinePercent, LineEvery: DefaultLineEvery,
+		EpochLines: true, now: time.Now}
+}
+
+// IsTerminal reports whether w is a terminal (an *os.File on a character device).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
 
 // Step implements Reporter.
 func (t *Terminal) Step(u Update) {
+	if t.lines {
+		t.line(u)
+		return
+	}
 	if t.bar == nil {
 		t.bar = progressbar.NewOptions(u.TotalSteps,
 			progressbar.OptionSetWriter(t.w),
@@ -88,10 +129,36 @@ func (t *Terminal) Step(u Update) {
 	_ = t.bar.Set(u.Step)
 }
 
+// line writes u as a plain line when it is due.
+func (t *Terminal) line(u Update) {
+	now := t.now()
+	due := !t.started || u.Step >= u.TotalSteps || (t.LineEvery > 0 && now.Sub(t.lastTime) >= t.LineEvery)
+	if !due && t.LinePercent > 0 && u.TotalSteps > 0 {
+		bucket := func(step int) int { return int(100 * float64(step) / float64(u.TotalSteps) / t.LinePercent) }
+		due = bucket(u.Step) > bucket(t.lastStep)
+	}
+	if !due {
+		return
+	}
+	pct := 0.0
+	if u.TotalSteps > 0 {
+		pct = 100 * float64(u.Step) / float64(u.TotalSteps)
+	}
+	fmt.Fprintf(t.w, "step %d/%d (%.0f%%) %s\n", u.Step, u.TotalSteps, pct, Line(u))
+	t.started, t.lastStep, t.lastTime = true, u.Step, now
+}
+
 // EpochEnd implements Reporter.
 func (t *Terminal) EpochEnd(e Epoch) {
 	if t.bar != nil {
 		_ = t.bar.Clear()
+	}
+	if !t.EpochLines {
+		return
+	}
+	if t.lines {
+		fmt.Fprintln(t.w, EpochLine(e))
+		return
 	}
 	fmt.Fprintf(t.w, "\r%s\n", EpochLine(e))
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 )
@@ -109,6 +110,9 @@ func (t *Trainer) Save() error {
 		return fmt.Errorf("train: saving checkpoint %s: %w", tmp, err)
 	}
 	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	if err := fsutil.ChmodTempDir(tmp); err != nil { // GoMLX makes checkpoint folders 0770
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {

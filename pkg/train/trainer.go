@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/coarsealign/coarsealign/pkg/models"
 	"github.com/coarsealign/coarsealign/pkg/progress"
 	"github.com/gomlx/compute"
@@ -100,6 +101,11 @@ func New(b compute.Backend, cfg Config, runDir string, stepsPerEpoch int, opts .
 		if err := os.MkdirAll(filepath.Join(runDir, CheckpointsDir), 0o755); err != nil {
 			return nil, err
 		}
+		// Another process training the folder would change it under this trainer: say so now,
+		// before anything is written (Fit holds the lock while it trains).
+		if h, held := fsutil.Locked(filepath.Join(runDir, LockFile)); held {
+			return nil, busyError(runDir, &fsutil.BusyError{Path: filepath.Join(runDir, LockFile), Holder: h})
+		}
 		cpath := filepath.Join(runDir, ConfigFile)
 		if old, err := LoadConfig(cpath); err == nil {
 			if !sameRun(old, cfg) {
@@ -128,6 +134,10 @@ func New(b compute.Backend, cfg Config, runDir string, stepsPerEpoch int, opts .
 		}
 	}
 	return t, nil
+}
+
+func busyError(runDir string, err error) error {
+	return fmt.Errorf("train: run folder %s is in use: %w; wait for that process to finish (or stop it), or use another run folder", runDir, err)
 }
 
 func sameRun(a, b Config) bool {
@@ -390,8 +400,61 @@ type Result struct {
 // an uninterrupted one. At the end of every epoch it evaluates test (if not nil), writes a
 // metrics record and, if CheckpointEvery is 0, a checkpoint; it also checkpoints every
 // CheckpointEvery steps, at each step listed in CheckpointSteps, and when ctx is cancelled
-// (returning ctx.Err()).
+// (returning ctx.Err(); cancelled on the last step of an epoch, it finishes that epoch's
+// evaluation and record first).
+//
+// With a run directory, Fit holds its LockFile while it trains (an error naming the holding
+// process if another one has it), drops the metrics records written after the checkpoint it
+// resumes from (a session killed between an epoch's record and its checkpoint redoes that
+// epoch), and records the outcome in StateFile: complete, stopped (StopAt), interrupted (ctx
+// cancelled) or failed; "running" while it trains.
 func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, error) {
+	res := Result{TestLoss: math.NaN(), TestAccuracy: math.NaN()}
+	if t.RunDir == "" {
+		return t.fit(ctx, data, test)
+	}
+	lock, err := fsutil.TryLock(filepath.Join(t.RunDir, LockFile))
+	if err != nil {
+		return res, busyError(t.RunDir, err)
+	}
+	defer lock.Unlock()
+	ck, err := LatestCheckpoint(t.RunDir)
+	if err != nil {
+		return res, err
+	}
+	if ck.Step > t.GlobalStep() {
+		return res, fmt.Errorf("train: run folder %s has a checkpoint at step %d, ahead of this trainer's step %d (trained by another process since the trainer was made): make a new trainer to resume from it",
+			t.RunDir, ck.Step, t.GlobalStep())
+	}
+	if err := truncateMetrics(t.RunDir, t.GlobalStep()); err != nil {
+		return res, err
+	}
+	total := t.TotalSteps()
+	if err := writeState(t.RunDir, State{Status: StatusRunning, Step: ck.Step, TotalSteps: total}); err != nil {
+		return res, err
+	}
+	res, err = t.fit(ctx, data, test)
+	st := State{Status: StatusFailed, TotalSteps: total}
+	switch {
+	case err == nil && t.GlobalStep() >= total:
+		st.Status = StatusComplete
+	case err == nil:
+		st.Status = StatusStopped
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		st.Status = StatusInterrupted
+	default:
+		st.Error = err.Error()
+	}
+	if ck, cerr := LatestCheckpoint(t.RunDir); cerr == nil {
+		st.Step = ck.Step
+	}
+	if werr := writeState(t.RunDir, st); werr != nil && err == nil {
+		err = werr
+	}
+	return res, err
+}
+
+func (t *Trainer) fit(ctx context.Context, data Data, test EvalData) (Result, error) {
 	res := Result{TestLoss: math.NaN(), TestAccuracy: math.NaN()}
 	if h, w, c := data.Shape(); h != t.Config.Model.InputSize || w != h || c != t.Config.Model.Channels {
 		return res, fmt.Errorf("train: data images are %dx%dx%d, model wants %dx%dx%d", h, w, c,
@@ -428,6 +491,7 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 		epochStart := time.Now()
 		last := time.Now()
 		var iterErr error
+		cancelled := false
 		for b, err := range data.Epoch(epoch) {
 			wait += time.Since(last)
 			if err != nil {
@@ -466,6 +530,12 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 			}
 			if ctx.Err() != nil {
 				res.Step = step
+				if step%t.stepsPerEpoch == 0 || step >= total {
+					// The epoch is complete: record it (below) before stopping, or a resumed
+					// session would start the next epoch and this one would have no record.
+					cancelled = true
+					break
+				}
 				if err := t.Save(); err != nil {
 					return res, err
 				}
@@ -508,11 +578,14 @@ func (t *Trainer) Fit(ctx context.Context, data Data, test EvalData) (Result, er
 			if err := t.writeMetrics(ep, epochDone, trainMetrics, testMetrics); err != nil {
 				return res, err
 			}
-			if t.Config.CheckpointEvery == 0 || step >= stop {
+			if t.Config.CheckpointEvery == 0 || step >= stop || cancelled {
 				if err := t.Save(); err != nil {
 					return res, err
 				}
 			}
+		}
+		if cancelled && step < total { // cancelled on the last step: the training is complete
+			return res, ctx.Err()
 		}
 	}
 	res.Step = t.GlobalStep()

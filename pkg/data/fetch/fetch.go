@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 )
 
 // File describes one downloadable file.
@@ -148,6 +150,9 @@ func Download(ctx context.Context, url, dest, wantSHA256 string, opts *Options) 
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, wantSHA256) {
 		return fmt.Errorf("download %s: %w", url, &ChecksumError{Path: dest, Got: got, Want: wantSHA256})
+	}
+	if err := fsutil.ChmodTemp(tmp); err != nil { // CreateTemp makes 0600 files
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		return err

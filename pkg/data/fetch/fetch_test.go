@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -124,5 +125,23 @@ func TestEnsureAndCheck(t *testing.T) {
 	err = Ensure(context.Background(), dir, []File{g}, nil)
 	if err == nil || !strings.Contains(err.Error(), "missing from "+dir+"; download "+g.URL) || !strings.Contains(err.Error(), "500") {
 		t.Fatalf("offline: %v", err)
+	}
+}
+
+// A downloaded file follows the umask (0644 with umask 022), not os.CreateTemp's 0600.
+func TestDownloadFollowsUmask(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	s := server(t)
+	dest := filepath.Join(t.TempDir(), "file.bin")
+	if err := Download(context.Background(), s.URL+"/ok", dest, sum(payload), nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %o, want 644", st.Mode().Perm())
 	}
 }

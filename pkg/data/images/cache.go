@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 )
 
 // Cache file layout (version 2), all integers little-endian:
@@ -133,6 +135,9 @@ func buildCache(path, key string, decode func(alloc func(n, s int) ([]uint8, err
 		o += 8
 	}
 	if _, err := f.WriteAt(prefix, 0); err != nil {
+		return wrap(err)
+	}
+	if err := fsutil.ChmodTemp(f); err != nil { // CreateTemp makes 0600 files
 		return wrap(err)
 	}
 	if err := f.Sync(); err != nil {

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 )
 
 // Source describes a downloadable archive of a data set.
@@ -105,6 +107,11 @@ func download(url, path string) error {
 		f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("images: downloading %s: %w", url, err)
+	}
+	if err := fsutil.ChmodTemp(f); err != nil { // CreateTemp makes 0600 files
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("images: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())

@@ -155,6 +155,7 @@ func LoadFolder(root string, opts Options) (*Dataset, error) {
 		return nil, err
 	}
 	key := cacheKey(abs, opts, files)
+	opts.CacheDir = usableCacheDir(opts.CacheDir) // "" (a warning) if the folder cannot be used
 	if opts.CacheDir == "" {
 		return decodeFolder(abs, classes, files, opts, func(n, s int) ([]uint8, error) { return make([]uint8, n*s), nil })
 	}

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	npyio "github.com/sbinet/npyio/npy"
 )
 
@@ -401,6 +402,11 @@ func writeAtomic(path string, write func(*os.File) error) error {
 		return err
 	}
 	name := tmp.Name()
+	if err := fsutil.ChmodTemp(tmp); err != nil { // CreateTemp makes 0600 files
+		tmp.Close()
+		os.Remove(name)
+		return fmt.Errorf("npy %s: %w", path, err)
+	}
 	if err := write(tmp); err != nil {
 		tmp.Close()
 		os.Remove(name)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/coarsealign/coarsealign/pkg/backend"
 	"github.com/coarsealign/coarsealign/pkg/coarse"
 	"github.com/coarsealign/coarsealign/pkg/data/k92"
@@ -115,6 +116,9 @@ func (o Options) features(ctx context.Context, env *sweep.Env) error {
 	}
 	idx.Run = env.ID
 	return env.WriteDir(FeaturesDir, func(tmp string) error {
+		if err := fsutil.ChmodTempDir(tmp); err != nil { // MkdirTemp makes 0700 folders
+			return err
+		}
 		return features.Save(tmp, layers, idx)
 	})
 }

@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/coarsealign/coarsealign/pkg/coarse"
 	"github.com/coarsealign/coarsealign/pkg/models"
@@ -222,6 +223,9 @@ func (o Options) sourceCodes(ctx context.Context, env *sweep.Env, ts *TrainingSe
 	sum := sha256.Sum256(key)
 	netDir := filepath.Join(env.Out, "shared", "net-"+hex.EncodeToString(sum[:])[:sweep.IDLen])
 	dir, err := env.Shared(ctx, "labels", spec, func(tmp string) error {
+		if err := fsutil.ChmodTempDir(tmp); err != nil { // MkdirTemp makes 0700 folders
+			return err
+		}
 		fmt.Fprintf(o.Log, "label source %s: computing the embedding of %d images\n", r.LabelSource, ts.DS.N)
 		x, prov, err := o.embed(ctx, spec, ts, netDir)
 		if err != nil {
@@ -313,6 +317,9 @@ func (o Options) train(ctx context.Context, env *sweep.Env) error {
 		// weights from the seed exactly as at the start of training.
 		cfg := TrainConfig(spec, sweep.Train{Epochs: 1, Batch: 1, LR: 1}, r.Seed, ts)
 		return env.WriteDir(TrainDir, func(tmp string) error {
+			if err := fsutil.ChmodTempDir(tmp); err != nil { // MkdirTemp makes 0700 folders
+				return err
+			}
 			return train.SaveConfig(cfg, filepath.Join(tmp, train.ConfigFile))
 		})
 	}

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"github.com/coarsealign/coarsealign/pkg/train"
 )
 
 // tinyConfig is a sweep small enough for CI: 200 CIFAR-10 images, K in {2, 4} from pixel PCA,
@@ -156,5 +158,18 @@ func TestTinySweepEndToEnd(t *testing.T) {
 	curve, err := sweep.ReadCurve(out, runs[0].ID())
 	if err != nil || len(curve) == 0 {
 		t.Fatalf("training curve: %v %v", curve, err)
+	}
+	// Trained runs record a finished training; features folders follow the umask (0755 with
+	// the usual 022, not MkdirTemp's 0700).
+	for _, r := range runs {
+		dir := sweep.RunDir(out, r.ID())
+		if r.Granularity != sweep.Untrained {
+			if st, err := train.ReadState(filepath.Join(dir, TrainDir)); err != nil || !st.Complete() {
+				t.Errorf("run %s: training state %+v, %v", r.Label(), st, err)
+			}
+		}
+		if st, err := os.Stat(filepath.Join(dir, FeaturesDir)); err != nil || st.Mode().Perm() != fsutil.DirPerm() {
+			t.Errorf("run %s: features folder %v, mode %o, want %o", r.Label(), err, st.Mode().Perm(), fsutil.DirPerm())
+		}
 	}
 }
