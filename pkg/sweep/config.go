@@ -627,6 +627,16 @@ func validateTrain(p *problems, t Train) {
 	}
 }
 
+// Validate checks the data settings alone, as Config.Validate does, returning a *ConfigError
+// listing every problem: for programs that build a Data themselves (a training command, a
+// loader), so that they refuse what a sweep refuses, such as a negative PerClass (which
+// reads as "all" where only PerClass > 0 subsets).
+func (d Data) Validate() error {
+	var p problems
+	validateData(&p, d)
+	return p.err("")
+}
+
 // validateData adds the problems of the data settings d to p.
 func validateData(p *problems, d Data) {
 	switch d.Source {

@@ -227,3 +227,21 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("testConfig warnings %v", w)
 	}
 }
+
+// Data.Validate lets a program that builds its own Data (not a sweep config) refuse what a
+// sweep refuses: a negative PerClass, which the loader would read as "all".
+func TestDataValidate(t *testing.T) {
+	ok := Data{Source: "cifar10", PerClass: 30, JPEG: "libjpeg"}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := ok
+	bad.PerClass = -1
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "field data.per_class: -1 must be >= 0 (0 keeps every image") {
+		t.Errorf("per_class -1: %v", err)
+	}
+	if err := (Data{Source: "images", PerClass: -2, ValFraction: 1, JPEG: "pil"}).Validate(); err == nil ||
+		len(fields(t, err)) != 4 {
+		t.Errorf("four problems: %v", err)
+	}
+}
