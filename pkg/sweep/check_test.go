@@ -147,7 +147,7 @@ func TestExecuteChecksInputsBeforeTheFirstStage(t *testing.T) {
 	}
 	good, short, narrow := emb("good.npy", 10, 8), emb("short.npy", 9, 8), emb("narrow.npy", 10, 1)
 	withIDs, fewIDs := emb("ids.npy", 12, 8), emb("fewids.npy", 12, 8)
-	os.WriteFile(strings.TrimSuffix(withIDs, ".npy")+".ids", []byte(strings.Repeat("x\n", 0)+idLines(12)), 0o644)
+	os.WriteFile(strings.TrimSuffix(withIDs, ".npy")+".ids", []byte(idLines(12)), 0o644)
 	os.WriteFile(strings.TrimSuffix(fewIDs, ".npy")+".ids", []byte(idLines(11)), 0o644)
 	sq := make([]float64, 92*92)
 	okRDM := filepath.Join(dir, "rdm.npy")
