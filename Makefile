@@ -64,10 +64,14 @@ bench-metrics:
 bench-data:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./pkg/data/images ./pkg/coarse
 
-# Fuzz the MAT and NPY readers (a few minutes each; not in CI).
+# Fuzz the readers of outside data: MAT and NPY files, sweep configs (sweep.Parse), features
+# index.json (features.ParseIndex); FUZZTIME each (not in CI; e.g. make fuzz FUZZTIME=5m).
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz=FuzzRead -fuzztime=3m ./pkg/data/matfile
-	$(GO) test -run '^$$' -fuzz=FuzzReadNPY -fuzztime=2m ./pkg/data/npy
+	$(GO) test -run '^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./pkg/data/matfile
+	$(GO) test -run '^$$' -fuzz='^FuzzReadNPY$$' -fuzztime=$(FUZZTIME) ./pkg/data/npy
+	$(GO) test -run '^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/sweep
+	$(GO) test -run '^$$' -fuzz='^FuzzParseIndex$$' -fuzztime=$(FUZZTIME) ./pkg/features
 
 # The GoNB Jupyter kernel "Go (coarsealign)".
 kernel:

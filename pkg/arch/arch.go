@@ -12,6 +12,7 @@
 package arch
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -38,6 +39,11 @@ type Arch struct {
 	// Width reports whether Params.Width scales the network; architectures without it ignore
 	// the setting.
 	Width bool
+	// MinWidth and MaxWidth, if > 0, bound Params.Width for an architecture with Width (Check):
+	// below MinWidth layers would round to no channel and be clamped, above MaxWidth the network
+	// is far beyond what it is meant for (a typo such as 25 for 0.25 would try to allocate
+	// hundreds of gigabytes). Zero means no bound besides a finite width > 0.
+	MinWidth, MaxWidth float64
 	// InputSizes lists the input sizes the architecture is built for, increasing; nil means any
 	// size >= MinInputSize that CheckInput (if set) accepts.
 	InputSizes []int
@@ -87,12 +93,37 @@ func (a *Arch) CheckInputSize(size int) error {
 	return nil
 }
 
-// Check reports the first setting of p that does not fit the architecture.
+// CheckWidth reports whether the architecture accepts width: finite and > 0 always, within
+// [MinWidth, MaxWidth] for an architecture with Width.
+func (a *Arch) CheckWidth(width float64) error {
+	if !(width > 0) || math.IsInf(width, 0) {
+		return fmt.Errorf("%s width %v: want a finite value > 0", a.Name, width)
+	}
+	if !a.Width {
+		return nil
+	}
+	if a.MinWidth > 0 && width < a.MinWidth {
+		return fmt.Errorf("%s width %v: want >= %v (narrower, its smallest layers would have no channel)", a.Name, width, a.MinWidth)
+	}
+	if a.MaxWidth > 0 && width > a.MaxWidth {
+		return fmt.Errorf("%s width %v: want <= %v (1 is the reference network)", a.Name, width, a.MaxWidth)
+	}
+	return nil
+}
+
+// Check reports the first setting of p that does not fit the architecture; CheckAll reports
+// every one.
 func (a *Arch) Check(p Params) error {
-	if !(p.Width > 0) || math.IsInf(p.Width, 0) {
-		return fmt.Errorf("%s width %v: want a finite value > 0", a.Name, p.Width)
+	if err := a.CheckWidth(p.Width); err != nil {
+		return err
 	}
 	return a.CheckInputSize(p.InputSize)
+}
+
+// CheckAll reports every setting of p that does not fit the architecture (width, input
+// size), joined (errors.Join); nil if p fits.
+func (a *Arch) CheckAll(p Params) error {
+	return errors.Join(a.CheckWidth(p.Width), a.CheckInputSize(p.InputSize))
 }
 
 var (

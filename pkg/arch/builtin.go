@@ -7,11 +7,14 @@ var AlexNetLayers = []string{"conv1", "conv2", "conv3", "conv4", "conv5", "fc6",
 
 // AlexNetBN is the study's AlexNet-style CNN with batch norm (pkg/models builds it): 14 taps,
 // "<layer>.pre" (after batch norm, before ReLU) and "<layer>.post" (after ReLU) for each of
-// AlexNetLayers; geometries for 32, 64 and 224 pixels (models.AlexNetGeometryFor).
+// AlexNetLayers; geometries for 32, 64 and 224 pixels (models.AlexNetGeometryFor). Widths from
+// AlexNetMinWidth to AlexNetMaxWidth.
 var AlexNetBN = &Arch{
 	Name:        "alexnet-bn",
 	Summary:     "AlexNet-style CNN with batch norm (5 conv + 2 FC); input 32, 64 (CPU) or 224",
 	Width:       true,
+	MinWidth:    AlexNetMinWidth,
+	MaxWidth:    AlexNetMaxWidth,
 	InputSizes:  []int{32, 64, 224},
 	Penultimate: "fc7.post",
 	Taps: func(Params) []string {
@@ -22,6 +25,16 @@ var AlexNetBN = &Arch{
 		return names
 	},
 }
+
+// Width bounds of AlexNetBN. At width w a layer of c channels at width 1 has max(1, round(c*w))
+// (pkg/models): below 1/128 conv1's 64 channels round to 0 and would be clamped to 1 without a
+// word. At width 4 (convolutions 256-1536 channels, FC layers 16384 wide, about 450M parameters
+// at 32 pixels) the network is already 7 times the paper's AlexNet; wider settings are taken for
+// typos (25 for 0.25).
+const (
+	AlexNetMinWidth = 1.0 / 128
+	AlexNetMaxWidth = 4
+)
 
 // ViTDepth is the number of transformer blocks of the default ViT (models.DefaultViT).
 const ViTDepth = 4

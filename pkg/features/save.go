@@ -82,22 +82,96 @@ func Save(dir string, layers []Layer, idx Index) error {
 	return os.Rename(tmp, filepath.Join(dir, IndexFile))
 }
 
-// Load reads a feature set written by Save.
-func Load(dir string) (Index, []Layer, error) {
+// ParseIndex decodes and checks a feature set's JSON index; path names the index file in
+// errors. An index is data that may come from elsewhere, so every field Load acts on is
+// checked, and every problem is reported, each with its field: a layer's file must be a .npy
+// file inside the index's folder (a relative path without "..", no backslash: "../../x.npy" or
+// "/etc/passwd" could make Load read any file), layer names must be present and distinct, and
+// shapes non-negative with one row per stimulus ID.
+func ParseIndex(b []byte, path string) (Index, error) {
 	var idx Index
-	b, err := os.ReadFile(filepath.Join(dir, IndexFile))
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return Index{}, fmt.Errorf("features: %s: %w", path, err)
+	}
+	var probs []string
+	bad := func(field, format string, args ...any) {
+		probs = append(probs, field+": "+fmt.Sprintf(format, args...))
+	}
+	names := map[string]int{}
+	for i, il := range idx.Layers {
+		f := fmt.Sprintf("layers[%d]", i)
+		switch j, dup := names[il.Name]; {
+		case il.Name == "":
+			bad(f+".name", "empty")
+		case dup:
+			bad(f+".name", "%q is layers[%d] again", il.Name, j)
+		default:
+			names[il.Name] = i
+		}
+		if msg := checkFile(il.File); msg != "" {
+			bad(f+".file", "%q %s", il.File, msg)
+		}
+		if il.Rows < 0 || il.Cols < 0 || il.OrigCols < 0 {
+			bad(f, "negative rows, cols or orig_cols (%d, %d, %d)", il.Rows, il.Cols, il.OrigCols)
+		}
+		if len(idx.IDs) != 0 && il.Rows != len(idx.IDs) {
+			bad(f+".rows", "%d rows for the %d stimulus IDs", il.Rows, len(idx.IDs))
+		}
+	}
+	switch len(probs) {
+	case 0:
+		return idx, nil
+	case 1:
+		return Index{}, fmt.Errorf("features: %s: field %s", path, probs[0])
+	}
+	return Index{}, fmt.Errorf("features: %s: %d problems:\n  field %s", path, len(probs), strings.Join(probs, "\n  field "))
+}
+
+// checkFile returns why file cannot be a layer file of an index ("" if it can).
+func checkFile(file string) string {
+	switch {
+	case file == "":
+		return "is empty"
+	case strings.Contains(file, `\`):
+		return "contains a backslash (a path separator on Windows); a feature set's files are named with / only"
+	case filepath.IsAbs(file) || strings.HasPrefix(file, "/"):
+		return "is an absolute path; a feature set's files must lie inside its folder, beside index.json"
+	case !filepath.IsLocal(filepath.FromSlash(file)):
+		return "points outside the feature folder (..); a feature set's files must lie inside its folder, beside index.json"
+	case !strings.HasSuffix(file, ".npy"):
+		return "is not a .npy file"
+	}
+	return ""
+}
+
+// Load reads a feature set written by Save. The index is checked first (ParseIndex), and the
+// layer files are opened through an os.Root of dir, so that neither a path in the index nor a
+// symbolic link in the folder reads a file outside dir.
+func Load(dir string) (Index, []Layer, error) {
+	ipath := filepath.Join(dir, IndexFile)
+	b, err := os.ReadFile(ipath)
+	if err != nil {
+		return Index{}, nil, err
+	}
+	idx, err := ParseIndex(b, ipath)
 	if err != nil {
 		return idx, nil, err
 	}
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return idx, nil, fmt.Errorf("features: %s: %w", filepath.Join(dir, IndexFile), err)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return idx, nil, fmt.Errorf("features: %w", err)
 	}
+	defer root.Close()
 	layers := make([]Layer, len(idx.Layers))
 	for i, il := range idx.Layers {
 		path := filepath.Join(dir, il.File)
-		r, c, data, err := npy.ReadMatrix(path)
+		raw, err := root.ReadFile(filepath.FromSlash(il.File))
 		if err != nil {
-			return idx, nil, err
+			return idx, nil, fmt.Errorf("features: %s field layers[%d].file: %w", ipath, i, err)
+		}
+		r, c, data, err := npy.DecodeMatrix(raw)
+		if err != nil {
+			return idx, nil, fmt.Errorf("features: npy %s: %w", path, err)
 		}
 		if c == 0 {
 			return idx, nil, fmt.Errorf("features: %s (layer %q) has no units", path, il.Name)

@@ -2,12 +2,15 @@ package sweep
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/coarsealign/coarsealign/pkg/arch"
 	"github.com/coarsealign/coarsealign/pkg/data/images"
@@ -37,7 +40,8 @@ const (
 // Config is a sweep: a grid of runs plus the settings they share. See the package
 // documentation for the YAML schema. The zero value is not valid; use Parse or Load.
 type Config struct {
-	// Name of the sweep, used for the default output folder (runs/<name>).
+	// Name of the sweep, used for the default output folder (runs/<name>), so one path element:
+	// no "/" or "\\", not "." or "..".
 	Name string `yaml:"name" json:"name"`
 	// Out is the default output folder; the CLI's --out overrides it. Relative paths
 	// are resolved against the working directory.
@@ -65,7 +69,8 @@ type Arch struct {
 	// Name is a registered architecture (package arch): "alexnet-bn", "vit", or one a program
 	// registers with models.Register.
 	Name string `yaml:"name" json:"name"`
-	// Width multiplies the channel counts / embedding width (1 = the paper's AlexNet).
+	// Width multiplies the channel counts / embedding width (1 = the paper's AlexNet; the default
+	// when omitted; an explicit 0 is an error). Bounded per architecture (arch.Arch.CheckWidth).
 	Width float64 `yaml:"width" json:"width"`
 	// InputSize is the side of the square input images in pixels (32 for CIFAR, 224 for ImageNet).
 	InputSize int `yaml:"input_size" json:"input_size"`
@@ -83,7 +88,8 @@ const (
 
 // LabelSpec holds the settings of the PCA median-split labelling.
 type LabelSpec struct {
-	// PCs is the number of principal components split at their median (K <= 2^PCs). Default 6.
+	// PCs is the number of principal components split at their median (K <= 2^PCs), 1..MaxPCs.
+	// Default 6.
 	PCs int `yaml:"pcs" json:"pcs"`
 	// SourceEpochs is the training budget of the fine-net label source; 0 = Train.Epochs.
 	SourceEpochs float64 `yaml:"source_epochs,omitempty" json:"source_epochs,omitempty"`
@@ -118,9 +124,11 @@ type Data struct {
 	Source string `yaml:"source" json:"source"`
 	// Path is the image folder for Source "images", relative to the data directory unless absolute.
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
-	// PerClass keeps at most this many training images per class (0 = all).
+	// PerClass keeps at most this many training images per class (0 = all; negative values are
+	// errors). Above every class's size it is an error, above some a warning (CheckRuns).
 	PerClass int `yaml:"per_class" json:"per_class"`
-	// ValFraction is the held-out fraction of the fixed train/validation split (paper: 0.2).
+	// ValFraction is the held-out fraction of the fixed train/validation split (paper: 0.2, the
+	// default; Parse rejects an explicit 0, which it used to replace by 0.2).
 	ValFraction float64 `yaml:"val_fraction" json:"val_fraction"`
 	// SplitSeed seeds subset and split (paper: 42).
 	SplitSeed int `yaml:"split_seed" json:"split_seed"`
@@ -174,8 +182,8 @@ func (e Eval) MetricNames() []string {
 }
 
 // defaults stores the metric names canonically, and a list equal to the default as empty.
-func (e *Eval) defaults() {
-	if e.Splits == 0 {
+func (e *Eval) defaults(splitsGiven bool) {
+	if e.Splits == 0 && !splitsGiven {
 		e.Splits = 100
 	}
 	for i, name := range e.Metrics {
@@ -202,64 +210,128 @@ func clashesWithK92(name string) bool {
 	return false
 }
 
-// validate checks the evaluation settings; errors name the field.
-func (e Eval) validate() error {
+// validate adds the problems of the evaluation settings to p.
+func (e Eval) validate(p *problems) {
 	if e.Bootstrap < 0 {
-		return fmt.Errorf("field eval.bootstrap: %d must be >= 0", e.Bootstrap)
+		p.add("eval.bootstrap", "%d must be >= 0", e.Bootstrap)
 	}
 	if e.Splits < 1 {
-		return fmt.Errorf("field eval.splits: %d must be >= 1", e.Splits)
+		p.add("eval.splits", "%d must be >= 1", e.Splits)
 	}
 	if e.MaxTriplets < 0 {
-		return fmt.Errorf("field eval.max_triplets: %d must be >= 0", e.MaxTriplets)
+		p.add("eval.max_triplets", "%d must be >= 0", e.MaxTriplets)
 	}
 	provided := metric.RDM | metric.Triplets // the 92-image targets are RDMs
 	seen := map[string]bool{}
 	for i, t := range e.Targets {
-		f := fmt.Sprintf("field eval.targets[%d]", i)
+		f := fmt.Sprintf("eval.targets[%d]", i)
 		switch {
 		case strings.TrimSpace(t.Name) == "":
-			return fmt.Errorf("%s.name: empty", f)
+			p.add(f+".name", "empty")
 		case seen[t.Name]:
-			return fmt.Errorf("%s.name: %q listed twice", f, t.Name)
-		case (t.RDM == "") == (t.Responses == ""):
-			return fmt.Errorf("%s: set exactly one of rdm (an RDM .npy file) and responses (a stimuli x units .npy file)", f)
-		case t.RDM != "" && !strings.HasSuffix(strings.ToLower(t.RDM), ".npy"):
-			return fmt.Errorf("%s.rdm: %q is not a .npy file", f, t.RDM)
-		case t.Responses != "" && !strings.HasSuffix(strings.ToLower(t.Responses), ".npy"):
-			return fmt.Errorf("%s.responses: %q is not a .npy file", f, t.Responses)
+			p.add(f+".name", "%q listed twice", t.Name)
+		case clashesWithK92(t.Name):
+			p.add(f+".name", "%q clashes with a 92-image target (mIT, hIT-*, behav-*, oddoneout-*)", t.Name)
 		}
-		if clashesWithK92(t.Name) {
-			return fmt.Errorf("%s.name: %q clashes with a 92-image target (mIT, hIT-*, behav-*, oddoneout-*)", f, t.Name)
+		switch {
+		case (t.RDM == "") == (t.Responses == ""):
+			p.add(f, "set exactly one of rdm (an RDM .npy file) and responses (a stimuli x units .npy file)")
+		case t.RDM != "" && !strings.HasSuffix(strings.ToLower(t.RDM), ".npy"):
+			p.add(f+".rdm", "%q is not a .npy file", t.RDM)
+		case t.Responses != "" && !strings.HasSuffix(strings.ToLower(t.Responses), ".npy"):
+			p.add(f+".responses", "%q is not a .npy file", t.Responses)
 		}
 		seen[t.Name] = true
 		if t.Responses != "" {
 			provided |= metric.Patterns
 		}
 	}
-	ms, err := metric.LookupAll(e.Metrics)
-	if err != nil {
-		return fmt.Errorf("field eval.%w", err)
-	}
-	for i, m := range ms {
+	first := map[string]int{}
+	for i, name := range e.Metrics {
+		f := fmt.Sprintf("eval.metrics[%d]", i)
+		m, err := metric.Lookup(name)
+		if err != nil {
+			p.add(f, "%v", err)
+			continue
+		}
+		if j, dup := first[m.Name()]; dup {
+			p.add(f, "%q is metrics[%d] again (%s)", name, j, m.Name())
+			continue
+		}
+		first[m.Name()] = i
 		if m.Needs()&provided == 0 {
-			return fmt.Errorf("field eval.metrics[%d]: %s needs %s; add a responses target to eval.targets", i, m.Name(), m.Needs())
+			p.add(f, "%s needs %s; add a responses target to eval.targets", m.Name(), m.Needs())
 		}
 	}
-	return nil
 }
 
-// Load reads a sweep configuration file (YAML or JSON).
+// Problem is one thing wrong with a sweep config: the field, as a path in the config
+// ("archs[0].width", "data.per_class"), and what is wrong with it. Field is empty only for a
+// problem the YAML decoder found (an unknown field, a type or syntax error), whose message
+// starts with "yaml:" and gives the line where the decoder tells it.
+type Problem struct {
+	Field string
+	Msg   string
+}
+
+// String formats the problem as "field F: message".
+func (p Problem) String() string {
+	if p.Field == "" {
+		return p.Msg
+	}
+	return "field " + p.Field + ": " + p.Msg
+}
+
+// ConfigError lists every problem found in a sweep config at once (Parse, Load, Validate,
+// Check and Runner.Execute return it), so that one pass fixes them all.
+type ConfigError struct {
+	// File is the config file (Load), or "" for bytes (Parse) and runs (CheckRuns).
+	File     string
+	Problems []Problem
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("sweep: ")
+	if e.File != "" {
+		b.WriteString(e.File + ": ")
+	}
+	if len(e.Problems) == 1 {
+		b.WriteString(e.Problems[0].String())
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%d problems:", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  " + p.String())
+	}
+	return b.String()
+}
+
+// problems collects Problems; its err is nil when there are none.
+type problems struct{ list []Problem }
+
+func (p *problems) add(field, format string, args ...any) {
+	p.list = append(p.list, Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *problems) err(file string) error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return &ConfigError{File: file, Problems: p.list}
+}
+
+// Load reads a sweep configuration file (YAML or JSON); a *ConfigError names the file.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	c, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("sweep: %s: %w", path, err)
+	if ce, ok := err.(*ConfigError); ok {
+		ce.File = path
 	}
-	return c, nil
+	return c, err
 }
 
 // MustLoad is Load that panics on error (for notebooks).
@@ -271,38 +343,109 @@ func MustLoad(path string) *Config {
 	return c
 }
 
-// Parse decodes a YAML (or JSON) sweep configuration, fills defaults and validates it.
-// Unknown fields are errors, so a typo never silently changes a sweep.
+// Parse decodes a YAML (or JSON) sweep configuration, fills defaults and validates it. Unknown
+// fields are errors, so a typo never silently changes a sweep; so are an explicit zero that a
+// default would replace (width: 0, val_fraction: 0, ...) and a second YAML document. Every
+// problem is reported at once, in a *ConfigError.
 func Parse(b []byte) (*Config, error) {
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
+	var p problems
+	raw, fatal := decode(b, &c, &p)
+	if fatal != nil {
+		return nil, &ConfigError{Problems: []Problem{*fatal}}
 	}
-	c.defaults()
-	if err := c.Validate(); err != nil {
+	c.defaults(raw, &p)
+	c.validate(&p)
+	if err := p.err(""); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-func (c *Config) defaults() {
-	if c.Labels.PCs == 0 {
+// decode decodes b into c (unknown fields are errors) and, as a generic document, into raw
+// (to tell which keys are present). Type errors and unknown fields are added to p, since the
+// rest of the document was decoded; a syntax error is fatal.
+func decode(b []byte, c *Config, p *problems) (raw any, fatal *Problem) {
+	defer func() {
+		if r := recover(); r != nil { // the YAML decoder on hostile input: an error, not a crash
+			raw, fatal = nil, &Problem{Msg: fmt.Sprintf("yaml: decoder panicked: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err := dec.Decode(c)
+	var te *yaml.TypeError
+	switch {
+	case err == nil, err == io.EOF: // an empty document: the validation lists what is missing
+	case errors.As(err, &te):
+		for _, m := range te.Errors {
+			p.list = append(p.list, Problem{Msg: "yaml: " + m})
+		}
+	default:
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "yaml: ") {
+			msg = "yaml: " + msg
+		}
+		return nil, &Problem{Msg: msg}
+	}
+	if err == nil {
+		var extra any
+		if err := dec.Decode(&extra); err != io.EOF && (err != nil || extra != nil) {
+			p.list = append(p.list, Problem{Msg: "yaml: the config holds more than one document (a second '---'); put everything in one"})
+		}
+	}
+	_ = yaml.Unmarshal(b, &raw)
+	return raw, nil
+}
+
+// has reports whether the decoded YAML document raw holds the key path (keys of mappings,
+// or an int index of a sequence).
+func has(raw any, path ...any) bool {
+	for _, k := range path {
+		switch v := raw.(type) {
+		case map[string]any:
+			s, ok := k.(string)
+			if !ok {
+				return false
+			}
+			if raw, ok = v[s]; !ok {
+				return false
+			}
+		case []any:
+			i, ok := k.(int)
+			if !ok || i < 0 || i >= len(v) {
+				return false
+			}
+			raw = v[i]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// defaults fills the fields the document raw omits. A field given as zero is left as it is
+// and, where zero would otherwise have been replaced by the default without a word, reported.
+func (c *Config) defaults(raw any, p *problems) {
+	if c.Labels.PCs == 0 && !has(raw, "labels", "pcs") {
 		c.Labels.PCs = 6
 	}
-	c.Eval.defaults()
+	c.Eval.defaults(has(raw, "eval", "splits"))
 	if c.Data.ValFraction == 0 {
-		c.Data.ValFraction = 0.2
+		if has(raw, "data", "val_fraction") {
+			p.add("data.val_fraction", "0 is not supported: it used to be replaced by the default 0.2 without a word; omit the field for 0.2, or give a fraction in (0,1)")
+		} else {
+			c.Data.ValFraction = 0.2
+		}
 	}
-	if c.Data.JPEG == "" {
+	if c.Data.JPEG == "" && !has(raw, "data", "jpeg") {
 		c.Data.JPEG = string(images.JPEGLibjpeg)
 	}
 	for i := range c.Archs {
-		if c.Archs[i].Width == 0 {
+		if c.Archs[i].Width == 0 && !has(raw, "archs", i, "width") {
 			c.Archs[i].Width = 1
 		}
-		if c.Archs[i].Init == "" {
+		if c.Archs[i].Init == "" && !has(raw, "archs", i, "init") {
 			c.Archs[i].Init = InitTorch
 		}
 	}
@@ -311,110 +454,251 @@ func (c *Config) defaults() {
 	}
 }
 
-// Validate checks every field and returns an error naming the first bad one.
+// Validate checks every field and returns a *ConfigError listing every problem (nil if none).
 func (c *Config) Validate() error {
-	if c.Name == "" {
-		return fmt.Errorf("field name: empty")
+	var p problems
+	c.validate(&p)
+	return p.err("")
+}
+
+// MaxPCs is the largest labels.pcs: pkg/coarse fits at most 8 components (a code is one byte),
+// so K is at most 2^8 = 256.
+const MaxPCs = 8
+
+// checkName reports why name cannot be the sweep's folder name runs/<name> ("" if it can): it
+// must be one path element, so that the folder stays inside runs/.
+func checkName(name string) string {
+	switch {
+	case name == "":
+		return "empty"
+	case name == "." || name == "..":
+		return fmt.Sprintf("%q is not a folder name; it names the default output folder runs/<name>", name)
+	case strings.ContainsAny(name, `/\`):
+		return fmt.Sprintf("%q contains a path separator; it names the default output folder runs/<name>, which must stay inside runs/ (use out: for another folder)", name)
+	case strings.TrimSpace(name) != name:
+		return fmt.Sprintf("%q starts or ends with white space", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("%q contains a control character; it names the default output folder runs/<name>", name)
+		}
+	}
+	return ""
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func (c *Config) validate(p *problems) {
+	if msg := checkName(c.Name); msg != "" {
+		p.add("name", "%s", msg)
+	}
+	pcsOK := c.Labels.PCs >= 1 && c.Labels.PCs <= MaxPCs
+	if !pcsOK {
+		p.add("labels.pcs", "%d not in [1,%d] (pkg/coarse fits at most %d components)", c.Labels.PCs, MaxPCs, MaxPCs)
+	}
+	if !finite(c.Labels.SourceEpochs) || c.Labels.SourceEpochs < 0 {
+		p.add("labels.source_epochs", "%v must be finite and >= 0 (0: train.epochs)", c.Labels.SourceEpochs)
 	}
 	if len(c.Granularity) == 0 {
-		return fmt.Errorf("field granularity: empty")
+		p.add("granularity", "empty")
 	}
 	needSource := false
 	seen := map[string]bool{}
-	for _, g := range c.Granularity {
+	for i, g := range c.Granularity {
+		f := fmt.Sprintf("granularity[%d]", i)
 		if seen[g] {
-			return fmt.Errorf("field granularity: %q listed twice", g)
+			p.add(f, "%q listed twice", g)
+			continue
 		}
 		seen[g] = true
 		if g == Fine || g == Untrained {
 			continue
 		}
 		k, err := strconv.Atoi(g)
-		if err != nil || k < 2 || k&(k-1) != 0 || k > 1024 {
-			return fmt.Errorf("field granularity: %q is neither a power of two in [2,1024] nor %q/%q", g, Fine, Untrained)
+		if err != nil || k < 2 || k&(k-1) != 0 || k > 1<<MaxPCs {
+			p.add(f, "%q is neither a power of two in [2,%d] nor %q/%q", g, 1<<MaxPCs, Fine, Untrained)
+			continue
 		}
-		if k > 1<<c.Labels.PCs {
-			return fmt.Errorf("field granularity: K=%d needs more than labels.pcs=%d components", k, c.Labels.PCs)
+		if pcsOK && k > 1<<c.Labels.PCs {
+			p.add(f, "K=%d needs more than labels.pcs=%d components", k, c.Labels.PCs)
 		}
 		needSource = true
 	}
 	if needSource && len(c.LabelSources) == 0 {
-		return fmt.Errorf("field label_sources: empty but granularity has K values")
+		p.add("label_sources", "empty but granularity has K values")
 	}
-	for _, s := range c.LabelSources {
+	seenSrc := map[string]int{}
+	for i, s := range c.LabelSources {
+		f := fmt.Sprintf("label_sources[%d]", i)
 		switch {
 		case s == SourceFineNet, s == SourcePixels, s == SourceUntrainedNet:
 		case strings.HasSuffix(s, ".npy"):
 		default:
-			return fmt.Errorf("field label_sources: %q is not %s, %s, %s or a .npy file", s, SourceFineNet, SourcePixels, SourceUntrainedNet)
+			p.add(f, "%q is not %s, %s, %s or a .npy file", s, SourceFineNet, SourcePixels, SourceUntrainedNet)
 		}
+		if j, dup := seenSrc[s]; dup {
+			p.add(f, "%q is label_sources[%d] again (the same runs twice)", s, j)
+		}
+		seenSrc[s] = i
 	}
 	if len(c.Seeds) == 0 {
-		return fmt.Errorf("field seeds: empty")
+		p.add("seeds", "empty")
+	}
+	seenSeed := map[int]int{}
+	for i, s := range c.Seeds {
+		if j, dup := seenSeed[s]; dup {
+			p.add(fmt.Sprintf("seeds[%d]", i), "%d is seeds[%d] again (the same runs twice)", s, j)
+		}
+		seenSeed[s] = i
 	}
 	if len(c.Archs) == 0 {
-		return fmt.Errorf("field archs: empty")
+		p.add("archs", "empty")
 	}
 	for i, a := range c.Archs {
-		// The registry of package arch (GoMLX-free) knows every architecture pkg/models builds.
-		desc, ok := arch.Lookup(a.Name)
-		if !ok {
-			return fmt.Errorf("field archs[%d].name: %q is not a registered architecture (%s)", i, a.Name, strings.Join(arch.Names(), ", "))
+		validateArch(p, fmt.Sprintf("archs[%d]", i), a)
+		for j := range i {
+			if c.Archs[j] == a {
+				p.add(fmt.Sprintf("archs[%d]", i), "the same as archs[%d] (the same runs twice)", j)
+				break
+			}
 		}
-		if !arch.IsInit(a.Init) {
-			return fmt.Errorf("field archs[%d].init: %q is not %s or %s", i, a.Init, InitTorch, InitHeNormal)
+	}
+	validateTrain(p, c.Train)
+	validateData(p, c.Data)
+	c.Eval.validate(p)
+}
+
+// validateArch adds the problems of the architecture setting a (the field f) to p.
+func validateArch(p *problems, f string, a Arch) {
+	// The registry of package arch (GoMLX-free) knows every architecture pkg/models builds.
+	desc, ok := arch.Lookup(a.Name)
+	if !ok {
+		p.add(f+".name", "%q is not a registered architecture (%s)", a.Name, strings.Join(arch.Names(), ", "))
+	}
+	if !arch.IsInit(a.Init) {
+		p.add(f+".init", "%q is not %s or %s", a.Init, InitTorch, InitHeNormal)
+	}
+	switch {
+	case a.Width == 0:
+		p.add(f+".width", "0 must be > 0 (omit the field for width 1)")
+	case !ok:
+		if !(a.Width > 0) || !finite(a.Width) {
+			p.add(f+".width", "%v must be finite and > 0", a.Width)
 		}
-		if !(a.Width > 0) || math.IsInf(a.Width, 0) {
-			return fmt.Errorf("field archs[%d].width: %v must be > 0", i, a.Width)
+	default:
+		if err := desc.CheckWidth(a.Width); err != nil {
+			p.add(f+".width", "%v", err)
 		}
+	}
+	if ok {
 		if err := desc.CheckInputSize(a.InputSize); err != nil {
-			return fmt.Errorf("field archs[%d].input_size: %w", i, err)
+			p.add(f+".input_size", "%v", err)
 		}
+	} else if a.InputSize < arch.MinInputSize {
+		p.add(f+".input_size", "%d: want >= %d", a.InputSize, arch.MinInputSize)
 	}
-	if c.Labels.PCs < 1 || c.Labels.PCs > 10 {
-		return fmt.Errorf("field labels.pcs: %d not in [1,10]", c.Labels.PCs)
+}
+
+// validateTrain adds the problems of the training budget t to p.
+func validateTrain(p *problems, t Train) {
+	if t.Steps < 0 {
+		p.add("train.steps", "%d must be >= 0 (0: train.epochs decides)", t.Steps)
 	}
-	t := c.Train
 	if !(t.Epochs > 0) && t.Steps <= 0 {
-		return fmt.Errorf("field train: epochs or steps must be > 0")
+		p.add("train", "epochs or steps must be > 0")
 	}
 	if t.Batch <= 0 {
-		return fmt.Errorf("field train.batch: %d must be > 0", t.Batch)
+		p.add("train.batch", "%d must be > 0", t.Batch)
 	}
-	if !(t.LR > 0) {
-		return fmt.Errorf("field train.lr: %v must be > 0", t.LR)
+	if !(t.LR > 0) || !finite(t.LR) {
+		p.add("train.lr", "%v must be finite and > 0", t.LR)
 	}
-	for name, v := range map[string]float64{"weight_decay": t.WeightDecay, "warmup_epochs": t.WarmupEpochs,
-		"label_smoothing": t.LabelSmoothing, "clip_norm": t.ClipNorm, "epochs": t.Epochs} {
-		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("field train.%s: %v must be finite and >= 0", name, v)
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{"epochs", t.Epochs}, {"weight_decay", t.WeightDecay}, {"warmup_epochs", t.WarmupEpochs},
+		{"label_smoothing", t.LabelSmoothing}, {"clip_norm", t.ClipNorm}} {
+		if v.v < 0 || !finite(v.v) {
+			p.add("train."+v.name, "%v must be finite and >= 0", v.v)
 		}
 	}
 	if t.LabelSmoothing >= 1 {
-		return fmt.Errorf("field train.label_smoothing: %v must be < 1", t.LabelSmoothing)
+		p.add("train.label_smoothing", "%v must be < 1", t.LabelSmoothing)
 	}
-	switch c.Data.Source {
+}
+
+// Validate checks the data settings alone, as Config.Validate does, returning a *ConfigError
+// listing every problem: for programs that build a Data themselves (a training command, a
+// loader), so that they refuse what a sweep refuses, such as a negative PerClass (which
+// reads as "all" where only PerClass > 0 subsets).
+func (d Data) Validate() error {
+	var p problems
+	validateData(&p, d)
+	return p.err("")
+}
+
+// validateData adds the problems of the data settings d to p.
+func validateData(p *problems, d Data) {
+	switch d.Source {
 	case "cifar10":
 	case "images":
-		if c.Data.Path == "" {
-			return fmt.Errorf("field data.path: empty for source images")
+		if d.Path == "" {
+			p.add("data.path", "empty for source images")
 		}
 	default:
-		return fmt.Errorf("field data.source: %q is not cifar10 or images", c.Data.Source)
+		p.add("data.source", "%q is not cifar10 or images", d.Source)
 	}
-	if j := images.JPEGDecoder(c.Data.JPEG); j != images.JPEGLibjpeg && j != images.JPEGGo {
-		return fmt.Errorf("field data.jpeg: %q is not %s or %s", c.Data.JPEG, images.JPEGLibjpeg, images.JPEGGo)
+	if j := images.JPEGDecoder(d.JPEG); j != images.JPEGLibjpeg && j != images.JPEGGo {
+		p.add("data.jpeg", "%q is not %s or %s", d.JPEG, images.JPEGLibjpeg, images.JPEGGo)
 	}
-	if c.Data.PerClass < 0 {
-		return fmt.Errorf("field data.per_class: %d must be >= 0", c.Data.PerClass)
+	if d.PerClass < 0 {
+		p.add("data.per_class", "%d must be >= 0 (0 keeps every image; a negative number does not mean all)", d.PerClass)
 	}
-	if !(c.Data.ValFraction >= 0 && c.Data.ValFraction < 1) {
-		return fmt.Errorf("field data.val_fraction: %v not in [0,1)", c.Data.ValFraction)
+	if !(d.ValFraction >= 0 && d.ValFraction < 1) {
+		p.add("data.val_fraction", "%v not in [0,1)", d.ValFraction)
 	}
-	if err := c.Eval.validate(); err != nil {
-		return err
+}
+
+// Warnings lists the settings of a valid config that have no effect, for the user to see
+// (Runner.Execute logs them with those of CheckRuns): a width on an architecture without a
+// width setting, data.path with source cifar10, label sources without K runs.
+func (c *Config) Warnings() []string {
+	var w []string
+	for i, a := range c.Archs {
+		if s := archWarning(fmt.Sprintf("archs[%d]", i), a); s != "" {
+			w = append(w, s)
+		}
 	}
-	return nil
+	if s := dataWarning(c.Data); s != "" {
+		w = append(w, s)
+	}
+	hasK := false
+	for _, g := range c.Granularity {
+		if g != Fine && g != Untrained {
+			hasK = true
+		}
+	}
+	if len(c.LabelSources) > 0 && !hasK {
+		w = append(w, "field label_sources: granularity has no K values, so no run uses the label sources")
+	}
+	return w
+}
+
+// archWarning returns the warning for an architecture setting with no effect, or "".
+func archWarning(f string, a Arch) string {
+	if desc, ok := arch.Lookup(a.Name); ok && !desc.Width && a.Width != 1 {
+		return fmt.Sprintf("field %s.width: %s has no width setting; width %v is ignored (the results table's width column still shows it)", f, a.Name, a.Width)
+	}
+	return ""
+}
+
+// dataWarning returns the warning for data settings with no effect, or "".
+func dataWarning(d Data) string {
+	if d.Source == "cifar10" && d.Path != "" {
+		return fmt.Sprintf("field data.path: %q is ignored with source cifar10 (it reads cifar10-jpg or the binary release in the data folder)", d.Path)
+	}
+	return ""
 }
 
 // Expand returns the grid's runs in a deterministic order: for each arch, for each

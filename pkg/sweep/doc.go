@@ -3,15 +3,15 @@
 //
 // # Config (YAML or JSON)
 //
-//	name: quick                  # required; default output folder runs/<name>
+//	name: quick                  # required; default output folder runs/<name> (one path element)
 //	out: runs/quick              # optional default output folder (CLI --out overrides)
 //	label_sources: [fine-net]    # axis: fine-net | pixels | untrained-net | path/to/embedding.npy
-//	granularity: [2, 4, 8, 16, 32, 64, fine, untrained]   # axis: powers of two and/or the baselines
+//	granularity: [2, 4, 8, 16, 32, 64, fine, untrained]   # axis: powers of two (K <= 2^pcs) and/or the baselines
 //	seeds: [1]                   # axis
 //	archs:                       # axis
-//	  - {name: alexnet-bn, width: 0.25, input_size: 32}   # name: alexnet-bn | vit
-//	                             # init: torch (default, PyTorch's) | he-normal (GoMLX's)
-//	labels: {pcs: 6, source_epochs: 2, source_seed: 0}    # PCA median-split settings
+//	  - {name: alexnet-bn, width: 0.25, input_size: 32}   # name: alexnet-bn | vit; width default 1
+//	                             # (alexnet-bn: 1/128..4; vit has none); init: torch (default) | he-normal
+//	labels: {pcs: 6, source_epochs: 2, source_seed: 0}    # PCA median-split settings (pcs 1..8)
 //	train:  {epochs: 2, steps: 0, batch: 64, lr: 5e-4, weight_decay: 1e-3, warmup_epochs: 0.2,
 //	         label_smoothing: 0.1, clip_norm: 1, augment: false}
 //	data:   {source: cifar10, per_class: 200, val_fraction: 0.2, split_seed: 42}
@@ -20,7 +20,14 @@
 //	         metrics: [spearman, tau-a],  # pkg/metric names (default); e.g. corr, cka-linear, encoding
 //	         targets: [{name: V4, responses: v4.npy}, {name: mine, rdm: mine.npy}]}  # own data, 92 stimuli
 //
-// Unknown keys are errors. Expand turns the grid into runs in a fixed order: arch, then
+// Parse reports every problem of a config at once, in one *ConfigError whose Problems name
+// their fields ("archs[0].width"). Unknown keys are errors, and so is an explicit zero that a
+// default would otherwise replace (width: 0, val_fraction: 0, pcs: 0, splits: 0): an omitted
+// field takes its default, a given one is what runs. Parse checks no file; Config.Check and
+// Runner.Execute (before its first stage, for the runs not done yet) also check what the runs
+// need from disk (CheckRuns: the image folders and data.per_class against the class sizes, .npy
+// label sources and eval targets by their headers) and log warnings for settings that are
+// capped or have no effect. Expand turns the grid into runs in a fixed order: arch, then
 // granularity (config order), then label source (K runs only: the fine and untrained baselines
 // do not depend on it), then seed. The untrained baseline carries a zero training budget so that
 // changing the budget does not change its identity.

@@ -76,7 +76,8 @@ type Runner struct {
 	Stages []Stage
 	// Progress, if not nil, receives events.
 	Progress Progress
-	// Log, if not nil, receives one line per event.
+	// Log, if not nil, receives one line per event. Warnings (see Execute) go there, or to
+	// os.Stderr when Log is nil: a capped setting is never silent.
 	Log io.Writer
 }
 
@@ -226,9 +227,12 @@ func IsDone(out, id string) bool {
 }
 
 // Execute runs the given runs in order (usually Shard.Select(cfg.Expand())), skipping the
-// ones already done and the ones another process is working on. It stops at the first
-// failing run and returns its error; finished runs stay done. Cancelling ctx stops after
-// the current stage.
+// ones already done and the ones another process is working on. Before any stage runs, it
+// checks the runs not done yet with CheckRuns: a problem with their settings or inputs (a
+// missing label-source file, a data.per_class above every class, ...) is returned at once, in
+// one *ConfigError listing them all, and warnings are logged (Log, else os.Stderr). It stops
+// at the first failing run and returns its error; finished runs stay done. Cancelling ctx
+// stops after the current stage.
 func (rn *Runner) Execute(ctx context.Context, runs []Run) (Summary, error) {
 	var sum Summary
 	if len(rn.Stages) == 0 {
@@ -241,6 +245,19 @@ func (rn *Runner) Execute(ctx context.Context, runs []Run) (Summary, error) {
 			return sum, fmt.Errorf("sweep: bad or duplicate stage name %q", n)
 		}
 		seen[n] = true
+	}
+	var pending []Run
+	for _, r := range runs {
+		if !IsDone(rn.Out, r.ID()) {
+			pending = append(pending, r)
+		}
+	}
+	warnings, err := CheckRuns(pending, rn.DataDir)
+	for _, w := range warnings {
+		rn.warnf("sweep: warning: %s", w)
+	}
+	if err != nil {
+		return sum, err
 	}
 	for pos, r := range runs {
 		if err := ctx.Err(); err != nil {
@@ -267,6 +284,15 @@ func (rn *Runner) Execute(ctx context.Context, runs []Run) (Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// warnf writes a warning line to Log, or to os.Stderr when Log is nil.
+func (rn *Runner) warnf(format string, args ...any) {
+	w := rn.Log
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, format+"\n", args...)
 }
 
 func (rn *Runner) logf(format string, args ...any) {

@@ -86,12 +86,16 @@ type fileEntry struct {
 	mtime int64
 }
 
-// listFolder lists root/<class>/**/*.{jpg,jpeg,png}: classes sorted by name,
-// files sorted by path within a class. Files with other extensions are ignored.
-func listFolder(root string) (classes []string, files []fileEntry, err error) {
+// walkFolder lists the class folders of root (its sub-folders not starting with ".", sorted by
+// name) and calls visit for every .jpg/.jpeg/.png file under each (hidden sub-folders skipped;
+// WalkDir order, i.e. sorted by path) with the class index and the slash-separated path relative
+// to root. Files with other extensions are ignored. A class folder without any image file is an
+// error naming every such folder: it would still count as a class (a label with no image, one
+// more output of a fine-label network) without a word.
+func walkFolder(root string, visit func(class int, rel string, d fs.DirEntry) error) (classes []string, err error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
-		return nil, nil, fmt.Errorf("images: reading folder %s: %w", root, err)
+		return nil, fmt.Errorf("images: reading folder %s: %w", root, err)
 	}
 	for _, e := range ents {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
@@ -100,10 +104,12 @@ func listFolder(root string) (classes []string, files []fileEntry, err error) {
 	}
 	sort.Strings(classes)
 	if len(classes) == 0 {
-		return nil, nil, fmt.Errorf("images: no class sub-folders in %s (want root/<class>/*.jpg)", root)
+		return nil, fmt.Errorf("images: no class sub-folders in %s (want root/<class>/*.jpg)", root)
 	}
+	var empty []string
 	for ci, c := range classes {
 		dir := filepath.Join(root, c)
+		n := 0
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -117,25 +123,75 @@ func listFolder(root string) (classes []string, files []fileEntry, err error) {
 			if !imageExts[strings.ToLower(filepath.Ext(path))] {
 				return nil
 			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
 			rel, err := filepath.Rel(root, path)
 			if err != nil {
 				return err
 			}
-			files = append(files, fileEntry{rel: filepath.ToSlash(rel), label: int32(ci), size: info.Size(), mtime: info.ModTime().UnixNano()})
-			return nil
+			n++
+			return visit(ci, filepath.ToSlash(rel), d)
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("images: listing %s: %w", dir, err)
+			return nil, fmt.Errorf("images: listing %s: %w", dir, err)
+		}
+		if n == 0 {
+			empty = append(empty, c)
 		}
 	}
-	if len(files) == 0 {
-		return nil, nil, fmt.Errorf("images: no .jpg/.jpeg/.png files under %s", root)
+	if len(empty) == len(classes) {
+		return nil, fmt.Errorf("images: no .jpg/.jpeg/.png files under %s", root)
+	}
+	if len(empty) > 0 {
+		return nil, fmt.Errorf("images: %d of the %d class folders of %s hold no .jpg/.jpeg/.png file: %s (each class sub-folder is a class, so an empty one would be a class without images; remove it or add its images)",
+			len(empty), len(classes), root, strings.Join(empty, ", "))
+	}
+	return classes, nil
+}
+
+// listFolder lists root/<class>/**/*.{jpg,jpeg,png} (see walkFolder): classes sorted by name,
+// files sorted by path within a class, with their sizes and modification times.
+func listFolder(root string) (classes []string, files []fileEntry, err error) {
+	classes, err = walkFolder(root, func(ci int, rel string, d fs.DirEntry) error {
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		files = append(files, fileEntry{rel: rel, label: int32(ci), size: info.Size(), mtime: info.ModTime().UnixNano()})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return classes, files, nil
+}
+
+// ClassCount is one class folder of an ImageFolder data set and its number of image files.
+type ClassCount struct {
+	Name  string
+	Files int
+}
+
+// CountFolder lists the classes of the ImageFolder data set root as LoadFolder reads them
+// (label order) with their numbers of image files, without opening any image: a cheap check of
+// a data set before a long job loads it (e.g. a sweep's data.per_class against the class
+// sizes). It fails as LoadFolder does on a missing folder, no class folders or an empty class
+// folder. Images that turn out corrupt when decoded are still counted.
+func CountFolder(root string) ([]ClassCount, error) {
+	var files []int
+	classes, err := walkFolder(root, func(ci int, _ string, _ fs.DirEntry) error {
+		for len(files) <= ci {
+			files = append(files, 0)
+		}
+		files[ci]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]ClassCount, len(classes))
+	for i, c := range classes {
+		counts[i] = ClassCount{Name: c, Files: files[i]} // walkFolder: every class has a file
+	}
+	return counts, nil
 }
 
 // LoadFolder reads an ImageFolder data set (root/<class>/**/*.{jpg,jpeg,png})
@@ -292,6 +348,20 @@ feed:
 	ds.Pix = pix[:keep*s]
 	if keep == 0 {
 		return nil, fmt.Errorf("images: all %d images under %s are corrupt (first: %s: %s)", n, root, skipped[0].Path, skipped[0].Err)
+	}
+	perClass := make([]int, len(classes))
+	for _, l := range ds.Labels {
+		perClass[l]++
+	}
+	var lost []string
+	for c, k := range perClass {
+		if k == 0 {
+			lost = append(lost, classes[c])
+		}
+	}
+	if len(lost) > 0 {
+		return nil, fmt.Errorf("images: every image of the class folder(s) %s under %s is corrupt and was skipped, which would leave a class without images; fix or remove them (%d files skipped, first: %s: %s)",
+			strings.Join(lost, ", "), root, len(skipped), skipped[0].Path, skipped[0].Err)
 	}
 	ds.Stats = ComputeStats(ds, nil)
 	return ds, nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,17 @@ func FuzzReadNPY(f *testing.F) {
 	b, _ := os.ReadFile(p)
 	f.Add(b)
 	f.Add(handcrafted("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 1, 2), }", []float32{1, 2, 3, 4}))
+	hdrFile := filepath.Join(f.TempDir(), "fuzz.npy") // one per fuzzing process
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// ReadHeader (header only, from a file) accepts exactly what DecodeArray accepts.
+		if err := os.WriteFile(hdrFile, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		hh, herr := ReadHeader(hdrFile)
+		shape, _, derr := DecodeArray(b)
+		if (herr == nil) != (derr == nil) || (herr == nil && !slices.Equal(hh.Shape, shape)) {
+			t.Fatalf("ReadHeader %v (shape %v) vs DecodeArray %v (shape %v)", herr, hh.Shape, derr, shape)
+		}
 		if shape, data, err := DecodeArray(b); err == nil {
 			n := 1
 			for _, d := range shape {

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -88,6 +89,69 @@ func ParseHeader(b []byte) (Header, error) {
 			return h, fmt.Errorf("bad shape entry %q", tok)
 		}
 		h.Shape = append(h.Shape, v)
+	}
+	return h, nil
+}
+
+// maxHeaderLen bounds the header ReadHeader reads (NumPy writes a few hundred bytes).
+const maxHeaderLen = 1 << 20
+
+// ReadHeader reads and checks only the header of the .npy file path: the magic, the version,
+// a supported dtype (as ReadArray's) and a shape whose data fill the rest of the file exactly.
+// It reads at most the header's bytes, so a large file is checked at once; errors name the file.
+func ReadHeader(path string) (Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Header{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return Header{}, fmt.Errorf("npy %s: not a regular file", path)
+	}
+	pre := make([]byte, 12)
+	n, _ := io.ReadFull(f, pre)
+	pre = pre[:n]
+	hlen := 0
+	switch {
+	case n < 10 || !bytes.Equal(pre[:6], []byte("\x93NUMPY")):
+		return Header{}, fmt.Errorf("npy %s: not a .npy file (bad magic)", path)
+	case pre[6] == 1:
+		hlen = 10 + int(binary.LittleEndian.Uint16(pre[8:]))
+	case (pre[6] == 2 || pre[6] == 3) && n == 12:
+		hlen = 12 + int(binary.LittleEndian.Uint32(pre[8:]))
+	}
+	if hlen > maxHeaderLen {
+		return Header{}, fmt.Errorf("npy %s: header of %d bytes (at most %d)", path, hlen, maxHeaderLen)
+	}
+	b := pre
+	if hlen > n {
+		b = make([]byte, hlen)
+		copy(b, pre)
+		m, _ := io.ReadFull(f, b[n:])
+		b = b[:n+m]
+	}
+	h, err := ParseHeader(b) // also reports an unsupported version or a truncated header
+	if err != nil {
+		return Header{}, fmt.Errorf("npy %s: %w", path, err)
+	}
+	_, size, err := checkDtype(h.Dtype)
+	if err != nil {
+		return Header{}, fmt.Errorf("npy %s: %w", path, err)
+	}
+	avail := st.Size() - int64(h.DataOffset)
+	need := int64(size)
+	for _, d := range h.Shape {
+		if d != 0 && need > avail/int64(d) {
+			return Header{}, fmt.Errorf("npy %s: shape %v of %s needs more than the %d data bytes present", path, h.Shape, h.Dtype, avail)
+		}
+		need *= int64(d)
+	}
+	if need != avail {
+		return Header{}, fmt.Errorf("npy %s: shape %v of %s needs %d data bytes, file has %d", path, h.Shape, h.Dtype, need, avail)
 	}
 	return h, nil
 }

@@ -194,3 +194,54 @@ func TestReadArrayFortran3D(t *testing.T) {
 		t.Fatal("truncated array accepted")
 	}
 }
+
+// ReadHeader accepts exactly the files DecodeArray accepts, with the same shape, reading only
+// the header.
+func TestReadHeaderAgreesWithDecode(t *testing.T) {
+	dir := t.TempDir()
+	big := handcrafted("{'descr': '<f4', 'fortran_order': False, 'shape': (300, 70), }", make([]float32, 300*70))
+	cases := map[string][]byte{
+		"2-D f4":         big,
+		"1-D f8":         handcrafted("{'descr': '<f8', 'fortran_order': False, 'shape': (5,), }", []float64{1, 2, 3, 4, 5}),
+		"3-D fortran":    handcrafted("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 1, 3), }", []float32{1, 2, 3, 4, 5, 6}),
+		"scalar":         handcrafted("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", []float64{1}),
+		"empty":          handcrafted("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4), }", nil),
+		"truncated data": handcrafted("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", []float64{1, 2}),
+		"extra data":     handcrafted("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", []float64{1, 2}),
+		"huge shape":     handcrafted("{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000, 100000000000), }", []float64{1}),
+		"dtype":          handcrafted("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", []float64{1, 2}),
+		"no shape":       handcrafted("{'descr': '<f8', 'fortran_order': False}", []float64{1}),
+		"header length":  []byte("\x93NUMPY\x01\x00\xff\xff{}"),
+		"magic":          []byte("hello world, not numpy"),
+		"short":          []byte("\x93NUM"),
+		"version 9":      []byte("\x93NUMPY\x09\x00\x00\x00"),
+		"v2 truncated":   []byte("\x93NUMPY\x02\x00\x10\x00"),
+	}
+	for name, b := range cases {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".npy")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h, herr := ReadHeader(p)
+		shape, _, derr := DecodeArray(b)
+		if (herr == nil) != (derr == nil) {
+			t.Errorf("%s: ReadHeader err %v, DecodeArray err %v", name, herr, derr)
+			continue
+		}
+		if herr != nil {
+			if !strings.Contains(herr.Error(), p) {
+				t.Errorf("%s: error %q does not name the file", name, herr)
+			}
+			continue
+		}
+		if fmt.Sprint(h.Shape) != fmt.Sprint(shape) {
+			t.Errorf("%s: ReadHeader shape %v, DecodeArray %v", name, h.Shape, shape)
+		}
+	}
+	if _, err := ReadHeader(filepath.Join(dir, "absent.npy")); err == nil {
+		t.Error("missing file: no error")
+	}
+	if _, err := ReadHeader(dir); err == nil {
+		t.Error("a folder: no error")
+	}
+}
