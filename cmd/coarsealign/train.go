@@ -105,6 +105,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 
 	// The data settings, as a sweep's: the same loader, per-class subset and split (seed 42).
+	if *perClass < 0 {
+		return fmt.Errorf("--per-class %d: must be >= 0 (0 uses every image)", *perClass)
+	}
 	if j := images.JPEGDecoder(*jpegFlag); j != images.JPEGLibjpeg && j != images.JPEGGo {
 		return fmt.Errorf("--jpeg %q: want %s or %s", *jpegFlag, images.JPEGLibjpeg, images.JPEGGo)
 	}

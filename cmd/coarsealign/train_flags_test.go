@@ -19,6 +19,8 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 		{[]string{"--model", "resnet"}, `unknown architecture "resnet" (registered: alexnet-bn, vit)`},
 		{[]string{"--input", "48"}, "alexnet-bn input size 48: want one of [32 64 224]"},
 		{[]string{"--model", "vit", "--input", "30"}, "vit input size 30"},
+		{[]string{"--per-class", "-1"}, "--per-class -1: must be >= 0"},
+		{[]string{"--jpeg", "pil"}, `--jpeg "pil": want libjpeg or go`},
 	} {
 		var out, errb bytes.Buffer
 		args := append([]string{"train", "--data", t.TempDir(), "--out", t.TempDir()}, c.args...)

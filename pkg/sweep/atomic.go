@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/coarsealign/coarsealign/internal/fsutil"
 )
 
 // TempPrefix starts the name of every temporary file or folder; readers never look at such
@@ -34,6 +37,9 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	if err = fsutil.ChmodTemp(f); err != nil { // CreateTemp makes 0600 files
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	if err = write(bw); err != nil {
 		return fmt.Errorf("sweep: write %s: %w", path, err)
@@ -71,6 +77,9 @@ func WriteDirAtomic(path string, build func(tmpDir string) error) (err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
+	if err = fsutil.ChmodTempDir(tmp); err != nil { // MkdirTemp makes 0700 folders
+		return fmt.Errorf("sweep: write %s: %w", path, err)
+	}
 	if err = build(tmp); err != nil {
 		return fmt.Errorf("sweep: write %s: %w", path, err)
 	}
@@ -138,44 +147,31 @@ func removeTemps(dir string) error {
 	return nil
 }
 
-// lockFile is an exclusive advisory lock (flock(2)) on a file. The kernel releases it
-// when the process dies, so a run killed with SIGKILL is never reported in progress.
-type lockFile struct{ f *os.File }
+// lockFile is the run lock: an fsutil lock file (flock(2), released by the kernel when the
+// process dies; the file names its holder; a dead holder's file on this host is taken over).
+type lockFile struct{ l *fsutil.Lock }
 
 // tryLock takes the lock without waiting; ok is false if another process holds it.
 func tryLock(path string) (l *lockFile, ok bool, err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	fl, err := fsutil.TryLock(path)
+	if _, busy := errors.AsType[*fsutil.BusyError](err); busy {
+		return nil, false, nil
+	}
 	if err != nil {
-		return nil, false, fmt.Errorf("sweep: lock %s: %w", path, err)
+		return nil, false, fmt.Errorf("sweep: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if err == syscall.EWOULDBLOCK {
-			return nil, false, nil
-		}
-		return nil, false, fmt.Errorf("sweep: lock %s: %w", path, err)
-	}
-	return &lockFile{f: f}, true, nil
+	return &lockFile{l: fl}, true, nil
 }
 
 func (l *lockFile) unlock() {
-	if l != nil && l.f != nil {
-		syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
-		l.f.Close()
-		l.f = nil
+	if l != nil && l.l != nil {
+		l.l.Unlock()
+		l.l = nil
 	}
 }
 
 // locked reports whether another process holds the lock on path (false if path does not exist).
 func locked(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return err == syscall.EWOULDBLOCK
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
+	_, held := fsutil.Locked(path)
+	return held
 }

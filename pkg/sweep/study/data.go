@@ -78,6 +78,9 @@ func LoadTrainingSetWith(dataDir string, d sweep.Data, size int, o LoadOptions) 
 	if !(d.ValFraction >= 0 && d.ValFraction < 1) {
 		return nil, fmt.Errorf("study: validation fraction %v not in [0,1)", d.ValFraction)
 	}
+	if d.PerClass < 0 {
+		return nil, fmt.Errorf("study: per-class count %d must be >= 0 (0 keeps every image; a negative number does not mean all)", d.PerClass)
+	}
 	ds, desc, err := LoadImages(dataDir, d.Source, d.Path, "train", size,
 		images.Options{Size: size, CacheDir: images.CacheDirFor(o.Cache), JPEG: images.JPEGDecoder(d.JPEG)}, o.Download)
 	if err != nil {
