@@ -5,11 +5,20 @@
 // A triplet is three stimuli; the human chose one as the odd one out, which is
 // the same as saying the other two form the most similar pair. An embedding X
 // (n x d, row i is stimulus i) chooses the pair with the highest similarity
-// (Dot: x_i . x_j, or Cosine), and its odd one is the third item. Zero-shot
-// accuracy is the fraction of triplets where the embedding's odd one equals the
-// human's; chance is 1/3. A tie between the top pair similarities counts as the
-// expected accuracy under random tie-breaking (1/number of tied pairs when the
-// human pair is among them), so accuracy is deterministic.
+// (Cosine, Dot: x_i . x_j, or Euclidean: -|x_i - x_j|), and its odd one is the third
+// item. Zero-shot accuracy is the fraction of triplets where the embedding's odd one
+// equals the human's; chance is 1/3.
+//
+// Evaluate follows the study's rules (LukasMut/human_alignment): cosine similarity by
+// default, and a tie for the most similar pair counts as wrong (TiesWrong); it reports
+// bootstrap intervals over triplets and over stimuli (Bootstrap). ZeroShot and
+// AccuracyFromSimilarity, used by pkg/metric and pkg/eval, split a tie instead: the
+// expected accuracy under random tie-breaking (1/number of tied pairs when the human pair
+// is among them, TiesSplit); both are deterministic. With continuous features ties are
+// rare and the two agree.
+//
+// Triplet files (ReadTriplets) follow THINGS: one row per triplet, three object indices,
+// the human's odd one last.
 //
 // "Triplets implied by similarity judgements" (TripletsFromRDM): when the data
 // are a dissimilarity matrix rather than triplet choices (e.g. the 92-image
@@ -53,25 +62,40 @@ type Triplet struct {
 type Similarity int
 
 const (
+	// Cosine is x_i . x_j / (|x_i| |x_j|), the study's default (the zero value).
+	Cosine Similarity = iota
 	// Dot is the inner product x_i . x_j.
-	Dot Similarity = iota
-	// Cosine is x_i . x_j / (|x_i| |x_j|).
-	Cosine
+	Dot
+	// Euclidean is the negative Euclidean distance -|x_i - x_j|.
+	Euclidean
 )
 
-// String returns "dot" or "cosine".
+// String returns "cosine", "dot" or "euclidean".
 func (s Similarity) String() string {
 	switch s {
 	case Dot:
 		return "dot"
 	case Cosine:
 		return "cosine"
+	case Euclidean:
+		return "euclidean"
 	}
 	return fmt.Sprintf("Similarity(%d)", int(s))
 }
 
+// ParseSimilarity returns the Similarity named "cosine", "dot" or "euclidean".
+func ParseSimilarity(name string) (Similarity, error) {
+	for _, s := range []Similarity{Cosine, Dot, Euclidean} {
+		if s.String() == name {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("oddoneout: unknown similarity %q (want cosine, dot or euclidean)", name)
+}
+
 // SimilarityMatrix returns the n x n similarity matrix of the rows of x (n x d).
-// For Cosine, a zero row has similarity 0 with everything.
+// For Cosine, a zero row has similarity 0 with everything. For Euclidean the entries
+// are -sqrt(max(0, |x_i|^2 + |x_j|^2 - 2 x_i . x_j)), with an exact 0 diagonal.
 func SimilarityMatrix(x mat.Matrix, sim Similarity) *mat.SymDense {
 	n, _ := x.Dims()
 	xd := mat.DenseCopyOf(x)
@@ -92,6 +116,18 @@ func SimilarityMatrix(x mat.Matrix, sim Similarity) *mat.SymDense {
 	}
 	g := mat.NewSymDense(n, nil)
 	g.SymOuterK(1, xd)
+	if sim == Euclidean {
+		sq := make([]float64, n)
+		for i := range sq {
+			sq[i] = g.At(i, i)
+		}
+		for i := 0; i < n; i++ {
+			g.SetSym(i, i, 0)
+			for j := i + 1; j < n; j++ {
+				g.SetSym(i, j, -math.Sqrt(math.Max(0, sq[i]+sq[j]-2*g.At(i, j))))
+			}
+		}
+	}
 	return g
 }
 
