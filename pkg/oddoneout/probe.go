@@ -97,6 +97,8 @@ type ProbeOptions struct {
 	Split Split
 	// Seed fixes the folds, the initialisation, the batches and the bootstrap.
 	Seed uint64
+	// ZeroShot is the similarity of the zero-shot baseline on the raw embedding (cosine by default).
+	ZeroShot Similarity
 	// Boot and Level configure the held-out intervals (see Options; Boot < 0: none).
 	Boot  int
 	Level float64
@@ -391,7 +393,7 @@ func SplitByObjects(triplets []Triplet, fold []int, f int) (train, test []Triple
 type ProbeResult struct {
 	// Accuracy is the mean held-out accuracy of the probed embedding over folds (dot
 	// product of the transformed embedding, ties wrong); ZeroShot the mean zero-shot
-	// accuracy (cosine of the raw embedding, ties wrong) on the same test triplets.
+	// accuracy (opt.ZeroShot similarity of the raw embedding, ties wrong) on the same test triplets.
 	Accuracy, ZeroShot float64
 	// Held pools the held-out credits of all folds (each test triplet once) with bootstrap
 	// intervals over triplets and stimuli (Bootstrap); HeldZeroShot the same for zero-shot.
@@ -421,7 +423,7 @@ func Probe(x mat.Matrix, triplets []Triplet, opt ProbeOptions) (*ProbeResult, er
 	}
 	mean, scale := scaling(x, opt.Scaling)
 	xs := normalise(x, mean, scale)
-	rawSim := SimilarityMatrix(x, Cosine)
+	rawSim := SimilarityMatrix(x, opt.ZeroShot)
 	var fold []int // fold of each object (ByObjects) or triplet (ByTriplets)
 	if opt.Split == ByObjects {
 		fold = ObjectFolds(n, opt.Folds, opt.Seed)
