@@ -296,39 +296,7 @@ func fit(xs *mat.Dense, triplets []Triplet, lambda float64, opt ProbeOptions) *m
 		for lo := 0; lo < len(order); lo += batch {
 			bt := order[lo:min(lo+batch, len(order))]
 			step++
-			z.Mul(xs, w)
-			gz.Zero()
-			inv := 1 / float64(len(bt))
-			for _, t := range bt {
-				zi, zj, zo := z.RawRowView(t.I), z.RawRowView(t.J), z.RawRowView(t.Odd)
-				s0, s1, s2 := dot(zi, zj), dot(zi, zo), dot(zj, zo)
-				mx := math.Max(s0, math.Max(s1, s2))
-				e0, e1, e2 := expNeg(s0-mx), expNeg(s1-mx), expNeg(s2-mx)
-				sum := e0 + e1 + e2
-				g0, g1, g2 := (e0/sum-1)*inv, e1/sum*inv, e2/sum*inv
-				gi, gj, gO := gz.RawRowView(t.I), gz.RawRowView(t.J), gz.RawRowView(t.Odd)
-				for k := range gi {
-					gi[k] += g0*zj[k] + g1*zo[k]
-					gj[k] += g0*zi[k] + g2*zo[k]
-					gO[k] += g1*zi[k] + g2*zj[k]
-				}
-			}
-			gw.Mul(xs.T(), gz)
-			if lambda > 0 {
-				diff.Copy(w)
-				if w0 != nil {
-					diff.Sub(diff, w0)
-				}
-				c := 2 * lambda // d/dW lambda ||D||_F^2
-				if opt.Penalty == PenaltyFrobenius {
-					// d/dW lambda ||D||_F = lambda D / ||D||_F (0 at D = 0, a subgradient).
-					c = 0
-					if f := mat.Norm(diff, 2); f > 0 {
-						c = lambda / f
-					}
-				}
-				gw.Add(gw, scaledCopy(diff, c))
-			}
+			lossGrad(xs, w, w0, bt, lambda, opt.Penalty, z, gz, gw, diff)
 			c1 := 1 - math.Pow(b1, float64(step))
 			c2 := 1 - math.Pow(b2, float64(step))
 			for i := 0; i < d; i++ {
@@ -342,6 +310,52 @@ func fit(xs *mat.Dense, triplets []Triplet, lambda float64, opt ProbeOptions) *m
 		}
 	}
 	return w
+}
+
+// lossGrad returns the probe loss of W on the triplets (mean cross-entropy plus the
+// penalty) and writes its gradient with respect to W into gw; z, gz (n x d') and diff
+// (d x d') are scratch space.
+func lossGrad(xs, w, w0 *mat.Dense, bt []Triplet, lambda float64, pen Penalty, z, gz, gw, diff *mat.Dense) float64 {
+	z.Mul(xs, w)
+	gz.Zero()
+	inv := 1 / float64(len(bt))
+	loss := 0.0
+	for _, t := range bt {
+		zi, zj, zo := z.RawRowView(t.I), z.RawRowView(t.J), z.RawRowView(t.Odd)
+		s0, s1, s2 := dot(zi, zj), dot(zi, zo), dot(zj, zo)
+		mx := math.Max(s0, math.Max(s1, s2))
+		e0, e1, e2 := expNeg(s0-mx), expNeg(s1-mx), expNeg(s2-mx)
+		sum := e0 + e1 + e2
+		loss += (mx + math.Log(sum) - s0) * inv
+		g0, g1, g2 := (e0/sum-1)*inv, e1/sum*inv, e2/sum*inv
+		gi, gj, gO := gz.RawRowView(t.I), gz.RawRowView(t.J), gz.RawRowView(t.Odd)
+		for k := range gi {
+			gi[k] += g0*zj[k] + g1*zo[k]
+			gj[k] += g0*zi[k] + g2*zo[k]
+			gO[k] += g1*zi[k] + g2*zj[k]
+		}
+	}
+	gw.Mul(xs.T(), gz)
+	if lambda > 0 {
+		diff.Copy(w)
+		if w0 != nil {
+			diff.Sub(diff, w0)
+		}
+		f := mat.Norm(diff, 2) // Frobenius
+		c := 2 * lambda        // d/dW lambda ||D||_F^2
+		if pen == PenaltyFrobenius {
+			loss += lambda * f
+			// d/dW lambda ||D||_F = lambda D / ||D||_F (0 at D = 0, a subgradient).
+			c = 0
+			if f > 0 {
+				c = lambda / f
+			}
+		} else {
+			loss += lambda * f * f
+		}
+		gw.Add(gw, scaledCopy(diff, c))
+	}
+	return loss
 }
 
 func scaledCopy(a *mat.Dense, c float64) *mat.Dense {

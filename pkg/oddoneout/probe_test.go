@@ -194,3 +194,46 @@ func ExampleProbe() {
 	fmt.Println("probing beats zero-shot on held-out objects:", res.Accuracy > res.ZeroShot+0.1)
 	// Output: probing beats zero-shot on held-out objects: true
 }
+
+// The analytic gradient of the probe loss matches central finite differences
+// (step 1e-6, tolerance 1e-6 relative to the largest gradient entry), for both
+// penalties, towards zero and towards the identity, with a non-square W.
+func TestLossGradient(t *testing.T) {
+	x, trip := distorted(t, 4, 20, 3, 200)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, tc := range []struct {
+		pen  Penalty
+		toID bool
+		dp   int
+	}{{PenaltyFrobenius, false, 2}, {PenaltySquared, false, 2}, {PenaltyFrobenius, true, 3}} {
+		n, d := x.Dims()
+		w := randn(rng, d, tc.dp, 0.5)
+		var w0 *mat.Dense
+		if tc.toID {
+			w0 = mat.NewDense(d, d, nil)
+			for i := 0; i < d; i++ {
+				w0.Set(i, i, 1)
+			}
+		}
+		z, gz := mat.NewDense(n, tc.dp, nil), mat.NewDense(n, tc.dp, nil)
+		gw, diff, scratch := mat.NewDense(d, tc.dp, nil), mat.NewDense(d, tc.dp, nil), mat.NewDense(d, tc.dp, nil)
+		lossGrad(x, w, w0, trip, 0.3, tc.pen, z, gz, gw, diff)
+		const h = 1e-6
+		maxG, maxErr := 0.0, 0.0
+		for i := 0; i < d; i++ {
+			for j := 0; j < tc.dp; j++ {
+				v := w.At(i, j)
+				w.Set(i, j, v+h)
+				lp := lossGrad(x, w, w0, trip, 0.3, tc.pen, z, gz, scratch, diff)
+				w.Set(i, j, v-h)
+				lm := lossGrad(x, w, w0, trip, 0.3, tc.pen, z, gz, scratch, diff)
+				w.Set(i, j, v)
+				maxErr = math.Max(maxErr, math.Abs((lp-lm)/(2*h)-gw.At(i, j)))
+				maxG = math.Max(maxG, math.Abs(gw.At(i, j)))
+			}
+		}
+		if maxErr > 1e-6*math.Max(1, maxG) {
+			t.Errorf("penalty %d, identity %v: gradient error %.2g (max entry %.2g)", tc.pen, tc.toID, maxErr, maxG)
+		}
+	}
+}
