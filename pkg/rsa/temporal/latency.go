@@ -2,6 +2,7 @@ package temporal
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"sync"
@@ -316,4 +317,24 @@ func Onset(score, times []float64, sign, fraction float64, run int) int {
 		}
 	}
 	return -1
+}
+
+// Fprint writes a table of the result: per layer, the peak latency, the score there and the onset
+// with their CIs, then the depth-latency correlation.
+func (r *Result) Fprint(w io.Writer) error {
+	pct := int(math.Round(100 * r.Options.Level))
+	if _, err := fmt.Fprintf(w, "%-16s %-24s %-24s %s   (%s; %d%% CIs, %d resamples of %.0f%% of the stimuli)\n",
+		"layer", "peak latency", "onset", "peak score", r.Map.Metric, pct, max(r.Options.Draws, 0), 100*r.Options.Fraction); err != nil {
+		return err
+	}
+	ci := func(e Estimate, f string) string {
+		return fmt.Sprintf(f+" ["+f+", "+f+"]", e.Value, e.Low, e.High)
+	}
+	for l, name := range r.Map.Layers {
+		if _, err := fmt.Fprintf(w, "%-16s %-24s %-24s %s\n", name, ci(r.Peak[l], "%.4g"), ci(r.Onset[l], "%.4g"), ci(r.PeakScore[l], "%.3f")); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "Spearman rho of depth and peak latency: %s\n", ci(r.DepthLatency, "%.2f"))
+	return err
 }
