@@ -164,6 +164,25 @@ func TestReadMAT(t *testing.T) {
 	if s.Times[0] != -10 || s.Times[2] != 10 {
 		t.Errorf("times %v", s.Times)
 	}
+	// The same series stored T x N x N (as after averaging the subjects and sessions of a 5-D file).
+	tnn := make([]float64, len(c))
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			for tt := 0; tt < nt; tt++ {
+				tnn[tt+nt*(i+n*j)] = c[(i*n+j)*nt+tt]
+			}
+		}
+	}
+	p2 := filepath.Join(dir, "tnn.mat")
+	writeMAT(t, p2, matDouble("x", []int{nt, n, n}, tnn))
+	s2, err := ReadMAT(p2, ReadOptions{Var: "x", ArrayOptions: ArrayOptions{Layout: TimeStimStim}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCube(t, s2, n, nt)
+	if _, err := ReadMAT(p2, ReadOptions{}); err == nil || !strings.Contains(err.Error(), "not square") || !strings.Contains(err.Error(), `"x"`) {
+		t.Errorf("T x N x N read as N x N x T: error %v should say not square and name the variable", err)
+	}
 	if _, err := ReadMAT(p, ReadOptions{Var: "label"}); err == nil || !strings.Contains(err.Error(), `"label"`) || !strings.Contains(err.Error(), p) {
 		t.Errorf("2-D variable: error %v should name the file and the variable", err)
 	}
