@@ -8,6 +8,8 @@
 //   - RDMHeatmaps (model and brain RDMs side by side, ordered by category) and MDSScatter (classical MDS).
 //   - PCASplit: the PCA median-split schematic (Fig. 1).
 //   - ReconstructionControl: alignment of a model rebuilt from its top M PCs vs M.
+//   - LayerTimeMap: time-resolved RSA (pkg/rsa/temporal), the layer x time map with peaks, onsets
+//     and the depth-latency correlation.
 //
 // Figure.Save writes <name>.svg, <name>.png and <name>.csv (one CSV row per point, bar or cell drawn)
 // into a folder; Figure.Show displays the PNG inline in a GoNB notebook and does nothing elsewhere.
