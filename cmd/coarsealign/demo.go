@@ -178,13 +178,25 @@ func printHeadline(w io.Writer, rows []sweep.Row) {
 	}
 }
 
+// demoFigureDir is the demo's figure folder: the --figures value if given, else figures/ (the
+// committed headline figures) for a real demo and OUT/figures for a --quick smoke run.
+func demoFigureDir(flagValue string, quick bool, out string) string {
+	switch {
+	case flagValue != "":
+		return flagValue
+	case quick:
+		return filepath.Join(out, "figures")
+	}
+	return "figures"
+}
+
 func init() {
 	register("demo", "train the quick granularity sweep on CIFAR-10 and draw the headline figures",
 		func(args []string, stdout, stderr io.Writer) error {
 			fs := newFlags("demo", stderr)
 			data := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache)")
 			out := fs.String("out", "", "sweep output folder (default runs/quick, or runs/quick-smoke with --quick)")
-			figs := fs.String("figures", "figures", "folder for the figures (SVG, PNG and CSV)")
+			figs := fs.String("figures", "", "folder for the figures (SVG, PNG and CSV; default figures, or OUT/figures with --quick so that smoke numbers never replace the committed figures)")
 			quick := fs.Bool("quick", false, "a few-minute smoke version (30 images per class, 8 steps per run, small evaluation)")
 			quiet := fs.Bool("quiet", false, "no training progress (one line per run and stage event only)")
 			pos, err := parseInterspersed(fs, args)
@@ -224,7 +236,7 @@ func init() {
 			if len(missing) > 0 {
 				return fmt.Errorf("%d runs not done", len(missing))
 			}
-			paths, err := demoFigures(c, o, dd, *figs, rows)
+			paths, err := demoFigures(c, o, dd, demoFigureDir(*figs, *quick, o), rows)
 			if err != nil {
 				return err
 			}
