@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -67,6 +68,14 @@ func (o *AdamW) Update(scope *model.Scope, loss *graph.Node) (lr, gradNorm *grap
 	if len(grads) != len(vars) {
 		panic(fmt.Sprintf("train: %d gradients for %d trainable variables", len(grads), len(vars)))
 	}
+	// The store iterates variables in creation order, which differs between a run built from
+	// scratch and one whose variables were created by loading a checkpoint. The global norm is a
+	// float32 sum over them, so it is summed in path order: the same bits however the run started.
+	order := make([]int, len(vars))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return vars[order[a]].Path() < vars[order[b]].Path() })
 
 	// Step counter and schedule.
 	stepVar := optimizer.GetGlobalStepVar(store)
@@ -78,8 +87,8 @@ func (o *AdamW) Update(scope *model.Scope, loss *graph.Node) (lr, gradNorm *grap
 
 	// Global gradient norm and clipping.
 	var sq *graph.Node
-	for _, gr := range grads {
-		s := graph.ReduceAllSum(graph.Square(graph.ConvertDType(gr, dtype)))
+	for _, i := range order {
+		s := graph.ReduceAllSum(graph.Square(graph.ConvertDType(grads[i], dtype)))
 		if sq == nil {
 			sq = s
 		} else {
