@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/coarsealign/coarsealign/pkg/train"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // trainChildEnv switches the test binary into a child that runs the command line it holds (a
