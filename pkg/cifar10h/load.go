@@ -227,4 +227,3 @@ func ImagePath(label, rank int) string {
 
 // ImagePaths returns the JPEG paths of the set's images (see the function ImagePaths).
 func (s *Set) ImagePaths() []string { return ImagePaths(s.Labels) }
-
