@@ -32,7 +32,7 @@ func deps(t *testing.T, pkg string) []string {
 
 func TestMetricPackagesDoNotImportGoMLX(t *testing.T) {
 	for _, pkg := range []string{
-		"pkg/rdm", "pkg/stats", "pkg/rsa", "pkg/rsa/temporal", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/metric", "pkg/eval",
+		"pkg/rdm", "pkg/stats", "pkg/rsa", "pkg/rsa/temporal", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/cifar10h", "pkg/metric", "pkg/eval",
 		"pkg/coarse", "pkg/data/matfile", "pkg/data/npy", "pkg/data/k92", "pkg/data/images", "pkg/sweep",
 		"pkg/arch", "internal/gemm", "pkg/fastconv/kernels",
 	} {
@@ -48,7 +48,7 @@ func TestMetricPackagesDoNotImportGoMLX(t *testing.T) {
 func TestLowerTiersDoNotImportUpperTiers(t *testing.T) {
 	upper := []string{module + "pkg/sweep", module + "pkg/plots", module + "pkg/nbkit"}
 	for _, pkg := range []string{
-		"pkg/rsa", "pkg/rsa/temporal", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/metric", "pkg/eval", "pkg/coarse",
+		"pkg/rsa", "pkg/rsa/temporal", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/cifar10h", "pkg/metric", "pkg/eval", "pkg/coarse",
 		"pkg/data/k92", "pkg/data/images", "pkg/models", "pkg/train", "pkg/features", "pkg/fastconv",
 		"pkg/arch",
 	} {
