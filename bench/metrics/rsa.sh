@@ -17,7 +17,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-2000}; D=${2:-4096}; K=${3:-10000}
-PY=/usr/bin/python3
+# The peer runs at its best: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, set on these machines, slow
+# OpenBLAS 1.6-1.8x, so they are unset for the peer's commands alone (never in tests or CI).
+PY="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3"
+$PY bench/peer_blas.py
 export GOEXPERIMENT=simd
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/rsabench" ./bench/metrics/rsa

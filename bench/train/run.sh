@@ -28,6 +28,7 @@ peer() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" "$@"; }
 export GOMLX_BACKEND="${GOMLX_BACKEND:-fastgo}"
 export GOMAXPROCS="${GOMAXPROCS:-2}"
 echo "# $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc=$(nproc)"
+peer bench/peer_blas.py
 for w in ${WORKLOADS//,/ }; do
   # Interleave: torch, go, torch, go; keep the best of each (others share the 2 cores).
   t1=$(peer bench/train/torch_peer.py --workload "$w" --steps "$STEPS" --warmup "$WARMUP" --threads 2)
