@@ -7,7 +7,8 @@ half-width 1.96 * sqrt(sum over seeds of (sd_K^2 + sd_fine^2)) / n_seeds. The ru
 the same stimuli but not on the same subsamples, so this treats them as independent (a
 conservative interval; paired draws would be narrower). Also prints each run's score.
 
-  /usr/bin/python3 scripts/analysis/coarse_vs_fine.py RESULTS.csv [--metric spearman] [--split test]
+  /usr/bin/python3 scripts/analysis/coarse_vs_fine.py RESULTS.csv [--metric spearman] [--split half]
+      [--targets mIT,hIT-mean,behav-mean]
 """
 import argparse
 import csv
@@ -20,6 +21,7 @@ def main():
     ap.add_argument("csv")
     ap.add_argument("--metric", default="spearman")
     ap.add_argument("--split", default="")
+    ap.add_argument("--targets", default="", help="comma-separated targets to report (default: all)")
     a = ap.parse_args()
     rows = list(csv.DictReader(open(a.csv)))
     sel = [r for r in rows if r["metric"] == a.metric and r["selected"] == "true" and (not a.split or r["split"] == a.split)]
@@ -30,6 +32,9 @@ def main():
     for r in sel:
         score[(r["target"], r["k"])][int(r["seed"])] = (float(r["value"]), float(r["sd"] or "nan"), r["layer"])
     targets = sorted({t for t, _ in score})
+    if a.targets:
+        want = a.targets.split(",")
+        targets = [t for t in want if t in targets]
     ks = sorted({k for _, k in score}, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
     print(f"metric {a.metric}, split {a.split or 'any'}; value [layer] per seed; diff = mean over seeds of K - fine, 95% interval")
     for t in targets:
