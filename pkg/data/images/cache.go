@@ -42,7 +42,7 @@ type cacheHeader struct {
 	Skipped []Skipped `json:"skipped,omitempty"`
 }
 
-// cacheName names the cache file of a (root, size, policy): a changed file list
+// cacheName names the cache file of a (root, size, policy, JPEG conversion): a changed file list
 // rewrites the same file instead of leaving stale ones behind.
 func cacheName(absRoot string, opts Options) string {
 	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00size=%d\x00policy=%s\x00jpeg=%s", absRoot, opts.Size, opts.Policy, opts.JPEG))

@@ -14,7 +14,9 @@
 //     sorted by name; label i is Classes[i]. Images are resized so the shorter
 //     side is Options.Size and centre-cropped to Size x Size (bilinear,
 //     antialiased when downscaling; golang.org/x/image/draw.BiLinear), decoded in
-//     parallel, and cached on disk when Options.CacheDir is set.
+//     parallel, and cached on disk when Options.CacheDir is set. JPEG colour is
+//     converted as libjpeg (and so PIL and torchvision) converts it by default
+//     (Options.JPEG, JPEGLibjpeg; JPEGGo keeps Go's own conversion).
 //   - LoadCIFAR(dir, CIFAR10|CIFAR100Fine|CIFAR100Coarse, train): the official
 //     CIFAR binary files (data_batch_1..5.bin / test_batch.bin; train.bin /
 //     test.bin for CIFAR-100), 32 x 32.
@@ -29,7 +31,7 @@
 // # Cache
 //
 // With Options.CacheDir set, LoadFolder keeps one file per (source path,
-// output size, corrupt policy), valid for one file list: the cache key also
+// output size, corrupt policy, JPEG conversion), valid for one file list: the cache key also
 // hashes every image's relative path, byte size and modification time, and a
 // changed list rebuilds and overwrites the file. The file holds the N*H*W*3
 // pixel bytes at a page-aligned offset followed by a JSON header (classes,
