@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -9,54 +8,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/coarsealign/coarsealign/internal/fsutil"
 )
 
 // TempPrefix starts the name of every temporary file or folder; readers never look at such
 // names and the runner deletes leftovers (from a killed process) before it resumes a run.
-const TempPrefix = ".tmp-"
+const TempPrefix = fsutil.TempPrefix
 
 // WriteFileAtomic writes path through write: into a temporary file in the same folder,
-// flushed and fsynced, then renamed over path, then the folder is fsynced. A crash at
-// any moment leaves either the old content (or no file) or the complete new content.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+// flushed and fsynced, then renamed over path, then the folder is fsynced (fsutil.WriteFileAtomic).
+// A crash at any moment leaves either the old content (or no file) or the complete new content.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	if err := fsutil.WriteFileAtomic(path, write); err != nil {
+		return fmt.Errorf("sweep: %w", err)
 	}
-	f, err := os.CreateTemp(dir, TempPrefix+base+"-*")
-	if err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = fsutil.ChmodTemp(f); err != nil { // CreateTemp makes 0600 files
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("sweep: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sweep: fsync %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("sweep: close %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("sweep: rename %s: %w", path, err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 // WriteDirAtomic builds the folder path through build, which fills a temporary folder
@@ -120,13 +87,8 @@ func syncTree(root string) error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sweep: fsync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && err != syscall.EINVAL { // some file systems refuse fsync on folders
-		return fmt.Errorf("sweep: fsync %s: %w", dir, err)
+	if err := fsutil.SyncDir(dir); err != nil {
+		return fmt.Errorf("sweep: %w", err)
 	}
 	return nil
 }
