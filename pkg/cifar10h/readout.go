@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/coarsealign/coarsealign/pkg/stats"
@@ -236,15 +237,7 @@ func meanCE(z *mat.Dense, y []int, theta []float64) float64 {
 	s := 0.0
 	for i, c := range y {
 		row := l.RawRowView(i)
-		m := math.Inf(-1)
-		for _, v := range row {
-			m = max(m, v)
-		}
-		lse := 0.0
-		for _, v := range row {
-			lse += math.Exp(v - m)
-		}
-		s += m + math.Log(lse) - row[c]
+		s += floats.LogSumExp(row) - row[c]
 	}
 	return s / float64(len(y))
 }
@@ -256,15 +249,7 @@ func lossGrad(z *mat.Dense, y []int, lambda float64, theta, grad []float64) floa
 	loss := 0.0
 	for i, c := range y {
 		row := p.RawRowView(i)
-		m := math.Inf(-1)
-		for _, v := range row {
-			m = max(m, v)
-		}
-		lse := 0.0
-		for _, v := range row {
-			lse += math.Exp(v - m)
-		}
-		loss += m + math.Log(lse) - row[c]
+		loss += floats.LogSumExp(row) - row[c]
 		softmaxInPlace(row)
 		row[c]--
 	}
