@@ -89,7 +89,11 @@ func LayerTimeMap(title string, res *temporal.Result) (*Figure, error) {
 	cmap := moreland.SmoothBlueRed()
 	cmap.SetMin(lo)
 	cmap.SetMax(hi)
-	left := newPanel(fmt.Sprintf("%s (%s, colour %.2f..%.2f)", title, m.Metric, lo, hi), "time", "layer")
+	timeLabel, latencyLabel := "time", "latency"
+	if m.TimeUnit != "" {
+		timeLabel, latencyLabel = "time ("+m.TimeUnit+")", "latency ("+m.TimeUnit+")"
+	}
+	left := newPanel(fmt.Sprintf("%s (%s, colour %.2f..%.2f)", title, m.Metric, lo, hi), timeLabel, "layer")
 	h := plotter.NewHeatMap(layerTimeGrid{m}, cmap.Palette(256))
 	h.Min, h.Max = lo, hi
 	h.NaN = color.RGBA{0xff, 0xff, 0xff, 0xff}
@@ -123,7 +127,7 @@ func LayerTimeMap(title string, res *temporal.Result) (*Figure, error) {
 	f.Panels = append(f.Panels, left)
 
 	r := res.DepthLatency
-	right := newPanel(fmt.Sprintf("depth vs peak latency: rho %.2f [%.2f, %.2f]", r.Value, r.Low, r.High), "latency", "layer")
+	right := newPanel(fmt.Sprintf("depth vs peak latency: rho %.2f [%.2f, %.2f]", r.Value, r.Low, r.High), latencyLabel, "layer")
 	for k, mk := range []struct {
 		e    []temporal.Estimate
 		name string

@@ -29,6 +29,13 @@ func TestLayerTimeMap(t *testing.T) {
 	if len(f.Panels) != 2 {
 		t.Fatalf("%d panels", len(f.Panels))
 	}
+	// The synthetic series is in ms (temporal.SynthOptions.TimeUnit's default): both time axes say so.
+	if got := f.Panels[0].X.Label.Text; got != "time (ms)" {
+		t.Errorf("map x label %q, want \"time (ms)\"", got)
+	}
+	if got := f.Panels[1].X.Label.Text; got != "latency (ms)" {
+		t.Errorf("latency x label %q, want \"latency (ms)\"", got)
+	}
 	checkSaved(t, f, "layer_time", len(layers)*s.Len())
 	if _, err := LayerTimeMap("x", &temporal.Result{}); err == nil {
 		t.Error("empty result accepted")

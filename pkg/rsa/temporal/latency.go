@@ -18,6 +18,7 @@ type Map struct {
 	HigherIsBetter bool
 	Layers         []string
 	Times          []float64
+	TimeUnit       string // the unit of Times, from the series ("" if unknown)
 	Scores         [][]float64
 }
 
@@ -64,7 +65,7 @@ func Compare(s *Series, layers []*metric.Rep, m metric.Metric, set metric.Settin
 }
 
 func newMap(s *Series, layers []*metric.Rep, m metric.Metric) *Map {
-	mp := &Map{Metric: m.Name(), HigherIsBetter: m.HigherIsBetter(), Times: s.Times, Scores: make([][]float64, len(layers))}
+	mp := &Map{Metric: m.Name(), HigherIsBetter: m.HigherIsBetter(), Times: s.Times, TimeUnit: s.TimeUnit, Scores: make([][]float64, len(layers))}
 	for l, r := range layers {
 		mp.Layers = append(mp.Layers, r.Name)
 		mp.Scores[l] = make([]float64, s.Len())

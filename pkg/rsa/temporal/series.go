@@ -33,6 +33,8 @@ type Series struct {
 	N int
 	// Times holds one time stamp per RDM.
 	Times []float64
+	// TimeUnit names the unit of Times (e.g. "ms"); empty: unknown, and figures say "time".
+	TimeUnit string
 	// RDMs holds one complete RDM (no NaN pair) per time point.
 	RDMs []*rdm.RDM
 }
@@ -128,6 +130,8 @@ type ArrayOptions struct {
 	Layout Layout
 	// Times are the time stamps (nil: 0, 1, ..., T-1).
 	Times []float64
+	// TimeUnit is the unit of the time stamps (e.g. "ms"), shown on the figures' axes.
+	TimeUnit string
 	// IDs are the stimulus identifiers (nil: matched by order); their count must be N.
 	IDs []string
 	// Stimuli, when positive, is the stimulus count the caller expects (e.g. the model's).
@@ -212,6 +216,9 @@ func FromArray(name string, shape []int, data []float64, opt ArrayOptions) (*Ser
 		rdms[t] = &rdm.RDM{Name: fmt.Sprintf("%s@%g", name, times[t]), IDs: opt.IDs, N: n, Vec: vec}
 	}
 	s, err := NewSeries(name, rdms, times)
+	if s != nil {
+		s.TimeUnit = opt.TimeUnit
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ type SynthOptions struct {
 	Width float64
 	// Times are the time stamps (default -100..600 in steps of 10).
 	Times []float64
+	// TimeUnit is the unit of Times and Latencies (default "ms").
+	TimeUnit string
 	// Carry is how much of layer l-1's patterns layer l keeps (default 0.5): adjacent layers
 	// are correlated, as in a network. Negative means 0.
 	Carry float64
@@ -44,6 +46,9 @@ func (o SynthOptions) withDefaults() SynthOptions {
 	}
 	if o.Width == 0 {
 		o.Width = 25
+	}
+	if o.TimeUnit == "" {
+		o.TimeUnit = "ms"
 	}
 	if o.Times == nil {
 		o.Times = Times(-100, 10, 71)
@@ -105,6 +110,9 @@ func Synthetic(o SynthOptions) (*Series, []*metric.Rep, error) {
 		rdms[t] = &rdm.RDM{Name: fmt.Sprintf("synthetic@%g", tm), N: n, Vec: vec}
 	}
 	s, err := NewSeries("synthetic", rdms, o.Times)
+	if s != nil {
+		s.TimeUnit = o.TimeUnit
+	}
 	if err != nil {
 		return nil, nil, err
 	}
