@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/coarsealign/coarsealign/pkg/cifar10h"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 )
 
@@ -74,4 +77,60 @@ func TestCIFAR10HVsK(t *testing.T) {
 		t.Errorf("first/last rows %v / %v", f.Rows[0], f.Rows[len(f.Rows)-1])
 	}
 	checkSaved(t, f, "cifar10h_vs_k", 7*5)
+}
+
+// fakeSet is a CIFAR-10H set of n images, image i of class i%10 with 10 votes: 10-i%4 for its
+// class and the rest for the next class.
+func fakeSet(n int) *cifar10h.Set {
+	s := &cifar10h.Set{}
+	for i := 0; i < n; i++ {
+		c, w := i%10, 10-i%4
+		var cnt [cifar10h.NumClasses]int
+		var p [cifar10h.NumClasses]float64
+		cnt[c], cnt[(c+1)%10] = w, 10-w
+		for k := range cnt {
+			p[k] = float64(cnt[k]) / 10
+		}
+		s.Labels, s.Counts, s.Probs = append(s.Labels, c), append(s.Counts, cnt), append(s.Probs, p)
+	}
+	return s
+}
+
+func TestCIFAR10HEntropyAndConfusions(t *testing.T) {
+	set := fakeSet(200)
+	human := set.HumanProbs(nil)
+	uniform := mat.NewDense(200, 10, nil)
+	for i := 0; i < 200; i++ {
+		for c := 0; c < 10; c++ {
+			uniform.Set(i, c, 0.1)
+		}
+	}
+	// The humans' own distributions: entropy rho 1 and bins on the diagonal.
+	f, err := CIFAR10HEntropyScatter(set, 50, CIFAR10HModel{"humans", human}, CIFAR10HModel{"uniform", uniform})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Rows) != 2*entropyBins || f.Rows[0][5] != "1" {
+		t.Fatalf("%d rows, first %v", len(f.Rows), f.Rows[0])
+	}
+	for _, r := range f.Rows[:entropyBins] {
+		if r[2] != r[3] {
+			t.Errorf("human vs itself: bin %v", r)
+		}
+	}
+	checkSaved(t, f, "entropy", 2*entropyBins)
+	g, err := CIFAR10HConfusions(set, CIFAR10HModel{"uniform", uniform})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The uniform model's confusion matrix is 0.1 everywhere.
+	for _, r := range g.Rows {
+		if r[0] == "uniform" && r[3] != "0.1" {
+			t.Fatalf("uniform entry %v", r)
+		}
+	}
+	checkSaved(t, g, "confusions", 200)
+	if _, err := CIFAR10HConfusions(set, CIFAR10HModel{"bad", mat.NewDense(5, 3, nil)}); err == nil {
+		t.Error("5 x 3 predictions: no error")
+	}
 }
