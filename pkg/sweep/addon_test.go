@@ -86,3 +86,11 @@ func must[T any](v T, _ []string, err error) T {
 	}
 	return v
 }
+
+func TestCIFAR10HNeedsCIFAR10(t *testing.T) {
+	s := strings.Replace(testConfig, "data: {source: cifar10, per_class: 100, split_seed: 42}", "data: {source: images, path: imgs, per_class: 100, split_seed: 42}", 1)
+	_, err := Parse([]byte(strings.Replace(s, "seed: 7}", "seed: 7, cifar10h: {}}", 1)))
+	if err == nil || !strings.Contains(err.Error(), "field eval.cifar10h: needs data.source cifar10") {
+		t.Fatalf("got %v", err)
+	}
+}

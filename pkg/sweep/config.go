@@ -596,6 +596,9 @@ func (c *Config) validate(p *problems) {
 	validateTrain(p, c.Train)
 	validateData(p, c.Data)
 	c.Eval.validate(p)
+	if c.Eval.CIFAR10H != nil && c.Data.Source != "cifar10" {
+		p.add("eval.cifar10h", "needs data.source cifar10 (the readout is fitted on the run's CIFAR-10 training images), not %q", c.Data.Source)
+	}
 }
 
 // validateArch adds the problems of the architecture setting a (the field f) to p.
