@@ -408,3 +408,44 @@ func ReadCIFAR10HPredictions(runDir, file string) (*mat.Dense, error) {
 	}
 	return mat.NewDense(r, c, data), nil
 }
+
+// CIFAR10HRun is a done run's stored CIFAR-10H distributions (rows: the scored test images in
+// the official order).
+type CIFAR10HRun struct {
+	Run sweep.Run
+	// Label names the run: "K=8 seed 1", "fine seed 1", "untrained seed 1".
+	Label string
+	// Readout holds the readout's distributions; Softmax the network's own (fine runs only, else nil).
+	Readout, Softmax *mat.Dense
+}
+
+// CIFAR10HPredictions reads the stored CIFAR-10H distributions of the run of cfg under out with
+// the given granularity ("2".."1024", "fine", "untrained") and seed (0: the config's first),
+// for the first label source of a coarse run.
+func CIFAR10HPredictions(cfg *sweep.Config, out, granularity string, seed int) (*CIFAR10HRun, error) {
+	if seed == 0 && len(cfg.Seeds) > 0 {
+		seed = cfg.Seeds[0]
+	}
+	for _, r := range cfg.Expand() {
+		if r.Granularity != granularity || r.Seed != seed || (r.LabelSource != "" && len(cfg.LabelSources) > 0 && r.LabelSource != cfg.LabelSources[0]) {
+			continue
+		}
+		dir := sweep.RunDir(out, r.ID())
+		label := fmt.Sprintf("%s seed %d", granularity, seed)
+		if _, ok := r.K(); ok {
+			label = "K=" + label
+		}
+		res := &CIFAR10HRun{Run: r, Label: label}
+		var err error
+		if res.Readout, err = ReadCIFAR10HPredictions(dir, "readout.npy"); err != nil {
+			return nil, fmt.Errorf("study: run %s (%s): %w (is eval.cifar10h on? 'coarsealign sweep run' scores it)", r.ID(), r.Label(), err)
+		}
+		if r.Granularity == sweep.Fine {
+			if res.Softmax, err = ReadCIFAR10HPredictions(dir, "softmax.npy"); err != nil {
+				return nil, err
+			}
+		}
+		return res, nil
+	}
+	return nil, fmt.Errorf("study: sweep %s has no run with granularity %q and seed %d", cfg.Name, granularity, seed)
+}

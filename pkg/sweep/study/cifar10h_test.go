@@ -117,11 +117,30 @@ func TestCIFAR10HAddOn(t *testing.T) {
 			}
 		}
 	}
+	fine, err := CIFAR10HPredictions(on, out, sweep.Fine, 0)
+	if err != nil || fine.Softmax == nil || fine.Label != "fine seed 1" {
+		t.Fatalf("fine predictions %+v, %v", fine, err)
+	}
 	if n, err := rn.RunAddOns(context.Background(), runs, Options{}.AddOns()); n != 0 || err != nil {
 		t.Fatalf("second pass scored %d, %v", n, err)
 	}
 	again, _, _ := sweep.Collect(runs, out)
 	if fmt.Sprint(again) != fmt.Sprint(rows) {
 		t.Error("table changed after a pass with nothing to do")
+	}
+}
+
+// CIFAR10HPredictions names what is missing: a granularity not in the sweep, or a run without
+// stored distributions.
+func TestCIFAR10HPredictionsErrors(t *testing.T) {
+	cfg, err := sweep.Parse([]byte(tinyConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CIFAR10HPredictions(cfg, t.TempDir(), "8", 0); err == nil || !strings.Contains(err.Error(), `granularity "8"`) {
+		t.Errorf("K=8 not in the sweep: %v", err)
+	}
+	if _, err := CIFAR10HPredictions(cfg, t.TempDir(), "fine", 0); err == nil || !strings.Contains(err.Error(), "eval.cifar10h") {
+		t.Errorf("no stored predictions: %v", err)
 	}
 }
