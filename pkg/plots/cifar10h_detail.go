@@ -143,8 +143,10 @@ func (g confusionGrid) Z(c, r int) float64 { return g.m.At(cifar10h.NumClasses-1
 // CIFAR10HConfusions draws the humans' 10 x 10 confusion matrix (entry (t, c): mean probability
 // of class c over the images of official class t; cifar10h.Set.ConfusionMatrix) beside each
 // model's on the same images, off-diagonal entries only (the diagonal, the accuracy, is left
-// white so that the confusions are visible; colour scale shared, 0 to the largest
-// off-diagonal entry). The CSV has one row per matrix entry, diagonal included.
+// white so that the confusions are visible; each panel's colour scale runs from 0 to its own
+// largest off-diagonal entry, given in its title, since people confuse far less than the
+// models and the confusion RSA is rank-based). The CSV has one row per matrix entry, diagonal
+// included.
 func CIFAR10HConfusions(set *cifar10h.Set, models ...CIFAR10HModel) (*Figure, error) {
 	if err := checkModels(set, models, "CIFAR10HConfusions"); err != nil {
 		return nil, err
@@ -166,30 +168,32 @@ func CIFAR10HConfusions(set *cifar10h.Set, models ...CIFAR10HModel) (*Figure, er
 		mats = append(mats, named{m.Label, set.ConfusionMatrix(m.Pred, idx)})
 	}
 	f := newFigure(len(mats), vg.Length(len(mats))*vg.Inch*3.2, vg.Inch*3.4, "matrix", "true", "chosen", "value")
-	mx := 0.0
 	for _, nm := range mats {
 		for t := 0; t < cifar10h.NumClasses; t++ {
 			for c := 0; c < cifar10h.NumClasses; c++ {
 				f.add(nm.label, cifar10h.ClassNames[t], cifar10h.ClassNames[c], nm.m.At(t, c))
+			}
+		}
+	}
+	for _, nm := range mats {
+		off := mat.DenseCopyOf(nm.m)
+		mx := 0.0
+		for t := 0; t < cifar10h.NumClasses; t++ {
+			off.Set(t, t, math.NaN())
+			for c := 0; c < cifar10h.NumClasses; c++ {
 				if t != c {
 					mx = math.Max(mx, nm.m.At(t, c))
 				}
 			}
 		}
-	}
-	if mx == 0 {
-		mx = 1
-	}
-	cmap := moreland.SmoothBlueRed()
-	cmap.SetMin(0)
-	cmap.SetMax(mx)
-	pal := cmap.Palette(256)
-	for _, nm := range mats {
-		off := mat.DenseCopyOf(nm.m)
-		for t := 0; t < cifar10h.NumClasses; t++ {
-			off.Set(t, t, math.NaN())
+		if mx == 0 {
+			mx = 1
 		}
-		p := newPanel(nm.label, "chosen class", "true class")
+		cmap := moreland.SmoothBlueRed()
+		cmap.SetMin(0)
+		cmap.SetMax(mx)
+		pal := cmap.Palette(256)
+		p := newPanel(fmt.Sprintf("%s (max %.3f)", nm.label, mx), "chosen class", "true class")
 		h := plotter.NewHeatMap(confusionGrid{off}, pal)
 		h.Min, h.Max = 0, mx
 		h.NaN = color.RGBA{0xff, 0xff, 0xff, 0xff}

@@ -27,7 +27,7 @@ type OddOneOutOptions struct {
 	// Metric is the RSA metric whose "behav-subjects" layer selection picks the layer
 	// (default "spearman").
 	Metric string
-	// MaxTriplets caps the triplets (default 3000, a seeded sample of the C(92,3) = 125,580).
+	// MaxTriplets caps the triplets (default 2000, a seeded sample of the C(92,3) = 125,580).
 	MaxTriplets int
 	// PCs is the number of principal components of the standardised features the probe reads
 	// (default 32): with 92 stimuli the features span at most 91 dimensions, and a d x d probe
@@ -44,7 +44,7 @@ func (o OddOneOutOptions) withDefaults() OddOneOutOptions {
 		o.Metric = "spearman"
 	}
 	if o.MaxTriplets == 0 {
-		o.MaxTriplets = 3000
+		o.MaxTriplets = 2000
 	}
 	if o.PCs == 0 {
 		o.PCs = 32
@@ -97,7 +97,7 @@ func OddOneOutRows(cfg *sweep.Config, rows []sweep.Row, out, dataDir string, o O
 		if err != nil {
 			return nil, fmt.Errorf("study: run %s layer %s: %w", run.ID(), layer, err)
 		}
-		pr, err := oddoneout.Probe(topPCs(x, o.PCs), trip, oddoneout.ProbeOptions{Seed: o.Seed, Steps: 200, LR: 0.05,
+		pr, err := oddoneout.Probe(topPCs(x, o.PCs), trip, oddoneout.ProbeOptions{Seed: o.Seed, Steps: 150, LR: 0.05,
 			Lambdas: []float64{1e-1, 1e-2, 1e-3}, Boot: o.Boot})
 		if err != nil {
 			return nil, fmt.Errorf("study: run %s layer %s: probe: %w", run.ID(), layer, err)
