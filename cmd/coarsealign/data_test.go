@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coarsealign/coarsealign/pkg/cifar10h"
 	"github.com/coarsealign/coarsealign/pkg/data/k92"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 )
@@ -18,7 +19,9 @@ func TestDataInfo(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	s := out.String()
-	if strings.Count(s, "ok (sha256 verified)") != 3 || !strings.Contains(s, "92 images 175x175") {
+	// 3 kriegeskorte92 files and 3 CIFAR-10H files (pkg/cifar10h.Files).
+	if strings.Count(s, "ok (sha256 verified)") != 6 || !strings.Contains(s, "92 images 175x175") ||
+		!strings.Contains(s, "cifar10h/cifar10h-counts.npy") || !strings.Contains(s, "cifar10h: 10000 CIFAR-10 test images x 10 classes") {
 		t.Fatalf("output:\n%s", s)
 	}
 }
@@ -29,7 +32,8 @@ func TestDataInfoMissing(t *testing.T) {
 	if code := run([]string{"data", "info", "--data", dir}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if strings.Count(out.String(), "MISSING") != 3 {
+	// Missing files are a state, not a failure: 3 kriegeskorte92 files, 3 optional CIFAR-10H files.
+	if strings.Count(out.String(), "MISSING") != 6 || strings.Count(out.String(), "MISSING (optional, for eval.cifar10h") != 3 {
 		t.Fatalf("output:\n%s", out.String())
 	}
 }
@@ -60,6 +64,24 @@ func TestDataInfoBadChecksumFails(t *testing.T) {
 		t.Fatalf("exit %d, want 1: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "BAD CHECKSUM") || !strings.Contains(errb.String(), "1 of 3 kriegeskorte92 files") || !strings.Contains(errb.String(), "data fetch") {
+		t.Fatalf("stdout:\n%s\nstderr: %s", out.String(), errb.String())
+	}
+}
+
+// A damaged CIFAR-10H file fails data info too, naming the data set and the fetch flag.
+func TestDataInfoBadCIFAR10HFails(t *testing.T) {
+	dir := t.TempDir()
+	f := cifar10h.Files[1]
+	p := filepath.Join(dir, filepath.FromSlash(f.Name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, []byte("not the file"), 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"data", "info", "--data", dir}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "1 of 3 cifar10h files") || !strings.Contains(errb.String(), "data fetch --cifar10h") {
 		t.Fatalf("stdout:\n%s\nstderr: %s", out.String(), errb.String())
 	}
 }

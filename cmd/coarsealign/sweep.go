@@ -95,6 +95,10 @@ func runSweep(ctx context.Context, c *sweep.Config, out, dataDir string, shard s
 	if err != nil {
 		return sum, err
 	}
+	rn.Log = stderr // add-on targets (eval.cifar10h) of the done runs, old ones included
+	if _, err := rn.RunAddOns(ctx, sel, studyOptions(quiet, stderr).AddOns()); err != nil {
+		return sum, err
+	}
 	rows, missing, err := sweep.Collect(runs, out)
 	if err != nil {
 		return sum, err

@@ -161,6 +161,24 @@ type Eval struct {
 	// Targets are the user's own targets, scored beside the 92-image ones: measurements of the
 	// same 92 stimuli (rows or RDM entries in the set's order).
 	Targets []EvalTarget `yaml:"targets,omitempty" json:"targets,omitempty"`
+	// CIFAR10H, if set (`cifar10h: {}` for the defaults), adds the CIFAR-10H human-uncertainty
+	// target to every run (an add-on, RunAddOns: scored on done runs too). Not part of the run
+	// identity (Run.Canonical): it reads the trained network and changes none of its artifacts;
+	// its settings are kept beside its scores.
+	CIFAR10H *CIFAR10H `yaml:"cifar10h,omitempty" json:"cifar10h,omitempty"`
+}
+
+// CIFAR10H holds the settings of the CIFAR-10H target (pkg/sweep/study cifar10h.go).
+type CIFAR10H struct {
+	// Layer is the tap the readout reads ("": the architecture's penultimate tap).
+	Layer string `yaml:"layer,omitempty" json:"layer,omitempty"`
+	// TrainPerClass is the number of the run's training images per class the readout is
+	// fitted on (0: 200; fewer if the run has fewer).
+	TrainPerClass int `yaml:"train_per_class,omitempty" json:"train_per_class,omitempty"`
+	// Test scores the first Test images of the official test order (0: all 10,000).
+	Test int `yaml:"test,omitempty" json:"test,omitempty"`
+	// Bootstrap is the number of resamples of the test images for the CIs (0: eval.bootstrap).
+	Bootstrap int `yaml:"bootstrap,omitempty" json:"bootstrap,omitempty"`
 }
 
 // EvalTarget is a target stored in a .npy file (path relative to the working directory
@@ -220,6 +238,17 @@ func (e Eval) validate(p *problems) {
 	}
 	if e.MaxTriplets < 0 {
 		p.add("eval.max_triplets", "%d must be >= 0", e.MaxTriplets)
+	}
+	if c := e.CIFAR10H; c != nil {
+		if c.TrainPerClass < 0 {
+			p.add("eval.cifar10h.train_per_class", "%d must be >= 0", c.TrainPerClass)
+		}
+		if c.Test < 0 || c.Test > 10000 {
+			p.add("eval.cifar10h.test", "%d must be in 0..10000 (0: all)", c.Test)
+		}
+		if c.Bootstrap < 0 {
+			p.add("eval.cifar10h.bootstrap", "%d must be >= 0", c.Bootstrap)
+		}
 	}
 	provided := metric.RDM | metric.Triplets // the 92-image targets are RDMs
 	seen := map[string]bool{}
@@ -567,6 +596,9 @@ func (c *Config) validate(p *problems) {
 	validateTrain(p, c.Train)
 	validateData(p, c.Data)
 	c.Eval.validate(p)
+	if c.Eval.CIFAR10H != nil && c.Data.Source != "cifar10" {
+		p.add("eval.cifar10h", "needs data.source cifar10 (the readout is fitted on the run's CIFAR-10 training images), not %q", c.Data.Source)
+	}
 }
 
 // validateArch adds the problems of the architecture setting a (the field f) to p.

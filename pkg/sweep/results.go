@@ -273,7 +273,7 @@ func ReadCurve(out, id string) ([]EpochStat, error) {
 // Collect builds the results table of runs from the folders outs (one shared sweep folder,
 // or one per shard when shards did not share a file system). Only runs with a done marker
 // contribute; missing lists the IDs of the others. Rows come in run order, then in each
-// run's score order, so the table does not depend on how the runs were sharded.
+// run's score order (its scores file, then its add-on scores: RunAddOns), so the table does not depend on how the runs were sharded.
 func Collect(runs []Run, outs ...string) (rows []Row, missing []string, err error) {
 	for _, r := range runs {
 		id := r.ID()
@@ -286,7 +286,11 @@ func Collect(runs []Run, outs ...string) (rows []Row, missing []string, err erro
 			if err != nil {
 				return nil, nil, err
 			}
-			for _, s := range scores {
+			extra, err := addOnScores(RunDir(out, id))
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, s := range append(scores, extra...) {
 				rows = append(rows, rowFor(r, s))
 			}
 			found = true

@@ -48,6 +48,7 @@ func (r Run) Canonical() []byte {
 	if r.Data.JPEG == string(images.JPEGGo) {
 		r.Data.JPEG = "" // the conversion of every run made before data.jpeg existed
 	}
+	r.Eval.CIFAR10H = nil // an add-on target (RunAddOns), recorded in its own key file
 	b, err := json.Marshal(r)
 	if err != nil {
 		panic("sweep: marshal run: " + err.Error()) // only plain fields: cannot happen
