@@ -244,16 +244,7 @@ func init() {
 // pairedResults writes the paired table of the done runs of c (CSV on stdout) and, with figDir,
 // the paired_vs_k figure of the headline targets.
 func pairedResults(c *sweep.Config, rows []sweep.Row, outs []string, dataDir, cache, figDir string, stdout, stderr io.Writer) error {
-	var done []sweep.Run
-	for _, r := range c.Expand() {
-		for _, o := range outs {
-			if sweep.IsDone(o, r.ID()) {
-				done = append(done, r)
-				break
-			}
-		}
-	}
-	pr, err := study.PairedFromSweep(done, dataDir, cache, stderr, outs...)
+	pr, err := study.PairedFromSweep(c.Expand(), dataDir, cache, stderr, outs...)
 	if err != nil {
 		return err
 	}

@@ -116,10 +116,19 @@ func RunDraws(r sweep.Run, dataDir, cache string, log io.Writer, outs ...string)
 	return d, nil
 }
 
-// PairedFromSweep computes sweep.Paired for runs whose results live in outs, reading (or
-// recomputing, see RunDraws) each run's draws.
+// PairedFromSweep computes sweep.Paired for the runs done in one of the folders outs, reading
+// (or recomputing, see RunDraws) each run's draws; runs not done yet are left out.
 func PairedFromSweep(runs []sweep.Run, dataDir, cache string, log io.Writer, outs ...string) ([]sweep.PairedRow, error) {
-	return sweep.Paired(runs, func(r sweep.Run) ([]sweep.Draws, error) {
+	var done []sweep.Run
+	for _, r := range runs {
+		for _, o := range outs {
+			if sweep.IsDone(o, r.ID()) {
+				done = append(done, r)
+				break
+			}
+		}
+	}
+	return sweep.Paired(done, func(r sweep.Run) ([]sweep.Draws, error) {
 		return RunDraws(r, dataDir, cache, log, outs...)
 	}, 0)
 }
