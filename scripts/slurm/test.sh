@@ -173,9 +173,9 @@ scancel "${job}_${task}"
 while squeue -h -j "${job}_${task}" -t RUNNING,COMPLETING -o %i | grep -q .; do sleep 1; done
 st="$(states "$job" | awk -v t="$task" '$1 == t {print $2}')"
 [[ -e "$W/requeue/runs/$fineID/done" ]] && fail "the cancelled run is marked done"
-grep -q '"finished": *false\|"finished":false' "$tdir/state.json" 2>/dev/null ||
-	log "note: $tdir/state.json: $(cat "$tdir/state.json" 2>/dev/null || echo missing)"
-log "task ${job}_${task} cancelled mid-run (state $st; checkpoints: $(cd "$tdir/checkpoints" && echo step-*)); requeueing"
+grep -q '"status": *"interrupted"' "$tdir/state.json" 2>/dev/null ||
+	fail "the cancelled run is not recorded as interrupted: $tdir/state.json: $(cat "$tdir/state.json" 2>/dev/null || echo missing)"
+log "task ${job}_${task} cancelled mid-run (state $st; run recorded as interrupted at step $(sed -n 's/.*"step": *\([0-9]*\).*/\1/p' "$tdir/state.json"); checkpoints: $(cd "$tdir/checkpoints" && echo step-*)); requeueing"
 scontrol requeue "${job}_${task}"
 wait_done "$job"
 n1="$(grep -c '^epoch 1 (step' "$W/logs/${job}_${task}.out" || true)"
