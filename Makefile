@@ -9,7 +9,7 @@ GO ?= go
 BIN := bin/coarsealign
 
 .PHONY: all build test test-long vet demo demo-smoke rsa-check train-cifar test-cifar bench-train bench-metrics bench-data \
-	fuzz kernel notebooks notebooks-update jupyter data-fetch clean
+	fuzz kernel notebooks notebooks-update jupyter data-fetch test-slurm clean
 
 all: build
 
@@ -88,6 +88,11 @@ notebooks-update:
 # JupyterLab in Docker on localhost (where Docker runs), the repository mounted.
 jupyter:
 	docker compose --env-file versions.env -f docker/compose.yaml up --build jupyter
+
+# scripts/slurm/sweep.sbatch on a real single-node Slurm cluster on localhost (installs Debian's
+# slurm-wlm and munge when missing; as root): sharded == unsharded table, cancel + requeue resumes.
+test-slurm:
+	bash scripts/slurm/test.sh
 
 clean:
 	rm -rf bin

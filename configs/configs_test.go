@@ -13,6 +13,7 @@ func TestShippedConfigsParse(t *testing.T) {
 		"cpu-full":  8 * 3, // x 3 seeds
 		"paper":     8 * 3,
 		"cifar-3ep": 8 * 2, // issue 8: 6 K + fine + untrained, 2 seeds
+		"architectures": 8 * 2, // issue 12: 2 architectures, 1 seed
 	}
 	if len(Names()) != len(want) {
 		t.Fatalf("configs %v", Names())

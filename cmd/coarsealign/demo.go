@@ -88,11 +88,40 @@ func demoFigures(c *sweep.Config, out, dataDir, figDir string, rows []sweep.Row)
 		}
 		paths = append(paths, p...)
 	}
+	pr, err := study.PairedFromSweep(c.Expand(), dataDir, "", nil, out)
+	if err != nil {
+		return nil, err
+	}
+	if len(pr) > 0 {
+		p, err := pairedFigure(rows, pr, figDir)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, p...)
+		if err := sweep.WriteFileAtomic(filepath.Join(out, "paired.csv"), func(w io.Writer) error { return sweep.WritePairedCSV(w, pr) }); err != nil {
+			return nil, err
+		}
+		paths = append(paths, filepath.Join(out, "paired.csv"))
+	}
 	p, err = rdmFigures(out, dataDir, figDir, rows)
 	if err != nil {
 		return nil, err
 	}
 	return append(paths, p...), nil
+}
+
+// pairedFigure draws the headline targets' absolute bars above their paired differences
+// against the fine model (Spearman) into figDir/paired_vs_k.*.
+func pairedFigure(rows []sweep.Row, paired []sweep.PairedRow, figDir string) ([]string, error) {
+	var ts []plots.HeadlineTarget
+	for _, h := range headlineTargets {
+		ts = append(ts, plots.HeadlineTarget{Target: h.target, Title: h.title})
+	}
+	f, err := plots.PairedFigure(rows, paired, "spearman", "", ts)
+	if err != nil {
+		return nil, err
+	}
+	return f.Save(figDir, "paired_vs_k")
 }
 
 // rdmFigures draws, for the fine-label model and the best coarse model on human IT, the RDM of

@@ -193,12 +193,16 @@ func init() {
 			out := fs.String("out", "", "output folder(s), comma-separated to merge shards run in separate folders")
 			format := fs.String("format", "csv", "csv or jsonl")
 			partial := fs.Bool("partial", false, "print the rows of the runs done so far instead of failing")
+			paired := fs.Bool("paired", false, "print the paired table instead: each coarse/untrained model minus the fine model of its seed, split by split (CSV)")
+			figure := fs.String("figure", "", "with --paired: also draw DIR/paired_vs_k.{svg,png,csv} (absolute bars above the paired differences)")
+			cache := fs.String("draws-cache", "", "with --paired: folder for split values recomputed from features of runs made before draws were stored (the sweep folder may be read-only)")
+			data := fs.String("data", "", "with --paired: data directory, for recomputing draws (default $COARSEALIGN_DATA)")
 			pos, err := parseInterspersed(fs, args)
 			if err != nil {
 				return err
 			}
 			if len(pos) != 1 {
-				fmt.Fprintln(stderr, "Usage: coarsealign sweep results CONFIG [--format csv|jsonl] [--out DIR[,DIR...]] [--partial]")
+				fmt.Fprintln(stderr, "Usage: coarsealign sweep results CONFIG [--format csv|jsonl] [--out DIR[,DIR...]] [--partial] [--paired [--figure DIR] [--draws-cache DIR]]")
 				return errUsage
 			}
 			if *format != "csv" && *format != "jsonl" {
@@ -231,11 +235,36 @@ func init() {
 					return err
 				}
 			}
+			if *paired {
+				return pairedResults(c, rows, outs, datadir.Resolve(*data), *cache, *figure, stdout, stderr)
+			}
 			if *format == "jsonl" {
 				return sweep.WriteJSONL(stdout, rows)
 			}
 			return sweep.WriteCSV(stdout, rows)
 		})
+}
+
+// pairedResults writes the paired table of the done runs of c (CSV on stdout) and, with figDir,
+// the paired_vs_k figure of the headline targets.
+func pairedResults(c *sweep.Config, rows []sweep.Row, outs []string, dataDir, cache, figDir string, stdout, stderr io.Writer) error {
+	pr, err := study.PairedFromSweep(c.Expand(), dataDir, cache, stderr, outs...)
+	if err != nil {
+		return err
+	}
+	if len(pr) == 0 {
+		return fmt.Errorf("no paired differences: the sweep has no fine-label run with coarse or untrained runs of the same seed done")
+	}
+	if figDir != "" {
+		paths, err := pairedFigure(rows, pr, figDir)
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			fmt.Fprintf(stderr, "figure: %s\n", p)
+		}
+	}
+	return sweep.WritePairedCSV(stdout, pr)
 }
 
 // shardFromEnv reads a shard from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or from

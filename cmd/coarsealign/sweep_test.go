@@ -32,6 +32,12 @@ func TestSweepStatusAndResultsOnEmptyFolder(t *testing.T) {
 	if code := run([]string{"sweep", "results", "quick", "--out", out, "--partial", "--format", "jsonl"}, &so, &se); code != 0 || so.Len() != 0 {
 		t.Fatalf("partial results: exit %d, %q %s", code, so.String(), se.String())
 	}
+	so.Reset()
+	se.Reset()
+	if code := run([]string{"sweep", "results", "quick", "--out", out, "--partial", "--paired"}, &so, &se); code != 1 ||
+		!strings.Contains(se.String(), "no paired differences") {
+		t.Fatalf("paired results on an empty folder: exit %d, %q %s", code, so.String(), se.String())
+	}
 }
 
 func TestSweepConfigErrors(t *testing.T) {

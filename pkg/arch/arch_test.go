@@ -23,7 +23,7 @@ func TestBuiltins(t *testing.T) {
 		size int
 		ok   bool
 	}{{AlexNetBN, 32, true}, {AlexNetBN, 64, true}, {AlexNetBN, 224, true}, {AlexNetBN, 48, false},
-		{ViT, 32, true}, {ViT, 30, false}, {ViT, 64, true}, {ViT, 4, false}, {ViT, 224, true}} {
+		{ViT, 32, true}, {ViT, 30, false}, {ViT, 64, true}, {ViT, 4, false}, {ViT, 224, true}, {VGGBN, 32, true}, {VGGBN, 64, false}} {
 		if err := c.a.CheckInputSize(c.size); (err == nil) != c.ok {
 			t.Errorf("%s input %d: err %v, want ok=%v", c.a.Name, c.size, err, c.ok)
 		}
@@ -31,7 +31,7 @@ func TestBuiltins(t *testing.T) {
 	if err := ViT.Check(Params{Width: 0, InputSize: 32}); err == nil {
 		t.Error("width 0 accepted")
 	}
-	if _, err := Get("resnet"); err == nil || !strings.Contains(err.Error(), "alexnet-bn, vit") {
+	if _, err := Get("resnet"); err == nil || !strings.Contains(err.Error(), "alexnet-bn, vgg-bn, vit") {
 		t.Errorf("Get(resnet): %v", err)
 	}
 }

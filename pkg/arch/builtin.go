@@ -75,7 +75,24 @@ var ViT = &Arch{
 	Taps: func(Params) []string { return ViTTaps(ViTDepth) },
 }
 
+// VGGBN is a small VGG-style CNN for 32x32 inputs (pkg/models/vgg.go builds it): five 3x3
+// conv + batch norm + ReLU blocks, max pooling after blocks 1, 2 and 5, adaptive average pooling
+// to 2x2, two hidden FC layers with batch norm, ReLU and dropout. Its taps have AlexNetBN's names
+// ("conv1.pre" .. "fc7.post", 14 points), so the two architectures' layer profiles line up.
+// Widths as AlexNetBN's bounds.
+var VGGBN = &Arch{
+	Name:        "vgg-bn",
+	Summary:     "small VGG-style CNN with batch norm (5 conv 3x3 + 2 FC); input 32",
+	Width:       true,
+	MinWidth:    AlexNetMinWidth,
+	MaxWidth:    AlexNetMaxWidth,
+	InputSizes:  []int{32},
+	Penultimate: "fc7.post",
+	Taps:        AlexNetBN.Taps,
+}
+
 func init() {
 	Register(AlexNetBN)
 	Register(ViT)
+	Register(VGGBN)
 }

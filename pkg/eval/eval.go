@@ -148,6 +148,10 @@ type Options struct {
 	MaxTriplets int
 	// Workers is the number of goroutines for the subsamples (default GOMAXPROCS).
 	Workers int
+	// KeepDraws keeps every row's resampled values in Row.Draws (profile rows: one value per
+	// subsample; selected rows: the held-out score of each split), so that two models evaluated
+	// with the same Seed can be compared draw by draw (paired differences).
+	KeepDraws bool
 }
 
 // Quick returns options for a fast look: 100 subsamples, 20 splits, 20,000 triplets per RDM.
@@ -194,6 +198,12 @@ type Row struct {
 	N int
 	// Note: for selected rows, how often the reported layer was chosen.
 	Note string
+	// Draws, with Options.KeepDraws, are the values behind the interval: per subsample
+	// (profile rows, Options.Draws values in draw order) or per split (selected rows, the
+	// held-out score, Options.Splits values in split order); nil otherwise. The subsample and
+	// split index sets depend only on Options.Seed, Draws, Fraction, Splits and the number of
+	// stimuli, so equal options give the same sets for every model.
+	Draws []float64
 }
 
 // column is one target row (a base target or a subject average).
@@ -312,6 +322,9 @@ func Evaluate(layers []Features, data *Data, opt Options) ([]Row, error) {
 					}
 					row.CILow, row.CIHigh = stats.PercentileCI(s, opt.Level)
 					row.SD = sd(s)
+					if opt.KeepDraws {
+						row.Draws = s
+					}
 				}
 				rows = append(rows, row)
 			}
@@ -536,10 +549,14 @@ func selectedRow(layers []Features, col column, pl *plan, halfCeil []rsa.Ceiling
 			cl, ch = hc.LowerEach[col.subj], hc.UpperEach[col.subj]
 		}
 	}
-	return Row{Layer: layers[mode].Layer, Target: col.name, Metric: pl.m.Name(),
+	row := Row{Layer: layers[mode].Layer, Target: col.name, Metric: pl.m.Name(),
 		Value: stats.Mean(held), CILow: lo, CIHigh: hi, SD: sd(held),
 		CeilLow: cl, CeilHigh: ch, Selected: true, Split: "half",
 		N: heldN, Note: fmt.Sprintf("chosen in %d/%d splits", count[mode], splits)}
+	if opt.KeepDraws {
+		row.Draws = held
+	}
+	return row
 }
 
 // halfCeilSplits caps the number of splits over which held-out-half noise ceilings are averaged.

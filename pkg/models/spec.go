@@ -1,13 +1,16 @@
 // Package models builds the vision networks of the study as GoMLX graphs with named layer taps.
 //
 // Architectures are registered (Register: a description from package arch and a builder), and a
-// JSON-serialisable Spec names one and holds its settings. Two are built in:
+// JSON-serialisable Spec names one and holds its settings. Three are built in:
 //
 //   - AlexNetBN: the study's AlexNet-style CNN with batch norm (5 conv + 2 FC hidden layers, ReLU,
 //     max pooling after conv1, conv2 and conv5, dropout before the FC layers, adaptive average
 //     pooling to 3x3, K outputs). Channel counts follow torchvision's AlexNet (64, 192, 384, 256,
 //     256; FC 4096) times Spec.Width. Three input geometries (see AlexNetGeometry): 224 (the
 //     original AlexNet, for GPUs) and the CPU variants 64 and 32 with small kernels and strides.
+//   - VGGBN: a small VGG-style CNN for 32x32 inputs (five 3x3 conv + batch norm + ReLU blocks,
+//     channels VGGChannels times Spec.Width, max pooling after blocks 1, 2 and 5, adaptive average
+//     pooling to 2x2, two hidden FC layers with batch norm, ReLU and dropout; AlexNetBN's taps).
 //   - ViT: a small vision transformer (patch embedding, class token, learned position embedding,
 //     Depth pre-norm transformer blocks, final layer norm, linear head on the class token).
 //

@@ -95,6 +95,26 @@ type LabelSpec struct {
 	SourceEpochs float64 `yaml:"source_epochs,omitempty" json:"source_epochs,omitempty"`
 	// SourceSeed seeds the label-source network (fine-net, untrained-net). Default 0.
 	SourceSeed int `yaml:"source_seed,omitempty" json:"source_seed,omitempty"`
+	// SourceArch, if its name is set, is the architecture of the fine-net/untrained-net label
+	// source, which may differ from the trained one (as in the study, where large pretrained
+	// models provide the labels): e.g. {name: vgg-bn, width: 0.25}. Omitted: each run's own
+	// architecture. Width defaults to 1, init to torch; input_size, when given, must equal every
+	// archs[].input_size (the training images are read once per run, at the run's size).
+	// Part of the coarse runs' identity only when set.
+	SourceArch Arch `yaml:"source_arch,omitempty" json:"source_arch,omitzero"`
+}
+
+// SourceArchFor returns the label-source network's architecture for runs of architecture a:
+// SourceArch with its input size filled in from a, or a itself when SourceArch is not set.
+func (l LabelSpec) SourceArchFor(a Arch) Arch {
+	if l.SourceArch.Name == "" {
+		return a
+	}
+	s := l.SourceArch
+	if s.InputSize == 0 {
+		s.InputSize = a.InputSize
+	}
+	return s
 }
 
 // Train is the training recipe (methods.md section 1 for the paper's values).
@@ -470,6 +490,15 @@ func (c *Config) defaults(raw any, p *problems) {
 	if c.Data.JPEG == "" && !has(raw, "data", "jpeg") {
 		c.Data.JPEG = string(images.JPEGLibjpeg)
 	}
+	if has(raw, "labels", "source_arch") {
+		sa := &c.Labels.SourceArch
+		if sa.Width == 0 && !has(raw, "labels", "source_arch", "width") {
+			sa.Width = 1
+		}
+		if sa.Init == "" && !has(raw, "labels", "source_arch", "init") {
+			sa.Init = InitTorch
+		}
+	}
 	for i := range c.Archs {
 		if c.Archs[i].Width == 0 && !has(raw, "archs", i, "width") {
 			c.Archs[i].Width = 1
@@ -589,6 +618,23 @@ func (c *Config) validate(p *problems) {
 		for j := range i {
 			if c.Archs[j] == a {
 				p.add(fmt.Sprintf("archs[%d]", i), "the same as archs[%d] (the same runs twice)", j)
+				break
+			}
+		}
+	}
+	if sa := c.Labels.SourceArch; sa != (Arch{}) {
+		for i, a := range c.Archs {
+			check := sa
+			if check.InputSize == 0 {
+				check.InputSize = a.InputSize
+			} else if check.InputSize != a.InputSize {
+				p.add("labels.source_arch.input_size", "%d differs from archs[%d].input_size %d (the label source embeds the run's training images; omit the field to use each run's size)", sa.InputSize, i, a.InputSize)
+				break
+			}
+			var q problems
+			validateArch(&q, "labels.source_arch", check)
+			if len(q.list) > 0 {
+				p.list = append(p.list, q.list...)
 				break
 			}
 		}
@@ -713,6 +759,9 @@ func (c *Config) Warnings() []string {
 	}
 	if len(c.LabelSources) > 0 && !hasK {
 		w = append(w, "field label_sources: granularity has no K values, so no run uses the label sources")
+	}
+	if c.Labels.SourceArch.Name != "" && !slices.Contains(c.LabelSources, SourceFineNet) && !slices.Contains(c.LabelSources, SourceUntrainedNet) {
+		w = append(w, "field labels.source_arch: only the fine-net and untrained-net label sources use a network; it is ignored")
 	}
 	return w
 }

@@ -9,9 +9,11 @@
 //	granularity: [2, 4, 8, 16, 32, 64, fine, untrained]   # axis: powers of two (K <= 2^pcs) and/or the baselines
 //	seeds: [1]                   # axis
 //	archs:                       # axis
-//	  - {name: alexnet-bn, width: 0.25, input_size: 32}   # name: alexnet-bn | vit; width default 1
+//	  - {name: alexnet-bn, width: 0.25, input_size: 32}   # name: alexnet-bn | vgg-bn | vit; width default 1
 //	                             # (alexnet-bn: 1/128..4; vit has none); init: torch (default) | he-normal
 //	labels: {pcs: 6, source_epochs: 2, source_seed: 0}    # PCA median-split settings (pcs 1..8)
+//	        # source_arch: {name: vgg-bn, width: 0.25}: the fine-net/untrained-net source's architecture
+//	        # (default: each run's own)
 //	train:  {epochs: 2, steps: 0, batch: 64, lr: 5e-4, weight_decay: 1e-3, warmup_epochs: 0.2,
 //	         label_smoothing: 0.1, clip_norm: 1, augment: false}
 //	data:   {source: cifar10, per_class: 200, val_fraction: 0.2, split_seed: 42}

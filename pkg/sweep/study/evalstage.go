@@ -78,8 +78,12 @@ func (o Options) eval(ctx context.Context, env *sweep.Env) error {
 	if err != nil {
 		return err
 	}
+	opt.KeepDraws = true
 	rows, err := EvaluateLayers(layers, data, opt, o.Log, "run "+env.ID)
 	if err != nil {
+		return err
+	}
+	if err := env.WriteDraws(SelectedDraws(rows)); err != nil {
 		return err
 	}
 	scores := make([]sweep.Score, 0, len(rows))

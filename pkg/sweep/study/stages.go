@@ -207,7 +207,7 @@ func (o Options) sourceCodes(ctx context.Context, env *sweep.Env, ts *TrainingSe
 	r := env.Run
 	spec := sourceSpec{Source: r.LabelSource, Labels: r.Labels, Data: r.Data}
 	if r.LabelSource == sweep.SourceFineNet || r.LabelSource == sweep.SourceUntrainedNet {
-		spec.Arch = r.Arch
+		spec.Arch = r.Labels.SourceArchFor(r.Arch)
 	}
 	if r.LabelSource == sweep.SourceFineNet {
 		spec.Train = r.Train
