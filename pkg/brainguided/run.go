@@ -160,7 +160,7 @@ func Run(ctx context.Context, env Env, cfg *Config) ([]Row, error) {
 				}
 			}
 			t0 := time.Now()
-			rs, err := sp.condition(env.Backend, c.beta, c.control)
+			rs, err := sp.condition(ctx, env.Backend, c.beta, c.control)
 			if err != nil {
 				return nil, fmt.Errorf("brainguided: split %d, beta %g, control %s: %w", s, c.beta, c.control, err)
 			}
@@ -492,7 +492,7 @@ func (sp *splitData) score(feat []features.Layer, beta float64, control string) 
 }
 
 // condition fine-tunes the starting model with one beta and control and scores it.
-func (sp *splitData) condition(b compute.Backend, beta float64, control string) ([]Row, error) {
+func (sp *splitData) condition(ctx context.Context, b compute.Backend, beta float64, control string) ([]Row, error) {
 	p, cfg := sp.p, sp.p.cfg
 	m := len(sp.trainIdx)
 	sq := sp.targetSq
@@ -550,6 +550,9 @@ func (sp *splitData) condition(b compute.Backend, beta float64, control string) 
 	var last train.StepResult
 	for step, epoch := 0, 0; step < cfg.Steps; epoch++ {
 		for bt, err := range data.Epoch(epoch) {
+			if err == nil {
+				err = ctx.Err()
+			}
 			if err != nil {
 				return nil, err
 			}

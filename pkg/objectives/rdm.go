@@ -108,4 +108,3 @@ func RDMLoss(activations, target *graph.Node, kind Kind, tau float64) *graph.Nod
 	}
 	return graph.OneMinus(Pearson(model, tgt))
 }
-
