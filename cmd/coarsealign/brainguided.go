@@ -25,7 +25,7 @@ func init() {
 			fs := newFlags("brain-guided", stderr)
 			out := fs.String("out", "", "output folder (default runs/<name>): conditions/, results.csv, summary.csv")
 			data := fs.String("data", "", "data directory (default $COARSEALIGN_DATA, else the user cache)")
-			figs := fs.String("figures", "figures", "folder for brain_guided.{svg,png,csv} (empty: no figure)")
+			figs := fs.String("figures", "figures", "folder for brain_guided.{svg,png,csv} and brain_guided_results.csv (empty: none)")
 			start := fs.String("start", "", "training-run folder to fine-tune (overrides the config's start)")
 			fs.Usage = func() {
 				fmt.Fprintln(stderr, "Usage: coarsealign brain-guided CONFIG (a YAML file, or brain-guided: the embedded configs/brain-guided.yaml) [--out DIR] [--start RUN] [--figures DIR]\n\n"+
@@ -86,6 +86,11 @@ func init() {
 					return err
 				}
 				paths, err := f.Save(*figs, "brain_guided")
+				if err == nil { // the table the figure and notebook 09 are drawn from
+					tab := filepath.Join(*figs, "brain_guided_results.csv")
+					err = brainguided.WriteCSV(tab, brainguided.Header, brainguided.Records(rows))
+					paths = append(paths, tab)
+				}
 				for _, p := range paths {
 					fmt.Fprintln(stdout, "wrote", p)
 				}

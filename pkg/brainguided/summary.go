@@ -158,16 +158,12 @@ func WriteResults(dir string, rows []Row) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	recs := make([][]string, len(rows))
-	for i, r := range rows {
-		recs[i] = r.Fields()
-	}
 	a := filepath.Join(dir, "results.csv")
-	if err := WriteCSV(a, Header, recs); err != nil {
+	if err := WriteCSV(a, Header, Records(rows)); err != nil {
 		return nil, err
 	}
 	cs := Summarize(rows)
-	recs = make([][]string, len(cs))
+	recs := make([][]string, len(cs))
 	for i, c := range cs {
 		recs[i] = c.Fields()
 	}
@@ -189,4 +185,13 @@ func Fprint(w io.Writer, cs []Contrast) error {
 		}
 	}
 	return nil
+}
+
+// Records returns rows as CSV records in Header's order.
+func Records(rows []Row) [][]string {
+	recs := make([][]string, len(rows))
+	for i, r := range rows {
+		recs[i] = r.Fields()
+	}
+	return recs
 }
