@@ -36,15 +36,7 @@ func tinyStart(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for bt, err := range d.Epoch(0) {
-		if err == nil {
-			_, err = tr.Step(bt)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tr.Save(); err != nil {
+	if _, err := tr.Fit(context.Background(), d, nil); err != nil {
 		t.Fatal(err)
 	}
 	return dir
