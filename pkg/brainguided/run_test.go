@@ -58,7 +58,7 @@ func TestRunTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &Config{Name: "tiny", Start: tinyStart(t), Betas: []float64{0, 2}, PermutedBetas: []float64{2},
-		Splits: 2, Steps: 2, Batch: 8, TrainImages: 16, TestImages: 40, Seed: 5}
+		Splits: 1, Steps: 2, Batch: 8, TrainImages: 16, TestImages: 40, Seed: 5}
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -79,12 +79,12 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("split %d holds out subject %d", r.Split, r.HeldOut)
 		}
 	}
-	// Per split: 2 ceiling rows, 6 RSA + 1 accuracy start rows, and 6 RSA + accuracy + loss per condition.
-	want := map[string]int{CeilingLower: 2, CeilingUpper: 2, ControlStart: 2 * 7, ControlNone: 2 * 2 * 8, ControlPermuted: 2 * 8}
+	// One split: 2 ceiling rows, 6 RSA + 1 accuracy start rows, and 6 RSA + accuracy + loss per condition.
+	want := map[string]int{CeilingLower: 1, CeilingUpper: 1, ControlStart: 7, ControlNone: 2 * 8, ControlPermuted: 8}
 	if !reflect.DeepEqual(count, want) {
 		t.Errorf("rows per control %v, want %v", count, want)
 	}
-	for s := range 2 {
+	for s := range 1 {
 		var lo, hi float64
 		for _, r := range rows {
 			if r.Split == s && r.Control == CeilingLower {
