@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/coarsealign/coarsealign/pkg/data/images"
@@ -27,54 +26,6 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
-
-// Controls and targets of the result rows.
-const (
-	ControlNone     = "none"          // the alignment term towards the true target
-	ControlPermuted = "permuted"      // the target's stimulus labels permuted (geometry kept)
-	ControlStart    = "start"         // the starting model, not fine-tuned
-	CeilingLower    = "ceiling-lower" // held-out subject vs mean of the 3 trained subjects
-	CeilingUpper    = "ceiling-upper" // held-out subject vs mean of all 4
-
-	TargetHeldOut  = "hIT-held-out-subject"
-	TargetTrained  = "hIT-trained-subjects"
-	TargetMIT      = "mIT"
-	TargetBehav    = "behaviour"
-	TargetAccuracy = "cifar10-test-accuracy"
-	TargetAlign    = "alignment-loss" // the objective's alignment term at the end of training
-)
-
-// Row is one number of the study: results.csv.
-type Row struct {
-	Beta    float64 `json:"beta"`
-	Split   int     `json:"split"`
-	Control string  `json:"control"`
-	Target  string  `json:"target"`
-	// Stimuli is "test" (held-out stimuli of the split), "train" (its training stimuli) or
-	// "cifar10-test".
-	Stimuli string `json:"stimuli"`
-	Layer   string `json:"layer"`
-	// HeldOut is the held-out human-IT subject of the split (1-4).
-	HeldOut int     `json:"held_out_subject"`
-	Metric  string  `json:"metric"` // spearman | accuracy | loss
-	Value   float64 `json:"value"`
-}
-
-// Header is the CSV header of Rows.
-var Header = []string{"beta", "split", "control", "target", "stimuli", "layer", "held_out_subject", "metric", "value"}
-
-// Fields returns r as CSV fields in Header's order.
-func (r Row) Fields() []string {
-	return []string{fmtF(r.Beta), strconv.Itoa(r.Split), r.Control, r.Target, r.Stimuli, r.Layer,
-		strconv.Itoa(r.HeldOut), r.Metric, fmtF(r.Value)}
-}
-
-func fmtF(v float64) string {
-	if math.IsNaN(v) {
-		return ""
-	}
-	return strconv.FormatFloat(v, 'g', 8, 64)
-}
 
 // Env is where a study runs.
 type Env struct {

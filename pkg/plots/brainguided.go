@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/coarsealign/coarsealign/pkg/brainguided"
+	bgresult "github.com/coarsealign/coarsealign/pkg/brainguided/result"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -21,10 +21,10 @@ import (
 // fit on training stimuli, and CIFAR-10 test accuracy. Small dots are splits; large markers
 // their mean with a 95% t interval. The CSV has one row per split value and per mean
 // (split "mean", with ci_low/ci_high).
-func BrainGuided(rows []brainguided.Row) (*Figure, error) {
+func BrainGuided(rows []bgresult.Row) (*Figure, error) {
 	var betas []float64
 	for _, r := range rows {
-		if r.Control == brainguided.ControlNone && !slices.Contains(betas, r.Beta) {
+		if r.Control == bgresult.ControlNone && !slices.Contains(betas, r.Beta) {
 			betas = append(betas, r.Beta)
 		}
 	}
@@ -32,12 +32,12 @@ func BrainGuided(rows []brainguided.Row) (*Figure, error) {
 		return nil, fmt.Errorf("plots: brain-guided results without fine-tuned conditions")
 	}
 	slices.Sort(betas)
-	xOf := func(r brainguided.Row) float64 {
-		if r.Control == brainguided.ControlStart {
+	xOf := func(r bgresult.Row) float64 {
+		if r.Control == bgresult.ControlStart {
 			return 0
 		}
 		x := float64(1 + slices.Index(betas, r.Beta))
-		if r.Control == brainguided.ControlPermuted {
+		if r.Control == bgresult.ControlPermuted {
 			x += 0.3
 		}
 		return x
@@ -61,23 +61,23 @@ func BrainGuided(rows []brainguided.Row) (*Figure, error) {
 			var lo, hi []float64
 			for _, r := range rows {
 				switch r.Control {
-				case brainguided.CeilingLower:
+				case bgresult.CeilingLower:
 					lo = append(lo, r.Value)
 					f.add(title, "", r.Split, r.Control, r.Target, r.Stimuli, r.Metric, r.Value, "", "")
-				case brainguided.CeilingUpper:
+				case bgresult.CeilingUpper:
 					hi = append(hi, r.Value)
 					f.add(title, "", r.Split, r.Control, r.Target, r.Stimuli, r.Metric, r.Value, "", "")
 				}
 			}
 			if len(lo) > 0 && len(hi) > 0 {
-				l, _, _ := brainguided.MeanCI(lo)
-				h, _, _ := brainguided.MeanCI(hi)
+				l, _, _ := bgresult.MeanCI(lo)
+				h, _, _ := bgresult.MeanCI(hi)
 				p.Add(&hband{Lo: l, Hi: h, Mid: math.NaN(), Fill: color.NRGBA{0x99, 0x99, 0x99, 0x50}})
-				f.add(title, "", "mean", "noise-ceiling", brainguided.TargetHeldOut, "test", "spearman", l, "", h)
+				f.add(title, "", "mean", "noise-ceiling", bgresult.TargetHeldOut, "test", "spearman", l, "", h)
 			}
 		}
 		for si, s := range ss {
-			for _, control := range []string{brainguided.ControlStart, brainguided.ControlNone, brainguided.ControlPermuted} {
+			for _, control := range []string{bgresult.ControlStart, bgresult.ControlNone, bgresult.ControlPermuted} {
 				byX := map[float64][]float64{}
 				var xs []float64
 				var dots plotter.XYs
@@ -108,7 +108,7 @@ func BrainGuided(rows []brainguided.Row) (*Figure, error) {
 				var means plotter.XYs
 				var errs plotter.YErrors
 				for _, x := range xs {
-					m, lo, hi := brainguided.MeanCI(byX[x])
+					m, lo, hi := bgresult.MeanCI(byX[x])
 					means = append(means, plotter.XY{X: x, Y: m})
 					if math.IsNaN(lo) {
 						lo, hi = m, m
@@ -119,10 +119,10 @@ func BrainGuided(rows []brainguided.Row) (*Figure, error) {
 				eb := &plotter.YErrorBars{XYs: means, YErrors: errs, LineStyle: draw.LineStyle{Color: s.color, Width: vg.Points(1.2)}, CapWidth: vg.Points(5)}
 				p.Add(eb)
 				glyph := draw.GlyphStyle{Color: s.color, Radius: vg.Points(4), Shape: draw.CircleGlyph{}}
-				if control == brainguided.ControlPermuted {
+				if control == bgresult.ControlPermuted {
 					glyph.Shape = draw.RingGlyph{}
 				}
-				if control == brainguided.ControlStart {
+				if control == bgresult.ControlStart {
 					glyph.Shape = draw.BoxGlyph{}
 				}
 				sc, err := plotter.NewScatter(means)
@@ -131,7 +131,7 @@ func BrainGuided(rows []brainguided.Row) (*Figure, error) {
 				}
 				sc.GlyphStyle = glyph
 				p.Add(sc)
-				if control == brainguided.ControlNone {
+				if control == bgresult.ControlNone {
 					l, err := plotter.NewLine(means)
 					if err != nil {
 						return nil, err
@@ -140,7 +140,7 @@ func BrainGuided(rows []brainguided.Row) (*Figure, error) {
 					p.Add(l)
 					p.Legend.Add(s.label, l, sc)
 				}
-				if control == brainguided.ControlPermuted && si == 0 {
+				if control == bgresult.ControlPermuted && si == 0 {
 					p.Legend.Add("permuted target (hollow)", sc)
 				}
 			}
@@ -155,16 +155,16 @@ func BrainGuided(rows []brainguided.Row) (*Figure, error) {
 		ceiling       bool
 	}{
 		{"Human IT, held-out stimuli", "RSA (Spearman)", []series{
-			{brainguided.TargetHeldOut, "test", "held-out subject", categorical(0), 0},
-			{brainguided.TargetTrained, "test", "trained subjects", categorical(1), 0.1}}, true},
+			{bgresult.TargetHeldOut, "test", "held-out subject", categorical(0), 0},
+			{bgresult.TargetTrained, "test", "trained subjects", categorical(1), 0.1}}, true},
 		{"Transfer, held-out stimuli", "RSA (Spearman)", []series{
-			{brainguided.TargetMIT, "test", "macaque IT", categorical(2), 0},
-			{brainguided.TargetBehav, "test", "similarity judgements", categorical(3), 0.1}}, false},
+			{bgresult.TargetMIT, "test", "macaque IT", categorical(2), 0},
+			{bgresult.TargetBehav, "test", "similarity judgements", categorical(3), 0.1}}, false},
 		{"Fit, training stimuli", "RSA (Spearman)", []series{
-			{brainguided.TargetTrained, "train", "trained subjects", categorical(1), 0},
-			{brainguided.TargetHeldOut, "train", "held-out subject", categorical(0), 0.1}}, false},
+			{bgresult.TargetTrained, "train", "trained subjects", categorical(1), 0},
+			{bgresult.TargetHeldOut, "train", "held-out subject", categorical(0), 0.1}}, false},
 		{"Task cost", "CIFAR-10 test accuracy", []series{
-			{brainguided.TargetAccuracy, "cifar10-test", "accuracy", categorical(4), 0}}, false},
+			{bgresult.TargetAccuracy, "cifar10-test", "accuracy", categorical(4), 0}}, false},
 	}
 	for _, s := range specs {
 		p, err := panel(s.title, s.ylabel, s.ss, s.ceiling)

@@ -8,27 +8,27 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/coarsealign/coarsealign/pkg/brainguided"
+	bgresult "github.com/coarsealign/coarsealign/pkg/brainguided/result"
 )
 
 // The brain-guided figure saves SVG, PNG and a CSV with one row per split value drawn (beta,
 // split, control, target, value among its columns) plus the means.
 func TestBrainGuidedFigure(t *testing.T) {
-	var rows []brainguided.Row
+	var rows []bgresult.Row
 	for s := range 3 {
 		add := func(beta float64, control, target, stimuli string, v float64) {
-			rows = append(rows, brainguided.Row{Beta: beta, Split: s, Control: control, Target: target, Stimuli: stimuli, Metric: "spearman", Value: v})
+			rows = append(rows, bgresult.Row{Beta: beta, Split: s, Control: control, Target: target, Stimuli: stimuli, Metric: "spearman", Value: v})
 		}
-		add(math.NaN(), brainguided.CeilingLower, brainguided.TargetHeldOut, "test", 0.4)
-		add(math.NaN(), brainguided.CeilingUpper, brainguided.TargetHeldOut, "test", 0.6)
-		add(math.NaN(), brainguided.ControlStart, brainguided.TargetHeldOut, "test", 0.2)
+		add(math.NaN(), bgresult.CeilingLower, bgresult.TargetHeldOut, "test", 0.4)
+		add(math.NaN(), bgresult.CeilingUpper, bgresult.TargetHeldOut, "test", 0.6)
+		add(math.NaN(), bgresult.ControlStart, bgresult.TargetHeldOut, "test", 0.2)
 		for _, b := range []float64{0, 1, 4} {
-			for _, tg := range []string{brainguided.TargetHeldOut, brainguided.TargetTrained, brainguided.TargetMIT, brainguided.TargetBehav} {
-				add(b, brainguided.ControlNone, tg, "test", 0.2+0.01*b+0.001*float64(s))
+			for _, tg := range []string{bgresult.TargetHeldOut, bgresult.TargetTrained, bgresult.TargetMIT, bgresult.TargetBehav} {
+				add(b, bgresult.ControlNone, tg, "test", 0.2+0.01*b+0.001*float64(s))
 			}
-			add(b, brainguided.ControlNone, brainguided.TargetAccuracy, "cifar10-test", 0.6-0.01*b)
+			add(b, bgresult.ControlNone, bgresult.TargetAccuracy, "cifar10-test", 0.6-0.01*b)
 		}
-		add(4, brainguided.ControlPermuted, brainguided.TargetHeldOut, "test", 0.19)
+		add(4, bgresult.ControlPermuted, bgresult.TargetHeldOut, "test", 0.19)
 	}
 	f, err := BrainGuided(rows)
 	if err != nil {

@@ -62,4 +62,3 @@ eval: {bootstrap: 0, splits: 2}
 		t.Errorf("label source spec %s (%v), want the alexnet-bn source", spec, err)
 	}
 }
-

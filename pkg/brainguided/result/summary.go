@@ -1,4 +1,4 @@
-package brainguided
+package result
 
 import (
 	"encoding/csv"
