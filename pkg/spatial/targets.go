@@ -1,21 +1,18 @@
-// Package spatial is the spatial-latent study (Xie et al. 2024; docs/methods.md section 5): it
-// trains AlexNet-BN on renders of pkg/scenes to estimate sets of latents (category, position,
-// distance, rotation, ...), through the train.Objective hook, then decodes every latent from every
-// layer, compares the models with CKA and scores them on the 92-image brain and behaviour targets.
+// Package spatial is the GoMLX-free part of the spatial-latent study (Xie et al. 2024;
+// docs/methods.md section 5): the study config, the training targets (sets of latents of
+// pkg/scenes renders, their regression columns and standardisation), the fixed-non-target scenes,
+// and the analyses: latent decoding from every layer, CKA between models, and alignment with the
+// 92-image targets. Training (the objective through the train.Objective hook and the study
+// runner) is in pkg/spatial/run.
 package spatial
 
 import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/coarsealign/coarsealign/pkg/scenes"
-	"github.com/coarsealign/coarsealign/pkg/train"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/graph"
 )
 
 // Category is the classification latent: cross-entropy over the scene's categories.
@@ -147,20 +144,23 @@ func FitStandardizer(cols []Column, lat []scenes.Latents) (*Standardizer, error)
 	return s, nil
 }
 
-// Target returns the standardised columns of lat as a train.Target [n, len(Columns)].
-func (s *Standardizer) Target(lat []scenes.Latents) train.Target {
+// Target returns the standardised columns of lat, n x len(Columns), row-major.
+func (s *Standardizer) Target(lat []scenes.Latents) []float32 {
 	k := len(s.Columns)
-	t := train.Target{Shape: []int{len(lat), k}, Data: make([]float32, len(lat)*k)}
+	out := make([]float32, len(lat)*k)
 	for i := range lat {
 		for j, c := range s.Columns {
-			t.Data[i*k+j] = float32((c.raw(&lat[i]) - s.Mean[j]) / s.Std[j])
+			out[i*k+j] = float32((c.raw(&lat[i]) - s.Mean[j]) / s.Std[j])
 		}
 	}
-	return t
+	return out
 }
 
-// TargetName is the name of the regression target a batch carries.
-const TargetName = "latents"
+// Raw returns column c of l before standardisation (the sine or cosine of an angle in degrees).
+func (c Column) Raw(l *scenes.Latents) float64 { return c.raw(l) }
+
+// Weight is the loss weight of latent l (default 1).
+func (t TargetSet) Weight(l string) float64 { return t.weight(l) }
 
 // Outputs is the number of network outputs of t for k categories: k logits (if t has the
 // category) then one per regression column, at least 2 (the architecture's minimum; a spare
@@ -171,67 +171,4 @@ func Outputs(t TargetSet, k int) int {
 		n += k
 	}
 	return max(n, 2)
-}
-
-// Objective is the loss of t for k categories: the weighted sum of the category's smoothed
-// cross-entropy (the recipe's label smoothing) on the first k outputs and, for each regression
-// latent, the mean squared error of its columns (outputs k.. in Columns order) against the
-// standardised targets. It reports "accuracy" (with the category) and "mse" (the mean over
-// regression columns, with any). Its name holds the latents and weights, so a run resumes only
-// with the same target.
-func Objective(t TargetSet, k int) train.Objective {
-	cols := Columns(t.Latents)
-	cat := 0
-	if t.HasCategory() {
-		cat = k
-	}
-	var parts []string
-	for _, l := range t.Latents {
-		parts = append(parts, l+"*"+strconv.FormatFloat(t.weight(l), 'g', -1, 64))
-	}
-	sort.Strings(parts)
-	o := train.Objective{Name: "spatial:" + strings.Join(parts, "+") + ":k" + strconv.Itoa(k)}
-	if cat > 0 {
-		o.Metrics = append(o.Metrics, "accuracy")
-	}
-	if len(cols) > 0 {
-		o.Metrics = append(o.Metrics, "mse")
-		o.Targets = []string{TargetName}
-	}
-	o.Loss = func(in train.LossInput) (*graph.Node, []*graph.Node) {
-		logits := in.Logits
-		var total *graph.Node
-		add := func(x *graph.Node, w float64) {
-			x = graph.MulScalar(x, w)
-			if total == nil {
-				total = x
-			} else {
-				total = graph.Add(total, x)
-			}
-		}
-		var metrics []*graph.Node
-		if cat > 0 {
-			lg := graph.Slice(logits, graph.AxisRange(), graph.AxisRange(0, cat))
-			add(train.SmoothedCrossEntropy(lg, in.Labels, in.Config.Recipe.LabelSmoothing), t.weight(Category))
-			metrics = append(metrics, train.Accuracy(lg, in.Labels))
-		}
-		if len(cols) > 0 {
-			pred := graph.Slice(logits, graph.AxisRange(), graph.AxisRange(cat, cat+len(cols)))
-			y := graph.ConvertDType(in.Target(TargetName), pred.DType())
-			sq := graph.Square(graph.Sub(pred, y)) // [n, cols]
-			for j := 0; j < len(cols); {
-				l := cols[j].Latent
-				w := 1
-				if j+1 < len(cols) && cols[j+1].Latent == l {
-					w = 2
-				}
-				part := graph.ReduceAllMean(graph.Slice(sq, graph.AxisRange(), graph.AxisRange(j, j+w)))
-				add(part, t.weight(l))
-				j += w
-			}
-			metrics = append(metrics, graph.ConvertDType(graph.ReduceAllMean(sq), dtypes.Float64))
-		}
-		return total, metrics
-	}
-	return o
 }

@@ -1,14 +1,13 @@
-package spatial
+package run
 
 import (
 	"context"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/coarsealign/coarsealign/pkg/scenes"
+	"github.com/coarsealign/coarsealign/pkg/spatial"
 )
 
 func dataDir(t *testing.T) string {
@@ -19,12 +18,12 @@ func dataDir(t *testing.T) string {
 	return d
 }
 
-// tinyConfig is a study small enough for a test: 2 categories, 16x16... (AlexNet-BN needs 32).
-func tinyConfig() Config {
-	c := DefaultConfig()
+// tinyConfig is a study small enough for a test: 2 categories, 64 renders, width 1/16.
+func tinyConfig() spatial.Config {
+	c := spatial.DefaultConfig()
 	c.Scene.Categories = []string{"cube", "sphere"}
 	c.TrainImages, c.ProbeImages, c.Epochs, c.Batch, c.Width = 64, 40, 1, 16, 1.0/16
-	c.Targets = []TargetSet{{Name: "category", Latents: []string{Category}}, {Name: "xy", Latents: []string{"x", "y"}}}
+	c.Targets = []spatial.TargetSet{{Name: "category", Latents: []string{spatial.Category}}, {Name: "xy", Latents: []string{"x", "y"}}}
 	c.FixNonTargets = []string{"xy"}
 	c.Draws, c.Splits = 10, 4
 	return c
@@ -56,15 +55,4 @@ func TestRunTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("re-run in %v", time.Since(t1))
-}
-
-func TestFixedScene(t *testing.T) {
-	c := scenes.DefaultConfig()
-	f := FixedScene(c, TargetSet{Name: "xy", Latents: []string{"x", "y"}})
-	if f.X != c.X || f.Y != c.Y || !f.Distance.Fixed() || !f.RotX.Fixed() || !f.LightAzimuth.Fixed() || len(f.Backgrounds) != 1 || !f.BgLevel.Fixed() {
-		t.Errorf("%+v", f)
-	}
-	if math.Abs(f.Distance.Min-c.Distance.Mid()) > 0 {
-		t.Errorf("distance fixed at %v, want the centre %v", f.Distance.Min, c.Distance.Mid())
-	}
 }
