@@ -231,6 +231,13 @@ var AlignTargets = []string{"mIT", "hIT-mean", "behav-mean"}
 // on the 92-image targets with pkg/eval (draws subsamples, splits half splits, metrics
 // spearman and tau-a) and keeps the selected rows of AlignTargets.
 func Align(reps []Rep, data *eval.Data, draws, splits int, seed uint64) ([]AlignRow, error) {
+	// Odd-one-out rows are not reported here: drop them (their triplets dominate the cost).
+	d := *data
+	d.Groups = append([]eval.Group(nil), data.Groups...)
+	for i := range d.Groups {
+		d.Groups[i].OddOneOut = false
+	}
+	data = &d
 	var out []AlignRow
 	for _, r := range reps {
 		var fs []eval.Features
