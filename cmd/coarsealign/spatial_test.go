@@ -53,11 +53,12 @@ splits: 4
 	if _, err := os.Stat(filepath.Join(figs, "spatial_alignment.png")); err != nil {
 		t.Error(err)
 	}
-	if err := os.WriteFile(cfg, []byte(yaml+"scene: {distance: 6}\n"), 0o644); err != nil {
+	bad := strings.Replace(yaml, "scene: {categories: [cube, torus]}", "scene: {categories: [cube, torus], distance: 6}", 1)
+	if err := os.WriteFile(cfg, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	se.Reset()
-	if code := run([]string{"spatial", "run", "--config", cfg, "--out", out}, &so, &se); code == 0 || !strings.Contains(se.String(), "s.yaml") {
+	if code := run([]string{"spatial", "run", "--config", cfg, "--out", out}, &so, &se); code == 0 || !strings.Contains(se.String(), "s.yaml") || !strings.Contains(se.String(), "distance is fixed") {
 		t.Errorf("bad config: exit %d, %s", code, se.String())
 	}
 }
