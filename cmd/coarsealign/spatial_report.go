@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 
 	"github.com/coarsealign/coarsealign/pkg/eval"
 	"github.com/coarsealign/coarsealign/pkg/plots"
@@ -43,6 +44,11 @@ func spatialReport(st *srun.Study, dir, figs, dataDir string, logf func(string, 
 		return err
 	}
 	logf("results in %s", filepath.Join(dir, "results"))
+	var sum strings.Builder
+	if err := res.Summary(&sum, c.Targets[0].Name); err != nil {
+		return err
+	}
+	logf("%s", sum.String())
 	if figs == "" {
 		return nil
 	}
