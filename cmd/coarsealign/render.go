@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"time"
 
@@ -49,7 +50,7 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %d images (%dx%d) and %s in %.1fs\n", *n, cfg.Size, cfg.Size, filepath.Join(*out, "latents.csv"), time.Since(t0).Seconds())
 	if *grid > 0 {
 		pix, lat := s.RenderBatch(*seed, 0, min(*n, 64**grid), *workers)
-		f, err := plots.ScenesGrid(pix, cfg.Size, lat, plots.ImageGridOptions{PerClass: *grid, Seed: *seed})
+		f, err := plots.ScenesGrid(pix, cfg.Size, lat, plots.ImageGridOptions{PerClass: *grid, TileCols: int(math.Ceil(math.Sqrt(float64(*grid)))), Cols: 5, Seed: *seed})
 		if err != nil {
 			return err
 		}
