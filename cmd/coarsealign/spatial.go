@@ -13,12 +13,12 @@ import (
 )
 
 func init() {
-	register("spatial run", "the spatial-latent study: train AlexNet-BN on pkg/scenes renders per training target, decode latents, CKA between models, 92-image alignment (configs/spatial-latents.yaml)", runSpatial)
+	register("spatial run", "the spatial-latent study: train AlexNet-BN on pkg/scenes renders per training target, decode latents, CKA between models, 92-image alignment (configs/studies/spatial-latents.yaml)", runSpatial)
 }
 
 func runSpatial(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("spatial run", stderr)
-	cfgFlag := fs.String("config", "configs/spatial-latents.yaml", "study config (pkg/spatial.Config)")
+	cfgFlag := fs.String("config", "configs/studies/spatial-latents.yaml", "study config (pkg/spatial.Config)")
 	out := fs.String("out", "", "output folder (default runs/<name>); finished models and features are reused")
 	figs := fs.String("figures", "", "also write the figures (SVG, PNG, CSV) into this folder")
 	dataFlag := fs.String("data", "", "data directory (default $COARSEALIGN_DATA)")

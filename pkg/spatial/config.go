@@ -14,7 +14,7 @@ import (
 	"github.com/coarsealign/coarsealign/pkg/scenes"
 )
 
-// Config is a spatial-latent study (configs/spatial-latents.yaml). Fields omitted in the file
+// Config is a spatial-latent study (configs/studies/spatial-latents.yaml). Fields omitted in the file
 // keep DefaultConfig's values; the scene is a scenes.Config over scenes.DefaultConfig.
 type Config struct {
 	Name  string        `yaml:"name"`
