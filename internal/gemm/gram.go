@@ -21,7 +21,11 @@ func SyrkF64(n, k int, a []float64, lda int, c []float64, ldc int) {
 		}
 		return
 	}
-	if microF64 == nil || n < nr64 {
+	if p := active.p64; p != nil {
+		runPacked(p, n, n, k, a, lda, 1, a, 1, lda, c, ldc, false, true, true)
+		return
+	}
+	if active.f64 == nil || n < nr64 {
 		syrkBLAS(n, k, a, lda, c, ldc)
 		return
 	}
@@ -76,10 +80,10 @@ func syrkPanel(n, k int, a []float64, lda int, c []float64, ldc int, j0 int, pac
 			}
 			if m == mr && nj == nr64 {
 				cRows := [mr]int{i*ldc + j0, (i+1)*ldc + j0, (i+2)*ldc + j0, (i+3)*ldc + j0}
-				microF64(a, &rows, 1, pack, 0, nr64, kb, c, &cRows, add)
+				active.f64(a, &rows, 1, pack, 0, nr64, kb, c, &cRows, add)
 				continue
 			}
-			microF64(a, &rows, 1, pack, 0, nr64, kb, tile[:], &tileRows, false)
+			active.f64(a, &rows, 1, pack, 0, nr64, kb, tile[:], &tileRows, false)
 			for r := range m {
 				copyOrAdd(c[(i+r)*ldc+j0:][:nj], tile[r*nr64:], add)
 			}
