@@ -26,13 +26,13 @@ func asmSets() []kernelSet {
 }
 
 // peakLoops returns the FMA peak loops this CPU runs.
-func peakLoops() []peakLoop {
-	var loops []peakLoop
+func peakLoops() []FMALoop {
+	var loops []FMALoop
 	if cpu.X86.HasAVX512F {
-		loops = append(loops, peakLoop{"avx512", 4, fmaPeakF32AVX512, 12 * 16 * 2}, peakLoop{"avx512", 8, fmaPeakF64AVX512, 12 * 8 * 2})
+		loops = append(loops, FMALoop{"avx512", 32, fmaPeakF32AVX512, 12 * 16 * 2}, FMALoop{"avx512", 64, fmaPeakF64AVX512, 12 * 8 * 2})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		loops = append(loops, peakLoop{"avx2", 4, fmaPeakF32AVX2, 12 * 8 * 2}, peakLoop{"avx2", 8, fmaPeakF64AVX2, 12 * 4 * 2})
+		loops = append(loops, FMALoop{"avx2", 32, fmaPeakF32AVX2, 12 * 8 * 2}, FMALoop{"avx2", 64, fmaPeakF64AVX2, 12 * 4 * 2})
 	}
 	return loops
 }

@@ -6,4 +6,4 @@ package gemm
 func asmSets() []kernelSet { return nil }
 
 // peakLoops is empty off amd64.
-func peakLoops() []peakLoop { return nil }
+func peakLoops() []FMALoop { return nil }

@@ -3,7 +3,6 @@ package gemm
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // packedKernel is a micro-kernel on packed panels (the assembly kernels, see asmgen): fn(k, a, b,
@@ -132,10 +131,22 @@ func packA[T float](ap, a []T, aRow, aCol, i0, mb, k0, kb, mr int) {
 		dst := ap[p0*kb:][:mr*kb]
 		m := min(mr, mb-p0)
 		if aRow == 1 { // A^T in place: the mr values of one l are contiguous
-			for l := range kb {
-				d := dst[l*mr:][:mr]
-				copy(d, a[(k0+l)*aCol+i0+p0:][:m])
-				clear(d[m:])
+			src := a[k0*aCol+i0+p0:]
+			switch {
+			case m == 6 && mr == 6:
+				for l := range kb {
+					*(*[6]T)(dst[l*6:]) = *(*[6]T)(src[l*aCol:])
+				}
+			case m == 12 && mr == 12:
+				for l := range kb {
+					*(*[12]T)(dst[l*12:]) = *(*[12]T)(src[l*aCol:])
+				}
+			default:
+				for l := range kb {
+					d := dst[l*mr:][:mr]
+					copy(d, src[l*aCol:][:m])
+					clear(d[m:])
+				}
 			}
 			continue
 		}
@@ -192,47 +203,14 @@ func forBlocks[T float](n, w int, fn func(buf []T, blk int), bufLen int) {
 	wg.Wait()
 }
 
-// peakLoop is an assembly loop of independent FMAs: fn(n) does n iterations of flops each.
-type peakLoop struct {
-	isa   string
-	elem  int // 4 (float32) or 8 (float64)
-	fn    func(n int)
-	flops int
+// FMALoop is an assembly loop of independent FMAs for measuring the machine's peak rate:
+// Run(n) does n iterations of FlopsPerIter floating-point operations on registers.
+type FMALoop struct {
+	ISA          string // "avx512" or "avx2"
+	Bits         int    // 32 (float32) or 64 (float64)
+	Run          func(n int)
+	FlopsPerIter int
 }
 
-// PeakRate is a measured FMA peak: the FLOP/s of a tight loop of independent FMAs.
-type PeakRate struct {
-	ISA     string  // "avx512" or "avx2"
-	Bits    int     // 32 (float32) or 64 (float64)
-	PerCore float64 // FLOP/s on one goroutine
-	All     float64 // FLOP/s summed over Workers goroutines running at once
-}
-
-// MeasurePeak times every FMA loop this CPU runs (about dur each, on one goroutine and on
-// Workers goroutines at once); empty off amd64.
-func MeasurePeak(dur time.Duration) []PeakRate {
-	var out []PeakRate
-	for _, l := range peakLoops() {
-		rate := func(g int) float64 {
-			const n = 1 << 16
-			var total atomic.Int64
-			deadline := time.Now().Add(dur)
-			start := time.Now()
-			var wg sync.WaitGroup
-			for range g {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for time.Now().Before(deadline) {
-						l.fn(n)
-						total.Add(n)
-					}
-				}()
-			}
-			wg.Wait()
-			return float64(total.Load()) * float64(l.flops) / time.Since(start).Seconds()
-		}
-		out = append(out, PeakRate{ISA: l.isa, Bits: 8 * l.elem, PerCore: rate(1), All: rate(Workers())})
-	}
-	return out
-}
+// FMALoops returns the FMA peak loops this CPU runs (empty off amd64).
+func FMALoops() []FMALoop { return peakLoops() }
