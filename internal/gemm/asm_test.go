@@ -99,13 +99,26 @@ func TestKernelSetsSyrk(t *testing.T) {
 			c := make([]float64, n*ldc)
 			SyrkF64(n, k, a, lda, c, ldc)
 			want := naive(false, n, n, k, a, lda, transposed(a, n, lda), n)
-			for i := range n {
-				for j := i; j < n; j++ {
-					if !near(c[i*ldc+j], want[i*n+j], 1e-13, k) {
-						t.Fatalf("n,k=%d,%d: c[%d,%d]=%g, want %g", n, k, i, j, c[i*ldc+j], want[i*n+j])
+			upper := func(what string) {
+				for i := range n {
+					for j := i; j < n; j++ {
+						if !near(c[i*ldc+j], want[i*n+j], 1e-13, k) {
+							t.Fatalf("%s n,k=%d,%d: c[%d,%d]=%g, want %g", what, n, k, i, j, c[i*ldc+j], want[i*n+j])
+						}
 					}
 				}
 			}
+			upper("SyrkF64")
+			// a^T a of the [k, n] transpose (row stride n+1) is the same matrix.
+			at := make([]float64, k*(n+1))
+			for i := range n {
+				for l := range k {
+					at[l*(n+1)+i] = a[i*lda+l]
+				}
+			}
+			clear(c)
+			SyrkF64TA(n, k, at, n+1, c, ldc)
+			upper("SyrkF64TA")
 		}
 	})
 }

@@ -51,6 +51,23 @@ func SyrkF64(n, k int, a []float64, lda int, c []float64, ldc int) {
 	wg.Wait()
 }
 
+// SyrkF64TA sets the upper triangle and diagonal of c[n,n] (row stride ldc) to a^T a for
+// a[k,n] (row stride lda), reading a in place (no transposed copy) with the packed kernels;
+// without them it transposes a and calls SyrkF64. Entries below the diagonal may be written.
+func SyrkF64TA(n, k int, a []float64, lda int, c []float64, ldc int) {
+	if p := active.p64; p != nil {
+		runPacked(p, n, n, k, a, 1, lda, a, lda, 1, c, ldc, false, true, true)
+		return
+	}
+	at := make([]float64, n*k)
+	for l := range k {
+		for i, v := range a[l*lda:][:n] {
+			at[i*k+l] = v
+		}
+	}
+	SyrkF64(n, k, at, k, c, ldc)
+}
+
 // syrkPanel sets c[i][j0:j0+16] (columns < n) for the rows i < min(j0+16, n).
 func syrkPanel(n, k int, a []float64, lda int, c []float64, ldc int, j0 int, pack []float64) {
 	nj := min(nr64, n-j0)
