@@ -14,13 +14,13 @@ func asmSets() []kernelSet {
 	var sets []kernelSet
 	if cpu.X86.HasAVX512F {
 		sets = append(sets, kernelSet{name: "avx512",
-			p32: &packedKernel[float32]{mr: 12, nr: 32, nc: 4096, fn: sgemm12x32AVX512},
-			p64: &packedKernel[float64]{mr: 12, nr: 16, nc: 2048, fn: dgemm12x16AVX512}})
+			p32: &packedKernel[float32]{mr: 12, nr: 32, nc: 4096, fn: sgemm12x32AVX512, direct: sgemm12x32AVX512Direct},
+			p64: &packedKernel[float64]{mr: 12, nr: 16, nc: 2048, fn: dgemm12x16AVX512, direct: dgemm12x16AVX512Direct}})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		sets = append(sets, kernelSet{name: "avx2",
-			p32: &packedKernel[float32]{mr: 6, nr: 16, nc: 4096, fn: sgemm6x16AVX2},
-			p64: &packedKernel[float64]{mr: 6, nr: 8, nc: 2048, fn: dgemm6x8AVX2}})
+			p32: &packedKernel[float32]{mr: 6, nr: 16, nc: 4096, fn: sgemm6x16AVX2, direct: sgemm6x16AVX2Direct},
+			p64: &packedKernel[float64]{mr: 6, nr: 8, nc: 2048, fn: dgemm6x8AVX2, direct: dgemm6x8AVX2Direct}})
 	}
 	return sets
 }

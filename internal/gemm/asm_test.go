@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -36,7 +37,17 @@ func forEachSet(t *testing.T, f func(t *testing.T)) {
 		if !ok {
 			t.Fatalf("kernel %s listed but not usable", name)
 		}
-		t.Run(name, f)
+		if active.p32 != nil && active.p32.direct != nil {
+			// Row-major A read in place (narrow B) and packed, for every shape.
+			for _, dp := range []int{1 << 30, 0} {
+				saved := directPanels
+				directPanels = dp
+				t.Run(fmt.Sprintf("%s/directPanels=%d", name, dp), f)
+				directPanels = saved
+			}
+		} else {
+			t.Run(name, f)
+		}
 		restore()
 	}
 }
@@ -187,4 +198,31 @@ func TestGeneratedUpToDate(t *testing.T) {
 			t.Errorf("%s differs from asmgen's output: run go generate ./internal/gemm", name)
 		}
 	}
+}
+
+// MulF32PackedSerial with B packed once equals MulF32Serial, for every kernel set.
+func TestPackedB(t *testing.T) {
+	forEachSet(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		for _, s := range asmShapes {
+			m, n, k := s[0], s[1], s[2]
+			lda, ldb, ldc := k+1, n+3, n+2
+			a, b := randSlice[float32](rng, m*lda), randSlice[float32](rng, k*ldb)
+			want := naive(false, m, n, k, a, lda, b, ldb)
+			p := PackF32(k, n, b, ldb)
+			c := make([]float32, m*ldc)
+			// Two halves of the rows, the second accumulated onto ones.
+			h := m / 2
+			MulF32PackedSerial(h, a, lda, p, c, ldc, false)
+			for i := h * ldc; i < len(c); i++ {
+				c[i] = 1
+			}
+			MulF32PackedSerial(m-h, a[h*lda:], lda, p, c[h*ldc:], ldc, true)
+			p.Release()
+			for i := h * n; i < len(want); i++ {
+				want[i]++
+			}
+			check(t, "MulF32PackedSerial", m, n, k, c, ldc, want, 1e-5)
+		}
+	})
 }

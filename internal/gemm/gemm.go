@@ -222,3 +222,41 @@ func microGoF32(a []float32, rows *[mr]int, aStrideK int, b []float32, bOff, ldb
 func microGoF64(a []float64, rows *[mr]int, aStrideK int, b []float64, bOff, ldb, kc int, c []float64, cRows *[mr]int, accumulate bool) {
 	microGo(nr64, a, rows, aStrideK, b, bOff, ldb, kc, c, cRows, accumulate)
 }
+
+// PackedF32 is a float32 B operand [k, n] packed once for many products with different A
+// (MulF32Packed), e.g. a convolution kernel multiplied by every chunk of im2col patches.
+type PackedF32 struct {
+	k, n int
+	b    []float32 // the operand as given (kernels without packing)
+	ldb  int
+	pk   *packedKernel[float32]
+	data []float32 // packed (nil without packed kernels)
+}
+
+// PackF32 packs b [k, n] (row stride ldb) for the kernels in use; b must not change while the
+// result is used. Release returns its buffer.
+func PackF32(k, n int, b []float32, ldb int) *PackedF32 {
+	p := &PackedF32{k: k, n: n, b: b, ldb: ldb, pk: active.p32}
+	if p.pk != nil && k > 0 && n > 0 {
+		p.data = pool32.get(packedLen(p.pk.nr, k, n))
+		packAllB(p.pk, k, n, b, ldb, 1, p.data)
+	}
+	return p
+}
+
+// Release returns the packed buffer to the pool; p must not be used afterwards.
+func (p *PackedF32) Release() {
+	if p.data != nil {
+		pool32.put(p.data)
+		p.data = nil
+	}
+}
+
+// MulF32PackedSerial is MulF32Serial with B packed by PackF32: c[m, n] (+)= a[m, k] x B.
+func MulF32PackedSerial(m int, a []float32, lda int, p *PackedF32, c []float32, ldc int, accumulate bool) {
+	if p.data == nil {
+		MulF32Serial(m, p.n, p.k, a, lda, p.b, p.ldb, c, ldc, accumulate)
+		return
+	}
+	runPackedB(p.pk, m, p.n, p.k, a, lda, 1, nil, 0, 0, p.data, c, ldc, accumulate, false, false)
+}

@@ -7,14 +7,26 @@ package gemm
 // sgemm6x16AVX2 sets (acc: adds to) the 6 x 16 float32 tile c[r*ldc+j] to sum_{l<k} a[l*6+r]*b[l*16+j] (AVX2 and FMA).
 func sgemm6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, acc bool)
 
+// sgemm6x16AVX2Direct is sgemm6x16AVX2 with A read in place: a[r*lda+l] instead of a[l*6+r] (AVX2 and FMA).
+func sgemm6x16AVX2Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
 // dgemm6x8AVX2 sets (acc: adds to) the 6 x 8 float64 tile c[r*ldc+j] to sum_{l<k} a[l*6+r]*b[l*8+j] (AVX2 and FMA).
 func dgemm6x8AVX2(k int, a *float64, b *float64, c *float64, ldc int, acc bool)
+
+// dgemm6x8AVX2Direct is dgemm6x8AVX2 with A read in place: a[r*lda+l] instead of a[l*6+r] (AVX2 and FMA).
+func dgemm6x8AVX2Direct(k int, a *float64, lda int, b *float64, c *float64, ldc int, acc bool)
 
 // sgemm12x32AVX512 sets (acc: adds to) the 12 x 32 float32 tile c[r*ldc+j] to sum_{l<k} a[l*12+r]*b[l*32+j] (AVX-512F).
 func sgemm12x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, acc bool)
 
+// sgemm12x32AVX512Direct is sgemm12x32AVX512 with A read in place: a[r*lda+l] instead of a[l*12+r] (AVX-512F).
+func sgemm12x32AVX512Direct(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
 // dgemm12x16AVX512 sets (acc: adds to) the 12 x 16 float64 tile c[r*ldc+j] to sum_{l<k} a[l*12+r]*b[l*16+j] (AVX-512F).
 func dgemm12x16AVX512(k int, a *float64, b *float64, c *float64, ldc int, acc bool)
+
+// dgemm12x16AVX512Direct is dgemm12x16AVX512 with A read in place: a[r*lda+l] instead of a[l*12+r] (AVX-512F).
+func dgemm12x16AVX512Direct(k int, a *float64, lda int, b *float64, c *float64, ldc int, acc bool)
 
 // fmaPeakF32AVX2 runs n iterations of 12 independent float32 FMAs (the peak-rate loop).
 func fmaPeakF32AVX2(n int)

@@ -8,10 +8,17 @@ import (
 // packedKernel is a micro-kernel on packed panels (the assembly kernels, see asmgen): fn(k, a, b,
 // c, ldc, acc) sets (acc: adds to) the mr x nr tile c[r*ldc+j] to sum_{l<k} a[l*mr+r]*b[l*nr+j].
 // nc is the column block (B block kc x nc, packed once per block and shared by the workers).
+// direct is the same tile with A read in place (A(r, l) = a[r*lda+l]), used for row-major A when
+// N spans at most directPanels panels (then packing A costs as much as a good part of the product).
 type packedKernel[T float] struct {
 	mr, nr, nc int
 	fn         func(k int, a, b, c *T, ldc int, acc bool)
+	direct     func(k int, a *T, lda int, b, c *T, ldc int, acc bool)
 }
+
+// directPanels is the widest B (in nr-column panels) for which row-major A is read in place
+// rather than packed (a variable so that tests can force either path).
+var directPanels = 16
 
 // mcPacked is the row block (A block mcPacked x kc, packed per worker, in L2: 96 KiB float32,
 // 192 KiB float64); a multiple of every kernel's mr (6 and 12).
@@ -29,6 +36,11 @@ const maxTile = 12 * 32
 // nr-column and mr-row tiles. Edge tiles go through a buffer, so padded rows and columns
 // (zeros) are never stored.
 func runPacked[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int, b []T, bRow, bCol int, c []T, ldc int, accumulate, parallel, upper bool) {
+	runPackedB(pk, M, N, K, a, aRow, aCol, b, bRow, bCol, nil, c, ldc, accumulate, parallel, upper)
+}
+
+// runPackedB is runPacked with B taken from pre (packed by packAllB) when pre is not nil.
+func runPackedB[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int, b []T, bRow, bCol int, pre []T, c []T, ldc int, accumulate, parallel, upper bool) {
 	if M == 0 || N == 0 {
 		return
 	}
@@ -43,8 +55,11 @@ func runPacked[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int,
 	mr, nr := pk.mr, pk.nr
 	ncb := min(pk.nc, (N+nr-1)/nr*nr)
 	p := poolOf[T]()
-	bp := p.get(min(kc, K) * ncb)
-	defer p.put(bp)
+	var bp []T
+	if pre == nil {
+		bp = p.get(min(kc, K) * ncb)
+		defer p.put(bp)
+	}
 	w := 1
 	if parallel {
 		w = Workers()
@@ -52,6 +67,7 @@ func runPacked[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int,
 	for j0 := 0; j0 < N; j0 += ncb {
 		nb := min(ncb, N-j0)
 		panels := (nb + nr - 1) / nr
+		direct := pk.direct != nil && aCol == 1 && panels <= directPanels
 		mu := M
 		if upper {
 			mu = min(M, j0+nb) // rows below the block's last column hold no upper element
@@ -61,24 +77,51 @@ func runPacked[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int,
 		blocks := (mu + br - 1) / br
 		for k0 := 0; k0 < K; k0 += kc {
 			kb := min(kc, K-k0)
-			packB(bp, b, bRow, bCol, k0, kb, j0, nb, nr, w > 1 && panels >= 8)
+			var bk []T
+			if pre != nil {
+				bk = pre[j0*K+k0*panels*nr:][:panels*nr*kb]
+			} else {
+				bk = bp[:panels*nr*kb]
+				packB(bk, b, bRow, bCol, k0, kb, j0, nb, nr, w > 1 && panels >= 8)
+			}
 			add := accumulate || k0 > 0
 			forBlocks(blocks, w, func(ap []T, blk int) {
 				i0 := blk * br
 				mb := min(br, mu-i0)
-				packA(ap, a, aRow, aCol, i0, mb, k0, kb, mr)
+				if !direct {
+					packA(ap, a, aRow, aCol, i0, mb, k0, kb, mr)
+				}
 				var tile [maxTile]T
 				for q := range panels {
 					c0 := j0 + q*nr
 					nc := min(nr, N-c0)
-					bq := bp[q*nr*kb:][:nr*kb]
+					bq := bk[q*nr*kb:][:nr*kb]
 					for ir := 0; ir < mb; ir += mr {
 						i := i0 + ir
 						if upper && i >= c0+nc {
 							break // this tile and the ones below are strictly lower
 						}
 						m := min(mr, mb-ir)
-						aq := ap[ir*kb:][:mr*kb]
+						var aq []T
+						if direct {
+							if m == mr {
+								_ = a[(i+mr-1)*aRow+k0+kb-1]
+								if nc == nr {
+									_ = c[(i+mr-1)*ldc+c0+nr-1]
+									pk.direct(kb, &a[i*aRow+k0], aRow, &bq[0], &c[i*ldc+c0], ldc, add)
+									continue
+								}
+								pk.direct(kb, &a[i*aRow+k0], aRow, &bq[0], &tile[0], nr, false)
+								for r := range m {
+									copyOrAdd(c[(i+r)*ldc+c0:][:nc], tile[r*nr:], add)
+								}
+								continue
+							}
+							aq = ap[:mr*kb] // last, partial row tile: packed
+							packA(aq, a, aRow, aCol, i, m, k0, kb, mr)
+						} else {
+							aq = ap[ir*kb:][:mr*kb]
+						}
 						if m == mr && nc == nr {
 							_ = c[(i+mr-1)*ldc+c0+nr-1]
 							pk.fn(kb, &aq[0], &bq[0], &c[i*ldc+c0], ldc, add)
@@ -94,6 +137,24 @@ func runPacked[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int,
 		}
 	}
 }
+
+// packAllB packs all of B [K, N] (element (l, j) at b[l*bRow+j*bCol]) in runPackedB's order: column
+// blocks of pk.nc, then K blocks of kc, each as packB's panels.
+func packAllB[T float](pk *packedKernel[T], K, N int, b []T, bRow, bCol int, dst []T) {
+	nr := pk.nr
+	ncb := min(pk.nc, (N+nr-1)/nr*nr)
+	for j0 := 0; j0 < N; j0 += ncb {
+		nb := min(ncb, N-j0)
+		panels := (nb + nr - 1) / nr
+		for k0 := 0; k0 < K; k0 += kc {
+			kb := min(kc, K-k0)
+			packB(dst[j0*K+k0*panels*nr:][:panels*nr*kb], b, bRow, bCol, k0, kb, j0, nb, nr, false)
+		}
+	}
+}
+
+// packedLen is the length of packAllB's output.
+func packedLen(nr, K, N int) int { return K * ((N + nr - 1) / nr * nr) }
 
 // packB writes the columns [j0, j0+nb) of rows [k0, k0+kb) of B into bp as nr-column panels:
 // bp[q*nr*kb + l*nr + j] = B(k0+l, j0+q*nr+j), zero past column j0+nb.

@@ -6,6 +6,8 @@
 // Every kernel has the signature func(k int, a, b, c *T, ldc int, acc bool) and computes the
 // mr x nr tile C[r][j] (+)= sum_{l<k} a[l*mr+r] * b[l*nr+j]: A packed k-major in mr-row panels,
 // B packed k-major in nr-column panels, C row-major with row stride ldc elements (acc: add to C).
+// Its ...Direct variant, func(k int, a *T, lda int, b, c *T, ldc int, acc bool), reads A in
+// place instead: A(r, l) = a[r*lda+l] (row-major A, no packing).
 // The tile lives in registers (mr x nr/lanes accumulators); A elements are broadcast.
 // The fmaPeak* functions run n iterations of 12 independent FMAs, for the peak-rate benchmark.
 package main
@@ -74,25 +76,70 @@ func zero(c *build.Context, zmm bool, v reg.VecPhysical) {
 	}
 }
 
-func genKernel(c *build.Context, k kern) {
+// genKernel writes k's packed kernel, or with direct the variant that reads A in place:
+// func(k int, a *T, lda int, b, c *T, ldc int, acc bool) with A(r, l) = a[r*lda+l].
+func genKernel(c *build.Context, k kern, direct bool) {
 	o := opsFor(c, k.elem)
 	vbytes := 32
 	if k.zmm {
 		vbytes = 64
 	}
 	nr := k.nvec * vbytes / k.elem
-	c.Function(k.name)
-	c.Attributes(attr.NOSPLIT)
-	c.SignatureExpr(fmt.Sprintf("func(k int, a, b, c *%s, ldc int, acc bool)", o.typ))
+	name := k.name
 	isa := "AVX2 and FMA"
 	if k.zmm {
 		isa = "AVX-512F"
 	}
-	c.Doc(fmt.Sprintf("%s sets (acc: adds to) the %d x %d %s tile c[r*ldc+j] to sum_{l<k} a[l*%d+r]*b[l*%d+j] (%s).",
-		k.name, k.mr, nr, o.typ, k.mr, nr, isa))
+	if direct {
+		name += "Direct"
+		c.Function(name)
+		c.Attributes(attr.NOSPLIT)
+		c.SignatureExpr(fmt.Sprintf("func(k int, a *%s, lda int, b, c *%s, ldc int, acc bool)", o.typ, o.typ))
+		c.Doc(fmt.Sprintf("%s is %s with A read in place: a[r*lda+l] instead of a[l*%d+r] (%s).", name, k.name, k.mr, isa))
+	} else {
+		c.Function(name)
+		c.Attributes(attr.NOSPLIT)
+		c.SignatureExpr(fmt.Sprintf("func(k int, a, b, c *%s, ldc int, acc bool)", o.typ))
+		c.Doc(fmt.Sprintf("%s sets (acc: adds to) the %d x %d %s tile c[r*ldc+j] to sum_{l<k} a[l*%d+r]*b[l*%d+j] (%s).",
+			name, k.mr, nr, o.typ, k.mr, nr, isa))
+	}
 	kn := c.Load(c.Param("k"), reg.RCX)
 	ap := c.Load(c.Param("a"), reg.RSI)
 	bp := c.Load(c.Param("b"), reg.RDI)
+	// direct: row r of A at base[r/3] + (r%3)*lda bytes, base[q] = a + 3q*lda.
+	var bases []reg.Register
+	var ldaB reg.Register
+	if direct {
+		ldaB = c.Load(c.Param("lda"), reg.R10)
+		c.SHLQ(operand.Imm(uint64(log2(k.elem))), ldaB)
+		bases = []reg.Register{ap}
+		free := []reg.Register{reg.R11, reg.R12, reg.R13, reg.R14, reg.R15}
+		for q := 1; q < (k.mr+2)/3; q++ {
+			b := free[q-1]
+			c.LEAQ(operand.Mem{Base: bases[q-1], Index: ldaB, Scale: 2}, b)
+			c.ADDQ(ldaB, b)
+			bases = append(bases, b)
+		}
+	}
+	aMem := func(step, r int) operand.Mem {
+		if !direct {
+			return operand.Mem{Base: ap, Disp: (step*k.mr + r) * k.elem}
+		}
+		m := operand.Mem{Base: bases[r/3], Disp: step * k.elem}
+		if r%3 > 0 {
+			m.Index, m.Scale = ldaB, uint8(r%3)
+		}
+		return m
+	}
+	advanceA := func(steps int) {
+		if !direct {
+			c.ADDQ(operand.U32(steps*k.mr*k.elem), ap)
+			return
+		}
+		for _, b := range bases {
+			c.ADDQ(operand.U32(steps*k.elem), b)
+		}
+	}
 	acc := make([][]reg.VecPhysical, k.mr)
 	for r := range acc {
 		acc[r] = make([]reg.VecPhysical, k.nvec)
@@ -111,7 +158,7 @@ func genKernel(c *build.Context, k kern) {
 			o.mov(operand.Mem{Base: bp, Disp: (step*nr + v*vbytes/k.elem) * k.elem}, bv[v])
 		}
 		for r := range k.mr {
-			o.bcast(operand.Mem{Base: ap, Disp: (step*k.mr + r) * k.elem}, av)
+			o.bcast(aMem(step, r), av)
 			for v := range bv {
 				o.fma(bv[v], av, acc[r][v])
 			}
@@ -120,32 +167,32 @@ func genKernel(c *build.Context, k kern) {
 	n4 := reg.RAX
 	c.MOVQ(kn, n4)
 	c.SHRQ(operand.Imm(uint64(log2(k.unrol))), n4)
-	c.JZ(operand.LabelRef(k.name + "_tail"))
-	c.Label(k.name + "_loop")
+	c.JZ(operand.LabelRef(name + "_tail"))
+	c.Label(name + "_loop")
 	for s := range k.unrol {
 		body(s)
 	}
-	c.ADDQ(operand.U32(k.unrol*k.mr*k.elem), ap)
+	advanceA(k.unrol)
 	c.ADDQ(operand.U32(k.unrol*nr*k.elem), bp)
 	c.DECQ(n4)
-	c.JNZ(operand.LabelRef(k.name + "_loop"))
-	c.Label(k.name + "_tail")
+	c.JNZ(operand.LabelRef(name + "_loop"))
+	c.Label(name + "_tail")
 	c.ANDQ(operand.Imm(uint64(k.unrol-1)), kn)
-	c.JZ(operand.LabelRef(k.name + "_store"))
-	c.Label(k.name + "_loop1")
+	c.JZ(operand.LabelRef(name + "_store"))
+	c.Label(name + "_loop1")
 	body(0)
-	c.ADDQ(operand.U32(k.mr*k.elem), ap)
+	advanceA(1)
 	c.ADDQ(operand.U32(nr*k.elem), bp)
 	c.DECQ(kn)
-	c.JNZ(operand.LabelRef(k.name + "_loop1"))
+	c.JNZ(operand.LabelRef(name + "_loop1"))
 
-	c.Label(k.name + "_store")
+	c.Label(name + "_store")
 	cp := c.Load(c.Param("c"), reg.RDX)
 	ldc := c.Load(c.Param("ldc"), reg.R8)
 	c.SHLQ(operand.Imm(uint64(log2(k.elem))), ldc)
 	flag := c.Load(c.Param("acc"), reg.R9B)
 	c.TESTB(flag, flag)
-	c.JNZ(operand.LabelRef(k.name + "_add"))
+	c.JNZ(operand.LabelRef(name + "_add"))
 	store := func(add bool) {
 		for r := range k.mr {
 			for v := range k.nvec {
@@ -163,7 +210,7 @@ func genKernel(c *build.Context, k kern) {
 		c.RET()
 	}
 	store(false)
-	c.Label(k.name + "_add")
+	c.Label(name + "_add")
 	store(true)
 }
 
@@ -204,7 +251,8 @@ func generate() (asm, stubs []byte, err error) {
 	c := build.NewContext()
 	c.ConstraintExpr("amd64")
 	for _, k := range kernels {
-		genKernel(c, k)
+		genKernel(c, k, false)
+		genKernel(c, k, true)
 	}
 	genPeak(c, "fmaPeakF32AVX2", 4, false)
 	genPeak(c, "fmaPeakF64AVX2", 8, false)
