@@ -226,3 +226,49 @@ func TestPackedB(t *testing.T) {
 		}
 	})
 }
+
+// The assembly kernels sum in the intrinsics kernels' order (an FMA chain over each 256-deep K
+// block from zero, then added to C), so where both run their products are bit-identical: the
+// training runs of the two kernel sets agree exactly (docs/training.md).
+func TestAsmMatchesIntrinsicsBits(t *testing.T) {
+	for _, pair := range [][2]string{{"avx512", "avx512-simd"}, {"avx2", "avx2-simd"}} {
+		if !slices.Contains(Kernels(), pair[0]) || !slices.Contains(Kernels(), pair[1]) {
+			t.Logf("%s vs %s not compared: not both available here (GOEXPERIMENT=simd build on a CPU with them)", pair[0], pair[1])
+			continue
+		}
+		rng := rand.New(rand.NewPCG(27, 28))
+		for _, s := range asmShapes {
+			m, n, k := s[0], s[1], s[2]
+			a32, b32 := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+			a64, b64 := randSlice[float64](rng, m*k), randSlice[float64](rng, k*n)
+			var c32, t32 [2][]float32
+			var c64, g64 [2][]float64
+			at32 := transposed(a32, m, k)
+			for i, name := range pair {
+				restore, _ := use(name)
+				c32[i] = make([]float32, m*n)
+				MulF32(m, n, k, a32, k, b32, n, c32[i], n)
+				t32[i] = make([]float32, m*n)
+				MulF32TA(m, n, k, at32, m, b32, n, t32[i], n)
+				c64[i] = make([]float64, m*n)
+				MulF64(m, n, k, a64, k, b64, n, c64[i], n)
+				g64[i] = make([]float64, m*m)
+				SyrkF64(m, k, a64, k, g64[i], m)
+				restore()
+			}
+			if !slices.Equal(c32[0], c32[1]) || !slices.Equal(t32[0], t32[1]) {
+				t.Errorf("%v: MulF32 or MulF32TA %s and %s differ", s, pair[0], pair[1])
+			}
+			if m >= mr && n >= nr64 && !slices.Equal(c64[0], c64[1]) { // smaller: intrinsics set calls gonum
+				t.Errorf("%v: MulF64 %s and %s differ", s, pair[0], pair[1])
+			}
+			for i := range m {
+				for j := i; j < m; j++ {
+					if m >= nr64 && g64[0][i*m+j] != g64[1][i*m+j] {
+						t.Fatalf("%v: SyrkF64 %s and %s differ at [%d,%d]", s, pair[0], pair[1], i, j)
+					}
+				}
+			}
+		}
+	}
+}
