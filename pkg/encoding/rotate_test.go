@@ -24,3 +24,21 @@ func TestRotateRowsMatchesScalar(t *testing.T) {
 		}
 	}
 }
+
+// One plane rotation of two 800-long rows (eigSym's inner step at n = 800).
+func BenchmarkRotateRows(b *testing.B) {
+	x, y := make([]float64, 800), make([]float64, 800)
+	for i := range x {
+		x[i], y[i] = float64(i), float64(-i)
+	}
+	b.Run("dispatch", func(b *testing.B) {
+		for b.Loop() {
+			rotateRows(x, y, 0.8, 0.6)
+		}
+	})
+	b.Run("scalar", func(b *testing.B) {
+		for b.Loop() {
+			rotateRowsScalar(x, y, 0.8, 0.6)
+		}
+	})
+}
