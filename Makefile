@@ -8,7 +8,7 @@ export COARSEALIGN_DATA ?= $(abspath ../shared/data)
 GO ?= go
 BIN := bin/coarsealign
 
-.PHONY: all build test test-long vet demo demo-smoke rsa-check train-cifar test-cifar bench-train bench-metrics bench-data \
+.PHONY: all build test test-long vet demo demo-smoke rsa-check train-cifar test-cifar bench-train bench-metrics bench-data bench-gemm generate \
 	fuzz kernel notebooks notebooks-update jupyter data-fetch test-slurm clean
 
 all: build
@@ -60,6 +60,14 @@ bench-train:
 bench-metrics:
 	bash bench/metrics/rsa.sh
 	bash bench/metrics/ridge.sh
+
+# GEMM rate beside the measured FMA peak (square and training shapes; also run by bench-train).
+bench-gemm:
+	$(GO) run ./bench/gemm
+
+# Regenerate the avo assembly kernels of internal/gemm (a test checks they are up to date).
+generate:
+	$(GO) generate ./internal/gemm
 
 bench-data:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./pkg/data/images ./pkg/coarse

@@ -29,6 +29,8 @@ export GOMLX_BACKEND="${GOMLX_BACKEND:-fastgo}"
 export GOMAXPROCS="${GOMAXPROCS:-2}"
 echo "# $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc=$(nproc)"
 peer bench/peer_blas.py
+# GEMM rate against the FMA peak measured in the same binary (bench/gemm).
+GOEXPERIMENT=simd go run ./bench/gemm
 for w in ${WORKLOADS//,/ }; do
   # Interleave: torch, go, torch, go; keep the best of each (others share the 2 cores).
   t1=$(peer bench/train/torch_peer.py --workload "$w" --steps "$STEPS" --warmup "$WARMUP" --threads 2)

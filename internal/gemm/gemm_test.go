@@ -170,6 +170,7 @@ func TestMat(t *testing.T) {
 		g := mat.NewSymDense(s[0], nil)
 		g.SymOuterK(1, a)
 		near(fmt.Sprint("Gram", s), Gram(a), g, s[1])
+		near(fmt.Sprint("GramTA", s), GramTA(at), g, s[1]) // at^T at = a a^T
 	}
 }
 

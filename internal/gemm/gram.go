@@ -21,7 +21,11 @@ func SyrkF64(n, k int, a []float64, lda int, c []float64, ldc int) {
 		}
 		return
 	}
-	if microF64 == nil || n < nr64 {
+	if p := active.p64; p != nil {
+		runPacked(p, n, n, k, a, lda, 1, a, 1, lda, c, ldc, false, true, true)
+		return
+	}
+	if active.f64 == nil || n < nr64 {
 		syrkBLAS(n, k, a, lda, c, ldc)
 		return
 	}
@@ -45,6 +49,23 @@ func SyrkF64(n, k int, a []float64, lda int, c []float64, ldc int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// SyrkF64TA sets the upper triangle and diagonal of c[n,n] (row stride ldc) to a^T a for
+// a[k,n] (row stride lda), reading a in place (no transposed copy) with the packed kernels;
+// without them it transposes a and calls SyrkF64. Entries below the diagonal may be written.
+func SyrkF64TA(n, k int, a []float64, lda int, c []float64, ldc int) {
+	if p := active.p64; p != nil {
+		runPacked(p, n, n, k, a, 1, lda, a, lda, 1, c, ldc, false, true, true)
+		return
+	}
+	at := make([]float64, n*k)
+	for l := range k {
+		for i, v := range a[l*lda:][:n] {
+			at[i*k+l] = v
+		}
+	}
+	SyrkF64(n, k, at, k, c, ldc)
 }
 
 // syrkPanel sets c[i][j0:j0+16] (columns < n) for the rows i < min(j0+16, n).
@@ -76,10 +97,10 @@ func syrkPanel(n, k int, a []float64, lda int, c []float64, ldc int, j0 int, pac
 			}
 			if m == mr && nj == nr64 {
 				cRows := [mr]int{i*ldc + j0, (i+1)*ldc + j0, (i+2)*ldc + j0, (i+3)*ldc + j0}
-				microF64(a, &rows, 1, pack, 0, nr64, kb, c, &cRows, add)
+				active.f64(a, &rows, 1, pack, 0, nr64, kb, c, &cRows, add)
 				continue
 			}
-			microF64(a, &rows, 1, pack, 0, nr64, kb, tile[:], &tileRows, false)
+			active.f64(a, &rows, 1, pack, 0, nr64, kb, tile[:], &tileRows, false)
 			for r := range m {
 				copyOrAdd(c[(i+r)*ldc+j0:][:nj], tile[r*nr64:], add)
 			}

@@ -7,27 +7,25 @@ import (
 	"unsafe"
 )
 
-// SIMD micro-kernels (see kernel), chosen once from the CPU's features: AVX-512 (4 x 32 float32,
-// 4 x 16 float64), else AVX2 with FMA (4 x 16 float32, so that the 16- and 48-channel layers of
-// the small networks fill their panels; 4 x 16 float64 as two halves), else the Go float32
-// kernel and gonum for float64.
+// SIMD intrinsics micro-kernels (see kernel), used where the assembly kernels are masked or
+// forced off (select.go): AVX-512 (4 x 32 float32, 4 x 16 float64), or AVX2 with FMA (4 x 16
+// float32, so that the 16- and 48-channel layers of the small networks fill their panels;
+// 4 x 16 float64 as two halves).
 //
 // Pointers are formed from in-bounds offsets of the base pointers on every iteration: a pointer
 // advanced past the last element could point into a free span when the GC scans the stack, which
 // the runtime reports as "found bad pointer in Go heap". Bounds are checked once per call.
 
-var kernelName, microF32, microF64, nrF32 = pick()
-
-// pick returns the kernels' name, the float32 and float64 kernels, and the float32 kernel's
-// column count.
-func pick() (string, kernel[float32], kernel[float64], int) {
-	switch {
-	case archsimd.X86.AVX512():
-		return "avx512", microF32AVX512, microF64AVX512, nr32
-	case archsimd.X86.AVX2() && archsimd.X86.FMA():
-		return "avx2", microF32AVX2, microF64AVX2, 16
+// simdSets returns the intrinsics kernels this CPU runs, fastest first.
+func simdSets() []kernelSet {
+	var sets []kernelSet
+	if archsimd.X86.AVX512() {
+		sets = append(sets, kernelSet{name: "avx512-simd", f32: microF32AVX512, nr32: nr32, f64: microF64AVX512})
 	}
-	return "go", microGoF32, nil, nr32
+	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
+		sets = append(sets, kernelSet{name: "avx2-simd", f32: microF32AVX2, nr32: 16, f64: microF64AVX2})
+	}
+	return sets
 }
 
 // checkBounds panics unless every element the kernel reads or writes is in range.

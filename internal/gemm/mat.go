@@ -41,3 +41,12 @@ func Gram(x *mat.Dense) *mat.SymDense {
 	SyrkF64(n, p, r.Data, r.Stride, g, n)
 	return mat.NewSymDense(n, g)
 }
+
+// GramTA returns X^T X (p x p) for X [n,p] (SyrkF64TA), without copying X^T.
+func GramTA(x *mat.Dense) *mat.SymDense {
+	n, p := x.Dims()
+	r := x.RawMatrix()
+	g := make([]float64, p*p)
+	SyrkF64TA(p, n, r.Data, r.Stride, g, p)
+	return mat.NewSymDense(p, g)
+}

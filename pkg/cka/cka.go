@@ -390,7 +390,7 @@ func sq(v float64) float64 { return v * v }
 // symFrobSq returns ||M^T M||_F^2 for M (n x p), from the upper triangle of M^T M.
 func symFrobSq(m *mat.Dense) float64 {
 	_, p := m.Dims()
-	raw := gemm.Gram(mat.DenseCopyOf(m.T())).RawSymmetric()
+	raw := gemm.GramTA(m).RawSymmetric()
 	s := 0.0
 	for i := 0; i < p; i++ {
 		row := raw.Data[i*raw.Stride : i*raw.Stride+p]

@@ -59,15 +59,18 @@ func (p *Conv) Run(y, x, k []float32) {
 	if !fewRows {
 		// Many output rows (forward, input gradient): row chunks small enough for the patches to
 		// stay in L2 while multiplied; each worker im2col's and multiplies its own chunks.
+		// The kernel matrix is packed once for all chunks.
 		rc := max(64, min(M, chunkL2/K)/4*4) // >= 64 rows so each B block is reused.
 		numChunks := (M + rc - 1) / rc
+		pb := gemm.PackF32(K, p.N, bmat, p.N)
+		defer pb.Release()
 		gemm.ParallelFor(numChunks, func(start, end int) {
 			a := gemm.Scratch(rc * K)
 			defer gemm.Release(a)
 			for ch := start; ch < end; ch++ {
 				r0, r1 := ch*rc, min(M, ch*rc+rc)
 				p.im2colRows(a, xt, r0, r1, 0, taps)
-				gemm.MulF32Serial(r1-r0, p.N, K, a, K, bmat, p.N, y[r0*p.N:], p.N, false)
+				gemm.MulF32PackedSerial(r1-r0, a, K, pb, y[r0*p.N:], p.N, false)
 			}
 		})
 		return

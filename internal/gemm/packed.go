@@ -1,0 +1,277 @@
+package gemm
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// packedKernel is a micro-kernel on packed panels (the assembly kernels, see asmgen): fn(k, a, b,
+// c, ldc, acc) sets (acc: adds to) the mr x nr tile c[r*ldc+j] to sum_{l<k} a[l*mr+r]*b[l*nr+j].
+// nc is the column block (B block kc x nc, packed once per block and shared by the workers).
+// direct is the same tile with A read in place (A(r, l) = a[r*lda+l]), used for row-major A when
+// N spans at most directPanels panels (then packing A costs as much as a good part of the product).
+type packedKernel[T float] struct {
+	mr, nr, nc int
+	fn         func(k int, a, b, c *T, ldc int, acc bool)
+	direct     func(k int, a *T, lda int, b, c *T, ldc int, acc bool)
+}
+
+// directPanels is the widest B (in nr-column panels) for which row-major A is read in place
+// rather than packed (a variable so that tests can force either path).
+var directPanels = 16
+
+// mcPacked is the row block (A block mcPacked x kc, packed per worker, in L2: 96 KiB float32,
+// 192 KiB float64); a multiple of every kernel's mr (6 and 12).
+const mcPacked = 96
+
+// maxTile bounds mr*nr of every packed kernel (12 x 32).
+const maxTile = 12 * 32
+
+// runPacked sets c[M,N] (row stride ldc) to A B, or adds it with accumulate. Element (i, l) of A is
+// a[i*aRow+l*aCol], element (l, j) of B is b[l*bRow+j*bCol] (so transposed operands are read in
+// place). With upper only the tiles that hold an element on or above the diagonal (i <= j) are
+// computed (SyrkF64); below-diagonal elements inside them are written too, with their values.
+// Loops (GotoBLAS order): column blocks of nc, K blocks of kc (B block packed), row blocks of
+// at most mcPacked (A block packed; blocks handed out to Workers goroutines if parallel), then
+// nr-column and mr-row tiles. Edge tiles go through a buffer, so padded rows and columns
+// (zeros) are never stored.
+func runPacked[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int, b []T, bRow, bCol int, c []T, ldc int, accumulate, parallel, upper bool) {
+	runPackedB(pk, M, N, K, a, aRow, aCol, b, bRow, bCol, nil, c, ldc, accumulate, parallel, upper)
+}
+
+// runPackedB is runPacked with B taken from pre (packed by packAllB) when pre is not nil.
+func runPackedB[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int, b []T, bRow, bCol int, pre []T, c []T, ldc int, accumulate, parallel, upper bool) {
+	if M == 0 || N == 0 {
+		return
+	}
+	if K == 0 {
+		if !accumulate {
+			for i := range M {
+				clear(c[i*ldc:][:N])
+			}
+		}
+		return
+	}
+	mr, nr := pk.mr, pk.nr
+	ncb := min(pk.nc, (N+nr-1)/nr*nr)
+	p := poolOf[T]()
+	var bp []T
+	if pre == nil {
+		bp = p.get(min(kc, K) * ncb)
+		defer p.put(bp)
+	}
+	w := 1
+	if parallel {
+		w = Workers()
+	}
+	for j0 := 0; j0 < N; j0 += ncb {
+		nb := min(ncb, N-j0)
+		panels := (nb + nr - 1) / nr
+		direct := pk.direct != nil && aCol == 1 && panels <= directPanels
+		mu := M
+		if upper {
+			mu = min(M, j0+nb) // rows below the block's last column hold no upper element
+		}
+		// Row blocks: at most mcPacked rows, fewer so that each worker gets two blocks.
+		br := min(mcPacked, max(mr, ((mu+2*w-1)/(2*w)+mr-1)/mr*mr))
+		blocks := (mu + br - 1) / br
+		for k0 := 0; k0 < K; k0 += kc {
+			kb := min(kc, K-k0)
+			var bk []T
+			if pre != nil {
+				bk = pre[j0*K+k0*panels*nr:][:panels*nr*kb]
+			} else {
+				bk = bp[:panels*nr*kb]
+				packB(bk, b, bRow, bCol, k0, kb, j0, nb, nr, w > 1 && panels >= 8)
+			}
+			add := accumulate || k0 > 0
+			forBlocks(blocks, w, func(ap []T, blk int) {
+				i0 := blk * br
+				mb := min(br, mu-i0)
+				if !direct {
+					packA(ap, a, aRow, aCol, i0, mb, k0, kb, mr)
+				}
+				var tile [maxTile]T
+				for q := range panels {
+					c0 := j0 + q*nr
+					nc := min(nr, N-c0)
+					bq := bk[q*nr*kb:][:nr*kb]
+					for ir := 0; ir < mb; ir += mr {
+						i := i0 + ir
+						if upper && i >= c0+nc {
+							break // this tile and the ones below are strictly lower
+						}
+						m := min(mr, mb-ir)
+						var aq []T
+						if direct {
+							if m == mr {
+								_ = a[(i+mr-1)*aRow+k0+kb-1]
+								if nc == nr {
+									_ = c[(i+mr-1)*ldc+c0+nr-1]
+									pk.direct(kb, &a[i*aRow+k0], aRow, &bq[0], &c[i*ldc+c0], ldc, add)
+									continue
+								}
+								pk.direct(kb, &a[i*aRow+k0], aRow, &bq[0], &tile[0], nr, false)
+								for r := range m {
+									copyOrAdd(c[(i+r)*ldc+c0:][:nc], tile[r*nr:], add)
+								}
+								continue
+							}
+							aq = ap[:mr*kb] // last, partial row tile: packed
+							packA(aq, a, aRow, aCol, i, m, k0, kb, mr)
+						} else {
+							aq = ap[ir*kb:][:mr*kb]
+						}
+						if m == mr && nc == nr {
+							_ = c[(i+mr-1)*ldc+c0+nr-1]
+							pk.fn(kb, &aq[0], &bq[0], &c[i*ldc+c0], ldc, add)
+							continue
+						}
+						pk.fn(kb, &aq[0], &bq[0], &tile[0], nr, false)
+						for r := range m {
+							copyOrAdd(c[(i+r)*ldc+c0:][:nc], tile[r*nr:], add)
+						}
+					}
+				}
+			}, mcPacked*kc)
+		}
+	}
+}
+
+// packAllB packs all of B [K, N] (element (l, j) at b[l*bRow+j*bCol]) in runPackedB's order: column
+// blocks of pk.nc, then K blocks of kc, each as packB's panels.
+func packAllB[T float](pk *packedKernel[T], K, N int, b []T, bRow, bCol int, dst []T) {
+	nr := pk.nr
+	ncb := min(pk.nc, (N+nr-1)/nr*nr)
+	for j0 := 0; j0 < N; j0 += ncb {
+		nb := min(ncb, N-j0)
+		panels := (nb + nr - 1) / nr
+		for k0 := 0; k0 < K; k0 += kc {
+			kb := min(kc, K-k0)
+			packB(dst[j0*K+k0*panels*nr:][:panels*nr*kb], b, bRow, bCol, k0, kb, j0, nb, nr, false)
+		}
+	}
+}
+
+// packedLen is the length of packAllB's output.
+func packedLen(nr, K, N int) int { return K * ((N + nr - 1) / nr * nr) }
+
+// packB writes the columns [j0, j0+nb) of rows [k0, k0+kb) of B into bp as nr-column panels:
+// bp[q*nr*kb + l*nr + j] = B(k0+l, j0+q*nr+j), zero past column j0+nb.
+func packB[T float](bp, b []T, bRow, bCol, k0, kb, j0, nb, nr int, parallel bool) {
+	panels := (nb + nr - 1) / nr
+	pack := func(q0, q1 int) {
+		for q := q0; q < q1; q++ {
+			dst := bp[q*nr*kb:][:nr*kb]
+			nc := min(nr, nb-q*nr)
+			for l := range kb {
+				row := dst[l*nr:][:nr]
+				off := (k0+l)*bRow + (j0+q*nr)*bCol
+				if bCol == 1 {
+					copy(row, b[off:][:nc])
+				} else {
+					for j := range nc {
+						row[j] = b[off+j*bCol]
+					}
+				}
+				clear(row[nc:])
+			}
+		}
+	}
+	if parallel {
+		ParallelFor(panels, pack)
+	} else {
+		pack(0, panels)
+	}
+}
+
+// packA writes the rows [i0, i0+mb) of columns [k0, k0+kb) of A into ap as mr-row panels:
+// ap[p*mr*kb + l*mr + r] = A(i0+p*mr+r, k0+l), zero past row i0+mb.
+func packA[T float](ap, a []T, aRow, aCol, i0, mb, k0, kb, mr int) {
+	for p0 := 0; p0 < mb; p0 += mr {
+		dst := ap[p0*kb:][:mr*kb]
+		m := min(mr, mb-p0)
+		if aRow == 1 { // A^T in place: the mr values of one l are contiguous
+			src := a[k0*aCol+i0+p0:]
+			switch {
+			case m == 6 && mr == 6:
+				for l := range kb {
+					*(*[6]T)(dst[l*6:]) = *(*[6]T)(src[l*aCol:])
+				}
+			case m == 12 && mr == 12:
+				for l := range kb {
+					*(*[12]T)(dst[l*12:]) = *(*[12]T)(src[l*aCol:])
+				}
+			default:
+				for l := range kb {
+					d := dst[l*mr:][:mr]
+					copy(d, src[l*aCol:][:m])
+					clear(d[m:])
+				}
+			}
+			continue
+		}
+		for r := range m {
+			src := a[(i0+p0+r)*aRow+k0*aCol:]
+			if aCol == 1 {
+				for l, v := range src[:kb] {
+					dst[l*mr+r] = v
+				}
+			} else {
+				for l := range kb {
+					dst[l*mr+r] = src[l*aCol]
+				}
+			}
+		}
+		for r := m; r < mr; r++ {
+			for l := range kb {
+				dst[l*mr+r] = 0
+			}
+		}
+	}
+}
+
+// forBlocks calls fn(buf, blk) for every blk < n on w goroutines (blocks handed out in order,
+// one at a time); buf is a per-goroutine scratch buffer of bufLen elements.
+func forBlocks[T float](n, w int, fn func(buf []T, blk int), bufLen int) {
+	p := poolOf[T]()
+	w = min(w, n)
+	if w <= 1 {
+		buf := p.get(bufLen)
+		for blk := range n {
+			fn(buf, blk)
+		}
+		p.put(buf)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := p.get(bufLen)
+			defer p.put(buf)
+			for {
+				blk := int(next.Add(1)) - 1
+				if blk >= n {
+					return
+				}
+				fn(buf, blk)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// FMALoop is an assembly loop of independent FMAs for measuring the machine's peak rate:
+// Run(n) does n iterations of FlopsPerIter floating-point operations on registers.
+type FMALoop struct {
+	ISA          string // "avx512" or "avx2"
+	Bits         int    // 32 (float32) or 64 (float64)
+	Run          func(n int)
+	FlopsPerIter int
+}
+
+// FMALoops returns the FMA peak loops this CPU runs (empty off amd64).
+func FMALoops() []FMALoop { return peakLoops() }
