@@ -12,9 +12,9 @@ func TestShippedConfigsParse(t *testing.T) {
 		"quick":      8,     // 6 K + fine + untrained, 1 seed
 		"cpu-full":   8 * 3, // x 3 seeds
 		"paper":      8 * 3,
-		"cifar-3ep":  8 * 2,       // issue 8: 6 K + fine + untrained, 2 seeds
-		"chronology": 2,           // issue 13: fine, seeds 1 and 2
-		"factors":    3*2*3 + 3*2, // issue 13: 3 widths x 2 domains x 3 amounts, + untrained per width and domain
+		"cifar-3ep":  8 * 2,     // issue 8: 6 K + fine + untrained, 2 seeds
+		"chronology": 2,         // issue 13: fine, seeds 1 and 2
+		"factors":    3 * 2 * 3, // issue 13: 3 widths x 2 domains x 3 amounts
 	}
 	if len(Names()) != len(want) {
 		t.Fatalf("configs %v", Names())
