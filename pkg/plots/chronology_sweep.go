@@ -1,0 +1,84 @@
+package plots
+
+import (
+	"fmt"
+
+	"github.com/coarsealign/coarsealign/pkg/chronology"
+	"github.com/coarsealign/coarsealign/pkg/sweep"
+	"github.com/coarsealign/coarsealign/pkg/sweep/study"
+)
+
+// AnalysisSettings are the resampling settings of the chronology and factors analyses: the
+// metric (a pkg/metric name; "" = spearman), the number of paired 90% stimulus subsamples
+// (0 = 1000, the main study's) and their seed.
+type AnalysisSettings struct {
+	Metric string
+	Draws  int
+	Seed   uint64
+}
+
+func (a AnalysisSettings) withDefaults() AnalysisSettings {
+	if a.Metric == "" {
+		a.Metric = "spearman"
+	}
+	if a.Draws == 0 {
+		a.Draws = 1000
+	}
+	return a
+}
+
+// ChronologyFromSweep builds the chronology figures of the finished chronology runs of cfg
+// under out (study.ChronologyCurves, pooled over the runs): ChronologyCurves and
+// ChronologySummary, plus the pooled curves for the caller's numbers.
+func ChronologyFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (curves, summary *Figure, pool *chronology.Curves, err error) {
+	a = a.withDefaults()
+	rcs, err := study.ChronologyCurves(out, dataDir, cfg.Expand(), a.Metric, a.Draws, a.Seed)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var runs []ChronologyRun
+	var cs []*chronology.Curves
+	for _, rc := range rcs {
+		r := rc.Run
+		runs = append(runs, ChronologyRun{Label: fmt.Sprintf("%s seed %d", r.Granularity, r.Seed), Width: r.Arch.Width,
+			Params: rc.Params, PerClass: r.Data.PerClass, Domain: r.Data.Source, Curves: rc.Curves})
+		cs = append(cs, rc.Curves)
+	}
+	if pool, err = chronology.Pool(cs); err != nil {
+		return nil, nil, nil, err
+	}
+	if curves, err = ChronologyCurves(runs, pool); err != nil {
+		return nil, nil, nil, err
+	}
+	if summary, err = ChronologySummary(pool); err != nil {
+		return nil, nil, nil, err
+	}
+	return curves, summary, pool, nil
+}
+
+// FactorsFromSweep builds the factors figures of the finished runs of cfg under out: the
+// observations (study.FactorObservations, the eval stage's selected layer per run and target,
+// read from the results table of out), FactorsFigure and FactorsModel (chronology.Model and
+// chronology.Effects).
+func FactorsFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (fig, model *Figure, obs []chronology.Obs, err error) {
+	a = a.withDefaults()
+	runs := cfg.Expand()
+	rows, _, err := sweep.Collect(runs, out)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if obs, err = study.FactorObservations(out, dataDir, runs, rows, a.Metric, a.Draws, a.Seed); err != nil {
+		return nil, nil, nil, err
+	}
+	if fig, err = FactorsFigure(obs, a.Metric); err != nil {
+		return nil, nil, nil, err
+	}
+	coefs, err := chronology.Model(obs, a.Seed)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if model, err = FactorsModel(coefs, chronology.Effects(obs, a.Seed), a.Metric); err != nil {
+		return nil, nil, nil, err
+	}
+	return fig, model, obs, nil
+}
