@@ -22,7 +22,6 @@ type ChronologyRun struct {
 	Curves   *chronology.Curves
 }
 
-
 // logStep maps a training step to the figures' x axis, log2(1 + step), so that step 0 (the
 // initialisation) is drawn.
 func logStep(s int) float64 { return math.Log2(1 + float64(s)) }
