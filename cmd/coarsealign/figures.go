@@ -46,12 +46,17 @@ func runFigures(kind string, args []string, stdout, stderr io.Writer) error {
 	names := map[string][2]string{"chronology": {"chronology_curves", "chronology_summary"}, "factors": {"factors_alignment", "factors_model"}}[kind]
 	var f1, f2 *plots.Figure
 	if kind == "chronology" {
-		f1, f2, _, err = plots.ChronologyFromSweep(cfg, dir, dataDir, a)
+		c, err := plots.ChronologyFromSweep(cfg, dir, dataDir, a)
+		if err != nil {
+			return err
+		}
+		f1, f2 = c.Curves, c.Summary
 	} else {
-		f1, f2, _, err = plots.FactorsFromSweep(cfg, dir, dataDir, a)
-	}
-	if err != nil {
-		return err
+		f, err := plots.FactorsFromSweep(cfg, dir, dataDir, a)
+		if err != nil {
+			return err
+		}
+		f1, f2 = f.Alignment, f.Model
 	}
 	for i, f := range []*plots.Figure{f1, f2} {
 		files, err := f.Save(*figs, names[i])

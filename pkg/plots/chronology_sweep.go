@@ -27,10 +27,24 @@ func (a AnalysisSettings) withDefaults() AnalysisSettings {
 	return a
 }
 
+// ChronologyFigures are the chronology figures of a sweep with the pooled curves they draw.
+type ChronologyFigures struct {
+	Curves, Summary *Figure
+	Pool            *chronology.Curves
+}
+
 // ChronologyFromSweep builds the chronology figures of the finished chronology runs of cfg
 // under out (study.ChronologyCurves, pooled over the runs): ChronologyCurves and
 // ChronologySummary, plus the pooled curves for the caller's numbers.
-func ChronologyFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (curves, summary *Figure, pool *chronology.Curves, err error) {
+func ChronologyFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (*ChronologyFigures, error) {
+	curves, summary, pool, err := chronologyFromSweep(cfg, out, dataDir, a)
+	if err != nil {
+		return nil, err
+	}
+	return &ChronologyFigures{curves, summary, pool}, nil
+}
+
+func chronologyFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (curves, summary *Figure, pool *chronology.Curves, err error) {
 	a = a.withDefaults()
 	rcs, err := study.ChronologyCurves(out, dataDir, cfg.Expand(), a.Metric, a.Draws, a.Seed)
 	if err != nil {
@@ -56,11 +70,25 @@ func ChronologyFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSetti
 	return curves, summary, pool, nil
 }
 
+// FactorsFigures are the factors figures of a sweep with the observations they draw.
+type FactorsFigures struct {
+	Alignment, Model *Figure
+	Obs              []chronology.Obs
+}
+
 // FactorsFromSweep builds the factors figures of the finished runs of cfg under out: the
 // observations (study.FactorObservations, the eval stage's selected layer per run and target,
 // read from the results table of out), FactorsFigure and FactorsModel (chronology.Model and
 // chronology.Effects).
-func FactorsFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (fig, model *Figure, obs []chronology.Obs, err error) {
+func FactorsFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (*FactorsFigures, error) {
+	fig, model, obs, err := factorsFromSweep(cfg, out, dataDir, a)
+	if err != nil {
+		return nil, err
+	}
+	return &FactorsFigures{fig, model, obs}, nil
+}
+
+func factorsFromSweep(cfg *sweep.Config, out, dataDir string, a AnalysisSettings) (fig, model *Figure, obs []chronology.Obs, err error) {
 	a = a.withDefaults()
 	runs := cfg.Expand()
 	rows, _, err := sweep.Collect(runs, out)

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -151,4 +152,29 @@ func readParamsFile(dir string) (int, error) {
 		return 0, fmt.Errorf("study: %s: %w", filepath.Join(dir, sweep.ParamsFile), err)
 	}
 	return n, nil
+}
+
+// RunSweep executes the pending runs of cfg under out with the study's stages (resumable:
+// finished runs are skipped), for notebooks that run their own small sweep (07, 08).
+func RunSweep(cfg *sweep.Config, out, dataDir string, o Options) (sweep.Summary, error) {
+	rn := &sweep.Runner{Out: out, DataDir: dataDir, Stages: Stages(o), Log: o.Log}
+	return rn.Execute(context.Background(), cfg.Expand())
+}
+
+// StudyConfig loads the sweep config named flagValue, else $env, else def (a file or a shipped
+// name, configs.Load via load), and returns it with its output folder <repoDir>/runs/<name>:
+// the notebooks' choice of their own sweep (07, 08).
+func StudyConfig(load func(string) (*sweep.Config, error), flagValue, env, def, repoDir string) (*sweep.Config, string, error) {
+	name := flagValue
+	if name == "" {
+		name = os.Getenv(env)
+	}
+	if name == "" {
+		name = def
+	}
+	cfg, err := load(name)
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, filepath.Join(repoDir, "runs", cfg.Name), nil
 }
