@@ -8,6 +8,7 @@ import (
 	"github.com/coarsealign/coarsealign/configs"
 	"github.com/coarsealign/coarsealign/pkg/datadir"
 	"github.com/coarsealign/coarsealign/pkg/plots"
+	"github.com/coarsealign/coarsealign/pkg/plots/chronologyfig"
 )
 
 func init() {
@@ -42,17 +43,17 @@ func runFigures(kind string, args []string, stdout, stderr io.Writer) error {
 	}
 	dir := sweepOut(*out, cfg)
 	dataDir := datadir.Resolve(*data)
-	a := plots.AnalysisSettings{Metric: *metric, Draws: *draws, Seed: *seed}
+	a := chronologyfig.AnalysisSettings{Metric: *metric, Draws: *draws, Seed: *seed}
 	names := map[string][2]string{"chronology": {"chronology_curves", "chronology_summary"}, "factors": {"factors_alignment", "factors_model"}}[kind]
 	var f1, f2 *plots.Figure
 	if kind == "chronology" {
-		c, err := plots.ChronologyFromSweep(cfg, dir, dataDir, a)
+		c, err := chronologyfig.ChronologyFromSweep(cfg, dir, dataDir, a)
 		if err != nil {
 			return err
 		}
 		f1, f2 = c.Curves, c.Summary
 	} else {
-		f, err := plots.FactorsFromSweep(cfg, dir, dataDir, a)
+		f, err := chronologyfig.FactorsFromSweep(cfg, dir, dataDir, a)
 		if err != nil {
 			return err
 		}
