@@ -80,6 +80,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz='^FuzzReadNPY$$' -fuzztime=$(FUZZTIME) ./pkg/data/npy
 	$(GO) test -run '^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/sweep
 	$(GO) test -run '^$$' -fuzz='^FuzzParseIndex$$' -fuzztime=$(FUZZTIME) ./pkg/features
+	$(GO) test -run '^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pkg/data/idx
 
 # The GoNB Jupyter kernel "Go (coarsealign)".
 kernel:

@@ -9,11 +9,13 @@ import (
 // Every shipped config parses, validates and expands to the expected grid.
 func TestShippedConfigsParse(t *testing.T) {
 	want := map[string]int{
-		"quick":     8,     // 6 K + fine + untrained, 1 seed
-		"cpu-full":  8 * 3, // x 3 seeds
-		"paper":     8 * 3,
-		"cifar-3ep": 8 * 2, // issue 8: 6 K + fine + untrained, 2 seeds
-		"architectures": 8 * 2, // issue 12: 2 architectures, 1 seed
+		"quick":         8,     // 6 K + fine + untrained, 1 seed
+		"cpu-full":      8 * 3, // x 3 seeds
+		"paper":         8 * 3,
+		"cifar-3ep":     8 * 2,     // issue 8: 6 K + fine + untrained, 2 seeds
+		"architectures": 8 * 2,     // issue 12: 2 architectures, 1 seed
+		"chronology":    2,         // issue 13: fine, seeds 1 and 2
+		"factors":       3 * 2 * 3, // issue 13: 3 widths x 2 domains x 3 amounts
 	}
 	// Configs of other commands (not sweeps), parsed by their packages' tests.
 	other := map[string]bool{"brain-guided": true} // pkg/brainguided

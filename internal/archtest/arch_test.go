@@ -34,7 +34,7 @@ func TestMetricPackagesDoNotImportGoMLX(t *testing.T) {
 	for _, pkg := range []string{
 		"pkg/rdm", "pkg/stats", "pkg/rsa", "pkg/rsa/temporal", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/cifar10h", "pkg/metric", "pkg/eval",
 		"pkg/coarse", "pkg/data/matfile", "pkg/data/npy", "pkg/data/k92", "pkg/data/images", "pkg/sweep",
-		"pkg/arch", "internal/gemm", "pkg/fastconv/kernels", "pkg/scenes", "pkg/spatial", "pkg/brainguided/result",
+		"pkg/arch", "internal/gemm", "pkg/fastconv/kernels", "pkg/scenes", "pkg/spatial", "pkg/brainguided/result", "pkg/chronology", "pkg/data/idx",
 	} {
 		for _, d := range deps(t, pkg) {
 			if strings.HasPrefix(d, "github.com/gomlx/") {
@@ -50,7 +50,7 @@ func TestLowerTiersDoNotImportUpperTiers(t *testing.T) {
 	for _, pkg := range []string{
 		"pkg/rsa", "pkg/rsa/temporal", "pkg/cka", "pkg/encoding", "pkg/oddoneout", "pkg/cifar10h", "pkg/metric", "pkg/eval", "pkg/coarse",
 		"pkg/data/k92", "pkg/data/images", "pkg/models", "pkg/train", "pkg/features", "pkg/fastconv",
-		"pkg/arch", "pkg/scenes", "pkg/spatial", "pkg/objectives", "pkg/brainguided/result",
+		"pkg/arch", "pkg/scenes", "pkg/spatial", "pkg/objectives", "pkg/brainguided/result", "pkg/chronology", "pkg/data/idx",
 	} {
 		for _, d := range deps(t, pkg) {
 			for _, u := range upper {

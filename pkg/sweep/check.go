@@ -92,6 +92,11 @@ func countImages(d Data, dataDir string, p *problems, warn func(string)) (traini
 				t.classes = append(t.classes, images.ClassCount{Name: c, Files: CIFAR10TrainPerClass})
 			}
 		}
+	case "fashion-mnist":
+		t.desc = "Fashion-MNIST"
+		for _, c := range fashionClasses() {
+			t.classes = append(t.classes, images.ClassCount{Name: c, Files: FashionTrainPerClass})
+		}
 	case "images":
 		if d.Path == "" {
 			return t, false // Validate reports it

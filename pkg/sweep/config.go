@@ -62,6 +62,10 @@ type Config struct {
 	Data Data `yaml:"data" json:"data"`
 	// Eval holds the evaluation settings.
 	Eval Eval `yaml:"eval" json:"eval"`
+	// Chronology, if set, keeps and scores checkpoints along training (chronology.go).
+	Chronology *Chronology `yaml:"chronology,omitempty" json:"chronology,omitempty"`
+	// Factors are the extra axes of a convergence-factors sweep (chronology.go).
+	Factors Factors `yaml:"factors,omitempty" json:"factors,omitempty"`
 }
 
 // Arch is one architecture setting.
@@ -510,6 +514,7 @@ func (c *Config) defaults(raw any, p *problems) {
 	for i, g := range c.Granularity {
 		c.Granularity[i] = strings.ToLower(strings.TrimSpace(g))
 	}
+	c.defaultsChronology(raw)
 }
 
 // Validate checks every field and returns a *ConfigError listing every problem (nil if none).
@@ -645,6 +650,8 @@ func (c *Config) validate(p *problems) {
 	if c.Eval.CIFAR10H != nil && c.Data.Source != "cifar10" {
 		p.add("eval.cifar10h", "needs data.source cifar10 (the readout is fitted on the run's CIFAR-10 training images), not %q", c.Data.Source)
 	}
+	c.validateChronology(p)
+	c.validateFactors(p)
 }
 
 // validateArch adds the problems of the architecture setting a (the field f) to p.
@@ -719,13 +726,13 @@ func (d Data) Validate() error {
 // validateData adds the problems of the data settings d to p.
 func validateData(p *problems, d Data) {
 	switch d.Source {
-	case "cifar10":
+	case "cifar10", "fashion-mnist":
 	case "images":
 		if d.Path == "" {
 			p.add("data.path", "empty for source images")
 		}
 	default:
-		p.add("data.source", "%q is not cifar10 or images", d.Source)
+		p.add("data.source", "%q is not cifar10, fashion-mnist or images", d.Source)
 	}
 	if j := images.JPEGDecoder(d.JPEG); j != images.JPEGLibjpeg && j != images.JPEGGo {
 		p.add("data.jpeg", "%q is not %s or %s", d.JPEG, images.JPEGLibjpeg, images.JPEGGo)
@@ -816,5 +823,5 @@ func (c *Config) Expand() []Run {
 			}
 		}
 	}
-	return runs
+	return c.extend(runs)
 }

@@ -172,13 +172,18 @@ type Row struct {
 	Data      string
 	PerClass  int
 	Score
+	// Step is the training step of the checkpoint scored (chronology runs; 0 = initialisation),
+	// -1 for the run's final model (written as an empty cell / null).
+	Step int
+	// Params is the number of trainable parameters of the network (0: not recorded).
+	Params int
 }
 
 // Columns are the table's column names, in order.
 var Columns = []string{"run_id", "run_index", "label_source", "k", "seed", "arch", "width", "input_size",
 	"epochs", "steps", "batch", "data", "per_class",
 	"layer", "target", "metric", "split", "value", "ci_low", "ci_high", "sd", "ceiling_low", "ceiling_high",
-	"selected", "n", "note"}
+	"selected", "n", "note", "step", "params"}
 
 func fmtFloat(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -193,7 +198,16 @@ func (r Row) record() []string {
 		fmtFloat(r.Width), strconv.Itoa(r.InputSize), fmtFloat(r.Epochs), strconv.Itoa(r.Steps),
 		strconv.Itoa(r.Batch), r.Data, strconv.Itoa(r.PerClass),
 		r.Layer, r.Target, r.Metric, r.Split, fmtFloat(r.Value), fmtFloat(r.CILow), fmtFloat(r.CIHigh), fmtFloat(r.SD),
-		fmtFloat(r.CeilingLow), fmtFloat(r.CeilingHigh), strconv.FormatBool(r.Selected), strconv.Itoa(r.N), r.Note}
+		fmtFloat(r.CeilingLow), fmtFloat(r.CeilingHigh), strconv.FormatBool(r.Selected), strconv.Itoa(r.N), r.Note,
+		fmtStep(r.Step), strconv.Itoa(r.Params)}
+}
+
+// fmtStep writes a step, "" for -1 (the final model of a run).
+func fmtStep(s int) string {
+	if s < 0 {
+		return ""
+	}
+	return strconv.Itoa(s)
 }
 
 // MarshalJSON writes the row as one flat object with the Columns as keys (NaN as null).
@@ -205,6 +219,12 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		"layer": r.Layer, "target": r.Target, "metric": r.Metric, "split": r.Split, "value": ptr(r.Value),
 		"ci_low": ptr(r.CILow), "ci_high": ptr(r.CIHigh), "sd": ptr(r.SD), "ceiling_low": ptr(r.CeilingLow),
 		"ceiling_high": ptr(r.CeilingHigh), "selected": r.Selected, "n": r.N, "note": r.Note,
+		"params": r.Params,
+	}
+	if r.Step >= 0 {
+		m["step"] = r.Step
+	} else {
+		m["step"] = nil
 	}
 	return json.Marshal(m)
 }
@@ -216,7 +236,7 @@ func rowFor(r Run, s Score) Row {
 	}
 	return Row{RunID: r.ID(), Index: r.Index, LabelSource: r.LabelSource, K: r.Granularity, Seed: r.Seed,
 		Arch: r.Arch.Name, Width: r.Arch.Width, InputSize: r.Arch.InputSize, Epochs: r.Train.Epochs,
-		Steps: r.Train.Steps, Batch: r.Train.Batch, Data: data, PerClass: r.Data.PerClass, Score: s}
+		Steps: r.Train.Steps, Batch: r.Train.Batch, Data: data, PerClass: r.Data.PerClass, Score: s, Step: -1}
 }
 
 // ReadScores reads a run's scores file.
@@ -290,9 +310,20 @@ func Collect(runs []Run, outs ...string) (rows []Row, missing []string, err erro
 			if err != nil {
 				return nil, nil, err
 			}
-			for _, s := range append(scores, extra...) {
-				rows = append(rows, rowFor(r, s))
+			params, err := readParams(RunDir(out, id))
+			if err != nil {
+				return nil, nil, err
 			}
+			for _, s := range append(scores, extra...) {
+				row := rowFor(r, s)
+				row.Params = params
+				rows = append(rows, row)
+			}
+			steps, err := stepRows(r, RunDir(out, id), params)
+			if err != nil {
+				return nil, nil, err
+			}
+			rows = append(rows, steps...)
 			found = true
 			break
 		}

@@ -31,6 +31,9 @@ type Run struct {
 	Train Train `json:"train"`
 	Data  Data  `json:"data"`
 	Eval  Eval  `json:"eval"`
+	// Chronology, if set, keeps and scores checkpoints along training; nil for the untrained
+	// baseline and for sweeps without chronology (so their identities are unchanged).
+	Chronology *Chronology `json:"chronology,omitempty"`
 }
 
 // K returns the number of classes of a coarse run, or 0 and false for the baselines.

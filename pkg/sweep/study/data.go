@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coarsealign/coarsealign/pkg/data/idx"
 	"github.com/coarsealign/coarsealign/pkg/data/images"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 	"github.com/coarsealign/coarsealign/pkg/train"
@@ -146,6 +147,12 @@ func LoadImages(dataDir, source, path, split string, size int, o images.Options,
 		}
 		ds, err := images.LoadCIFAR(bin, images.CIFAR10, split == "train")
 		return ds, "cifar10 (official binary)", err
+	case "fashion-mnist":
+		if split != "train" && split != "test" {
+			return nil, "", fmt.Errorf("study: fashion-mnist split %q: want train or test", split)
+		}
+		ds, err := idx.LoadFashionMNIST(dataDir, split == "train", size, download)
+		return ds, "fashion-mnist", err
 	case "images":
 		root := path
 		if !filepath.IsAbs(root) {
@@ -154,7 +161,7 @@ func LoadImages(dataDir, source, path, split string, size int, o images.Options,
 		ds, err := images.LoadFolder(root, o)
 		return ds, filepath.Base(filepath.Clean(root)), err
 	}
-	return nil, "", fmt.Errorf("study: data source %q (cifar10, images)", source)
+	return nil, "", fmt.Errorf("study: data source %q (cifar10, fashion-mnist, images)", source)
 }
 
 // newBatches returns the training (train true: shuffled, augmented if asked, last partial batch

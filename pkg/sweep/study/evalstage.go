@@ -78,6 +78,9 @@ func (o Options) eval(ctx context.Context, env *sweep.Env) error {
 	if err != nil {
 		return err
 	}
+	if r.Chronology != nil {
+		return o.evalChronology(env, data, opt)
+	}
 	opt.KeepDraws = true
 	rows, err := EvaluateLayers(layers, data, opt, o.Log, "run "+env.ID)
 	if err != nil {
@@ -86,6 +89,12 @@ func (o Options) eval(ctx context.Context, env *sweep.Env) error {
 	if err := env.WriteDraws(SelectedDraws(rows)); err != nil {
 		return err
 	}
+	return env.WriteScores(o.scoresOf(env, rows))
+}
+
+// scoresOf converts pkg/eval's rows into the results table's scores, leaving out (and
+// logging) undefined ones.
+func (o Options) scoresOf(env *sweep.Env, rows []eval.Row) []sweep.Score {
 	scores := make([]sweep.Score, 0, len(rows))
 	skipped := 0
 	for _, e := range rows {
@@ -104,5 +113,5 @@ func (o Options) eval(ctx context.Context, env *sweep.Env) error {
 	if skipped > 1 {
 		fmt.Fprintf(o.Log, "run %s: %d undefined scores skipped in all\n", env.ID, skipped)
 	}
-	return env.WriteScores(scores)
+	return scores
 }

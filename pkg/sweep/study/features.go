@@ -115,12 +115,18 @@ func (o Options) features(ctx context.Context, env *sweep.Env) error {
 		return err
 	}
 	idx.Run = env.ID
-	return env.WriteDir(FeaturesDir, func(tmp string) error {
+	if err := env.WriteDir(FeaturesDir, func(tmp string) error {
 		if err := fsutil.ChmodTempDir(tmp); err != nil { // MkdirTemp makes 0700 folders
 			return err
 		}
 		return features.Save(tmp, layers, idx)
-	})
+	}); err != nil {
+		return err
+	}
+	if err := writeParams(env, run); err != nil {
+		return err
+	}
+	return chronologyFeatures(env)
 }
 
 // openRun opens the trained model (latest checkpoint) or, for the untrained baseline, the

@@ -334,6 +334,7 @@ func (o Options) train(ctx context.Context, env *sweep.Env) error {
 	}
 	job.Config.Data = map[string]string{"source": r.Data.Source, "path": r.Data.Path, "granularity": r.Granularity,
 		"label_source": r.LabelSource, "per_class": strconv.Itoa(r.Data.PerClass)}
+	keepChronology(r, job)
 	if err := o.run(ctx, job, dir); err != nil {
 		return err
 	}
