@@ -21,9 +21,18 @@ const (
 	Coarse
 	// Fine: the data set's own labels.
 	Fine
+	// SSL: contrastive self-supervision (SimCLR, pkg/ssl), every image its own class: the fine
+	// end of the axis, drawn after Fine and labelled SSLLabel.
+	SSL
 )
 
-func (k Kind) String() string { return [...]string{"untrained", "coarse", "fine"}[k] }
+// SSLLabel is the tick label of the ssl granularity.
+const SSLLabel = "instance (SSL)"
+
+// ColorSSL is the colour of the self-supervised baseline.
+var ColorSSL = color.RGBA{0x8e, 0x44, 0xad, 0xff}
+
+func (k Kind) String() string { return [...]string{"untrained", "coarse", "fine", "ssl"}[k] }
 
 // Bar is one model in an alignment-vs-granularity panel.
 type Bar struct {
@@ -87,6 +96,8 @@ func AlignmentVsK(panels ...GranularityPanel) (*Figure, error) {
 				c, untr = ColorUntrained, br.Value
 			case Fine:
 				c, fine = ColorFine, br.Value
+			case SSL:
+				c = ColorSSL
 			default:
 				c = ramp(rmp, kShade(br.K))
 			}

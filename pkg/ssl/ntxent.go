@@ -36,7 +36,7 @@ func NTXent(z *graph.Node, tau float64) (loss, accuracy *graph.Node) {
 	sim = graph.Where(eye, graph.Scalar(g, sim.DType(), -1e9), sim)
 	partner := graph.Concatenate([]*graph.Node{graph.Slice(u, graph.AxisRange(n, n2)), graph.Slice(u, graph.AxisRange(0, n))}, 0)
 	pos := graph.MulScalar(graph.ReduceSum(graph.Mul(u, partner), -1), 1/tau) // [2N]
-	m := graph.StopGradient(graph.ReduceAndKeep(sim, graph.ReduceMax, -1)) // log-sum-exp, shifted by the row maximum
+	m := graph.StopGradient(graph.ReduceAndKeep(sim, graph.ReduceMax, -1))    // log-sum-exp, shifted by the row maximum
 	lse := graph.Add(graph.Reshape(m, n2), graph.Log(graph.ReduceSum(graph.Exp(graph.Sub(sim, m)), -1)))
 	loss = graph.ReduceAllMean(graph.Sub(lse, pos))
 	// Accuracy: the arg-max of each row of sim is its partner (i+N mod 2N).
