@@ -13,6 +13,8 @@ func TestShippedConfigsParse(t *testing.T) {
 		"cpu-full":  8 * 3, // x 3 seeds
 		"paper":     8 * 3,
 		"cifar-3ep": 8 * 2, // issue 8: 6 K + fine + untrained, 2 seeds
+		// issue 17: (6 K + fine + ssl + untrained) x 2 architectures, 1 seed
+		"granularity-full": 9 * 2,
 	}
 	if len(Names()) != len(want) {
 		t.Fatalf("configs %v", Names())

@@ -130,3 +130,16 @@ func SaveProbe(r ProbeResult, path string) error {
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
+
+// ReadProbe reads a ProbeFile written by SaveProbe.
+func ReadProbe(path string) (ProbeResult, error) {
+	var r ProbeResult
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("ssl: %s: %w", path, err)
+	}
+	return r, nil
+}
