@@ -103,7 +103,11 @@ func AlignmentVsK(panels ...GranularityPanel) (*Figure, error) {
 			}
 			b.Colors = append(b.Colors, c)
 			b.Hatch = append(b.Hatch, br.Kind == Coarse)
-			names = append(names, br.Label)
+			name := br.Label
+			if name == SSLLabel {
+				name = "instance\n(SSL)" // two lines: the tick is as wide as a bar
+			}
+			names = append(names, name)
 			f.add(pn.Title, br.Label, br.Kind.String(), br.K, br.Value, br.Low, br.High, br.N, pn.CeilingLow, pn.CeilingHigh)
 		}
 		if !math.IsNaN(pn.CeilingLow) && !math.IsNaN(pn.CeilingHigh) {
