@@ -6,11 +6,11 @@
 # cpu_ratio = PyTorch CPU-ms per step / GoMLX CPU-ms per step (images per CPU-second), printed
 # because the 2 cores are shared: under load PyTorch's wall time degrades much more than Go's,
 # so compare wall ratios only from runs on an otherwise idle machine (the load average is printed).
-# Usage: bash bench/train/run.sh [workloads] (default: cnn3-32,alexnet-w25-32,alexnet-bn-32,alexnet-bn-64,features-92)
+# Usage: bash bench/train/run.sh [workloads] (default: cnn3-32,alexnet-w25-32,alexnet-bn-32,alexnet-bn-64,vit-cifar-32,features-92)
 # Env: STEPS (default 10), WARMUP (default 2), PYTHON (default /usr/bin/python3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORKLOADS="${1:-cnn3-32,alexnet-w25-32,alexnet-bn-32,alexnet-bn-64,features-92}"
+WORKLOADS="${1:-cnn3-32,alexnet-w25-32,alexnet-bn-32,alexnet-bn-64,vit-cifar-32,features-92}"
 STEPS="${STEPS:-10}"
 WARMUP="${WARMUP:-2}"
 PYTHON="${PYTHON:-/usr/bin/python3}"

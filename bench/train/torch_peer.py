@@ -6,7 +6,9 @@ Prints one line per workload:
 Run with Debian's torch: /usr/bin/python3 bench/train/torch_peer.py --workload cnn3-32
 """
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import torch
@@ -71,6 +73,17 @@ class AlexNetBN(nn.Module):
         return self.fc8(self.features(x))
 
 
+class ViTVanilla(nn.Module):
+    """The twin returns (logits, taps); bench_train wants logits."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x)[0]
+
+
 def bench_train(name, net, size, batch, steps, warmup, classes):
     net = net.to(memory_format=torch.channels_last)
     net.train()
@@ -130,6 +143,11 @@ def main():
             bench_train(w, AlexNetBN(a.classes, size), size, a.batch, a.steps, a.warmup, a.classes)
         elif w == "alexnet-w25-32":
             bench_train(w, AlexNetBN(a.classes, 32, 0.25), 32, 128, a.steps, a.warmup, a.classes)
+        elif w == "vit-cifar-32":
+            # The CIFAR-scale ViT twin of bench/parity/torch_vit.py (width 192, 6 blocks, 3 heads).
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+            from torch_vit import ViTCIFAR
+            bench_train(w, ViTVanilla(ViTCIFAR(a.classes, 1.0)), 32, 128, a.steps, a.warmup, a.classes)
         elif w == "features-92":
             bench_features(w, 92, 64, a.steps, a.warmup, a.classes)
         else:

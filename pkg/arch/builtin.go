@@ -91,8 +91,48 @@ var VGGBN = &Arch{
 	Taps:        AlexNetBN.Taps,
 }
 
+// ViTCIFARDepth, ViTCIFARPatch and ViTCIFARHeads fix the CIFAR-scale ViT (ViTCIFAR): 6 blocks,
+// 4x4 patches (64 tokens at 32x32, plus the class token), 3 heads.
+const (
+	ViTCIFARDepth = 6
+	ViTCIFARPatch = 4
+	ViTCIFARHeads = 3
+)
+
+// ViTCIFARTaps are the taps of ViTCIFAR: "blockN.cls" (the class token) and "blockN.mean" (the
+// mean of the patch tokens) of the residual stream after each block N = 1..ViTCIFARDepth, then
+// "head.pre" (the class token after the final layer norm, the penultimate tap). Each is
+// [batch, dim].
+func ViTCIFARTaps() []string {
+	var names []string
+	for i := 1; i <= ViTCIFARDepth; i++ {
+		names = append(names, fmt.Sprintf("block%d.cls", i), fmt.Sprintf("block%d.mean", i))
+	}
+	return append(names, "head.pre")
+}
+
+// ViTCIFAR is the CIFAR-scale vision transformer of pkg/models (issue 17): patch 4, width
+// 192*Width (rounded to a multiple of the 3 heads), 6 pre-norm blocks, MLP 4x, learned position
+// embeddings; input a multiple of 4 pixels (32 is its design).
+var ViTCIFAR = &Arch{
+	Name:        "vit-cifar",
+	Summary:     "CIFAR-scale vision transformer (patch 4, width 192*width, 6 blocks, 3 heads, MLP 4x); input a multiple of 4",
+	Width:       true,
+	MinWidth:    1.0 / 64,
+	MaxWidth:    4,
+	Penultimate: "head.pre",
+	CheckInput: func(size int) error {
+		if size%ViTCIFARPatch != 0 {
+			return fmt.Errorf("not a multiple of the patch size %d", ViTCIFARPatch)
+		}
+		return nil
+	},
+	Taps: func(Params) []string { return ViTCIFARTaps() },
+}
+
 func init() {
 	Register(AlexNetBN)
 	Register(ViT)
 	Register(VGGBN)
+	Register(ViTCIFAR)
 }

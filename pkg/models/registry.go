@@ -49,6 +49,9 @@ type Architecture struct {
 	Taps func(s Spec) []string
 	// Build adds the network to a graph.
 	Build BuildFunc
+	// TorchLayout, if set, lists the PyTorch state_dict entries of s and their variables
+	// (see TorchLayout), so that ImportTorch can load a PyTorch twin's weights.
+	TorchLayout func(s Spec) ([]TorchTensor, error)
 }
 
 var (

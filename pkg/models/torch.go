@@ -42,6 +42,9 @@ func TorchLayout(s Spec) ([]TorchTensor, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if a, ok := Lookup(s.Arch); ok && a.TorchLayout != nil {
+		return a.TorchLayout(s)
+	}
 	if s.Arch != AlexNetBN {
 		return nil, fmt.Errorf("models: PyTorch import is implemented for %s, not %s", AlexNetBN, s.Arch)
 	}

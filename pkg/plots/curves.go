@@ -28,6 +28,8 @@ func colorFor(kind Kind, k int, rmp [2]color.RGBA) color.Color {
 		return ColorUntrained
 	case Fine:
 		return ColorFine
+	case SSL:
+		return ColorSSL
 	}
 	// Darken the lightest shades a little so that lines stay visible.
 	return ramp(rmp, 0.25+0.75*kShade(k))

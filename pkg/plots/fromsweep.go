@@ -16,15 +16,18 @@ func kindOf(k string) (Kind, int, error) {
 		return Untrained, 0, nil
 	case sweep.Fine:
 		return Fine, 0, nil
+	case sweep.SSL:
+		return SSL, 0, nil
 	}
 	n, err := strconv.Atoi(k)
 	if err != nil {
-		return 0, 0, fmt.Errorf("plots: k %q is not a number, %q or %q", k, sweep.Fine, sweep.Untrained)
+		return 0, 0, fmt.Errorf("plots: k %q is not a number, %q, %q or %q", k, sweep.Fine, sweep.Untrained, sweep.SSL)
 	}
 	return Coarse, n, nil
 }
 
-// granularityOrder sorts k values: untrained, K ascending, fine.
+// granularityOrder sorts k values: untrained, K ascending, fine, ssl (the finest: one class
+// per image).
 func granularityOrder(ks []string) {
 	rank := func(k string) int {
 		kind, n, _ := kindOf(k)
@@ -32,6 +35,8 @@ func granularityOrder(ks []string) {
 		case Untrained:
 			return -1
 		case Fine:
+			return math.MaxInt - 1
+		case SSL:
 			return math.MaxInt
 		}
 		return n
@@ -40,8 +45,11 @@ func granularityOrder(ks []string) {
 }
 
 func tickLabel(k string) string {
-	if k == sweep.Untrained {
+	switch k {
+	case sweep.Untrained:
 		return "untr."
+	case sweep.SSL:
+		return SSLLabel
 	}
 	return k
 }
@@ -165,8 +173,11 @@ func ProfilesFromRows(rows []sweep.Row, target, metric, labelSource string) ([]P
 			return nil, err
 		}
 		label := k
-		if kind == Coarse {
+		switch kind {
+		case Coarse:
 			label = "K=" + k
+		case SSL:
+			label = SSLLabel
 		}
 		pr := Profile{Label: label, Kind: kind, K: n, Layers: layers}
 		for _, l := range layers {
@@ -207,8 +218,11 @@ func CurvesFromSweep(out string, runs []sweep.Run) ([]Curve, error) {
 			return nil, err
 		}
 		label := r.Granularity
-		if kind == Coarse {
+		switch kind {
+		case Coarse:
 			label = "K=" + r.Granularity
+		case SSL:
+			label = SSLLabel
 		}
 		if len(runs) > 1 && r.Seed != runs[0].Seed {
 			label += fmt.Sprintf(" s%d", r.Seed)

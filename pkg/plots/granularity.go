@@ -21,9 +21,18 @@ const (
 	Coarse
 	// Fine: the data set's own labels.
 	Fine
+	// SSL: contrastive self-supervision (SimCLR, pkg/ssl), every image its own class: the fine
+	// end of the axis, drawn after Fine and labelled SSLLabel.
+	SSL
 )
 
-func (k Kind) String() string { return [...]string{"untrained", "coarse", "fine"}[k] }
+// SSLLabel is the tick label of the ssl granularity.
+const SSLLabel = "instance (SSL)"
+
+// ColorSSL is the colour of the self-supervised baseline.
+var ColorSSL = color.RGBA{0x8e, 0x44, 0xad, 0xff}
+
+func (k Kind) String() string { return [...]string{"untrained", "coarse", "fine", "ssl"}[k] }
 
 // Bar is one model in an alignment-vs-granularity panel.
 type Bar struct {
@@ -87,12 +96,18 @@ func AlignmentVsK(panels ...GranularityPanel) (*Figure, error) {
 				c, untr = ColorUntrained, br.Value
 			case Fine:
 				c, fine = ColorFine, br.Value
+			case SSL:
+				c = ColorSSL
 			default:
 				c = ramp(rmp, kShade(br.K))
 			}
 			b.Colors = append(b.Colors, c)
 			b.Hatch = append(b.Hatch, br.Kind == Coarse)
-			names = append(names, br.Label)
+			name := br.Label
+			if name == SSLLabel {
+				name = "instance\n(SSL)" // two lines: the tick is as wide as a bar
+			}
+			names = append(names, name)
 			f.add(pn.Title, br.Label, br.Kind.String(), br.K, br.Value, br.Low, br.High, br.N, pn.CeilingLow, pn.CeilingHigh)
 		}
 		if !math.IsNaN(pn.CeilingLow) && !math.IsNaN(pn.CeilingHigh) {

@@ -218,8 +218,8 @@ func validateRun(p *problems, r Run) {
 		default:
 			p.add("label_sources", "%q is not %s, %s, %s or a .npy file", s, SourceFineNet, SourcePixels, SourceUntrainedNet)
 		}
-	case r.Granularity != Fine && r.Granularity != Untrained:
-		p.add("granularity", "%q is neither a power of two nor %q/%q", r.Granularity, Fine, Untrained)
+	case !isBaseline(r.Granularity):
+		p.add("granularity", "%q is neither a power of two nor %q/%q/%q", r.Granularity, Fine, Untrained, SSL)
 	}
 	if r.Granularity != Untrained {
 		validateTrain(p, r.Train)

@@ -48,7 +48,7 @@ type Config struct {
 	Out string `yaml:"out,omitempty" json:"out,omitempty"`
 	// LabelSources is an axis: label sources for the coarse (K-class) runs.
 	LabelSources []string `yaml:"label_sources" json:"label_sources"`
-	// Granularity is an axis: K values (powers of two, 2..1024) and/or "fine", "untrained".
+	// Granularity is an axis: K values (powers of two, 2..1024) and/or "fine", "untrained", "ssl" (SSL).
 	Granularity []string `yaml:"granularity" json:"granularity"`
 	// Seeds is an axis: training seeds (also the seeds of weight initialisation).
 	Seeds []int `yaml:"seeds" json:"seeds"`
@@ -575,12 +575,12 @@ func (c *Config) validate(p *problems) {
 			continue
 		}
 		seen[g] = true
-		if g == Fine || g == Untrained {
+		if isBaseline(g) {
 			continue
 		}
 		k, err := strconv.Atoi(g)
 		if err != nil || k < 2 || k&(k-1) != 0 || k > 1<<MaxPCs {
-			p.add(f, "%q is neither a power of two in [2,%d] nor %q/%q", g, 1<<MaxPCs, Fine, Untrained)
+			p.add(f, "%q is neither a power of two in [2,%d] nor %q/%q/%q", g, 1<<MaxPCs, Fine, Untrained, SSL)
 			continue
 		}
 		if pcsOK && k > 1<<c.Labels.PCs {
@@ -760,7 +760,7 @@ func (c *Config) Warnings() []string {
 	}
 	hasK := false
 	for _, g := range c.Granularity {
-		if g != Fine && g != Untrained {
+		if !isBaseline(g) {
 			hasK = true
 		}
 	}
@@ -797,7 +797,7 @@ func (c *Config) Expand() []Run {
 	for _, a := range c.Archs {
 		for _, g := range c.Granularity {
 			sources := c.LabelSources
-			if g == Fine || g == Untrained {
+			if isBaseline(g) {
 				sources = []string{""}
 			}
 			for _, src := range sources {

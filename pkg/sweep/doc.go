@@ -6,7 +6,7 @@
 //	name: quick                  # required; default output folder runs/<name> (one path element)
 //	out: runs/quick              # optional default output folder (CLI --out overrides)
 //	label_sources: [fine-net]    # axis: fine-net | pixels | untrained-net | path/to/embedding.npy
-//	granularity: [2, 4, 8, 16, 32, 64, fine, untrained]   # axis: powers of two (K <= 2^pcs) and/or the baselines
+//	granularity: [2, 4, 8, 16, 32, 64, fine, untrained]   # axis: powers of two (K <= 2^pcs) and/or the baselines (fine, untrained, ssl)
 //	seeds: [1]                   # axis
 //	archs:                       # axis
 //	  - {name: alexnet-bn, width: 0.25, input_size: 32}   # name: alexnet-bn | vgg-bn | vit; width default 1

@@ -160,7 +160,7 @@ type Row struct {
 	RunID       string
 	Index       int
 	LabelSource string
-	// K is the granularity column: "2".."64", "fine" or "untrained".
+	// K is the granularity column: "2".."64", "fine", "untrained" or "ssl".
 	K         string
 	Seed      int
 	Arch      string

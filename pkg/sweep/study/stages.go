@@ -304,6 +304,9 @@ func pathsOf(ts *TrainingSet, idx []int) []string {
 func (o Options) train(ctx context.Context, env *sweep.Env) error {
 	r := env.Run
 	dir := env.Path(TrainDir)
+	if r.Granularity == sweep.SSL {
+		return o.trainSSL(ctx, env)
+	}
 	if r.Granularity == sweep.Untrained {
 		ts, err := LoadTrainingSet(env.DataDir, r.Data, r.Arch.InputSize)
 		if err != nil {
@@ -338,6 +341,11 @@ func (o Options) train(ctx context.Context, env *sweep.Env) error {
 	if err := o.run(ctx, job, dir); err != nil {
 		return err
 	}
+	return writeTrainCurve(env, dir)
+}
+
+// writeTrainCurve writes the run's curve.jsonl from the metrics of the training run in dir.
+func writeTrainCurve(env *sweep.Env, dir string) error {
 	recs, err := train.ReadMetrics(dir)
 	if err != nil {
 		return err
