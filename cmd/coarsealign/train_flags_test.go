@@ -16,7 +16,7 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 		{[]string{"--warmup-epochs", "-1"}, "--warmup-epochs -1"},
 		{[]string{"--warmup-epochs", "NaN"}, "--warmup-epochs NaN"},
 		{[]string{"--k", "4"}, "--k 4 applies to coarse labels"},
-		{[]string{"--model", "resnet"}, `unknown architecture "resnet" (registered: alexnet-bn, vgg-bn, vit)`},
+		{[]string{"--model", "resnet"}, `unknown architecture "resnet" (registered: alexnet-bn, vgg-bn, vit, vit-cifar)`},
 		{[]string{"--input", "48"}, "alexnet-bn input size 48: want one of [32 64 224]"},
 		{[]string{"--model", "vit", "--input", "30"}, "vit input size 30"},
 		{[]string{"--per-class", "-1"}, "--per-class -1: must be >= 0"},
