@@ -1,9 +1,9 @@
 package sweep
 
 import (
-	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -64,26 +64,12 @@ func ReadDraws(path string) ([]Draws, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var out []Draws
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var d Draws
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			return nil, fmt.Errorf("sweep: %s line %d: %w", path, line, err)
-		}
+	return decodeJSONL(f, path, func(d Draws) error {
 		if d.Target == "" || d.Metric == "" || len(d.Values) == 0 {
-			return nil, fmt.Errorf("sweep: %s line %d: empty target, metric or values", path, line)
+			return errors.New("empty target, metric or values")
 		}
-		out = append(out, d)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("sweep: %s: %w", path, err)
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // DrawsPath is the draws file of run id under out.

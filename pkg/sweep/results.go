@@ -246,18 +246,29 @@ func ReadScores(path string) ([]Score, error) {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	defer f.Close()
-	var out []Score
-	sc := bufio.NewScanner(f)
+	return decodeJSONL[Score](f, path, nil)
+}
+
+// decodeJSONL decodes one JSON value of type T per non-blank line of r (read from path, named in
+// errors); check, if not nil, vets each value. Lines may be up to 64 MiB.
+func decodeJSONL[T any](r io.Reader, path string, check func(T) error) ([]T, error) {
+	var out []T
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for line := 1; sc.Scan(); line++ {
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
-		var s Score
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			return nil, fmt.Errorf("sweep: %s line %d: %w", path, line, err)
 		}
-		out = append(out, s)
+		if check != nil {
+			if err := check(v); err != nil {
+				return nil, fmt.Errorf("sweep: %s line %d: %w", path, line, err)
+			}
+		}
+		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("sweep: %s: %w", path, err)

@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,23 +72,7 @@ func ReadStepScores(path string) ([]StepScore, error) {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	defer f.Close()
-	var out []StepScore
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var s StepScore
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			return nil, fmt.Errorf("sweep: %s line %d: %w", path, line, err)
-		}
-		out = append(out, s)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("sweep: %s: %w", path, err)
-	}
-	return out, nil
+	return decodeJSONL[StepScore](f, path, nil)
 }
 
 // readParams returns the parameter count in dir's ParamsFile, or 0 if the run wrote none.
