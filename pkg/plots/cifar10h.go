@@ -35,38 +35,13 @@ var CIFAR10HPanels = []CIFAR10HPanel{
 // GranularityFromRows). labelSource restricts the coarse runs ("" = any).
 func CIFAR10HFromRows(rows []sweep.Row, target, metric, labelSource, title, ylabel string) (GranularityPanel, error) {
 	pn := GranularityPanel{Title: title, YLabel: ylabel, CeilingLow: math.NaN(), CeilingHigh: math.NaN(), Ramp: Purples}
-	type acc struct {
-		v, lo, hi float64
-		n         int
-	}
-	groups := map[string]*acc{}
-	var order []string
-	for _, r := range filter(rows, target, metric, labelSource) {
-		a := groups[r.K]
-		if a == nil {
-			a = &acc{}
-			groups[r.K] = a
-			order = append(order, r.K)
-		}
-		a.v += r.Value
-		a.lo += r.CILow
-		a.hi += r.CIHigh
-		a.n++
-	}
-	if len(order) == 0 {
+	sel := filter(rows, target, metric, labelSource)
+	if len(sel) == 0 {
 		return pn, fmt.Errorf("plots: no rows for target %q metric %q (is eval.cifar10h on?)", target, metric)
 	}
-	granularityOrder(order)
-	for _, k := range order {
-		a := groups[k]
-		kind, n, err := kindOf(k)
-		if err != nil {
-			return pn, err
-		}
-		m := float64(a.n)
-		pn.Bars = append(pn.Bars, Bar{Label: tickLabel(k), Kind: kind, K: n, Value: a.v / m, Low: a.lo / m, High: a.hi / m, N: a.n})
-	}
-	return pn, nil
+	var err error
+	pn.Bars, err = meanBars(sel)
+	return pn, err
 }
 
 // CIFAR10HVsK draws human-uncertainty alignment vs K (the CIFAR10HPanels of the readout, first

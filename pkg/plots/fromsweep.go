@@ -77,12 +77,7 @@ func filter(rows []sweep.Row, target, metric, labelSource string) []sweep.Row {
 func GranularityFromRows(rows []sweep.Row, target, metric, labelSource, title, ylabel string) (GranularityPanel, error) {
 	sel := filter(rows, target, metric, labelSource)
 	pn := GranularityPanel{Title: title, YLabel: ylabel, CeilingLow: math.NaN(), CeilingHigh: math.NaN()}
-	type acc struct {
-		v, lo, hi float64
-		n         int
-	}
-	groups := map[string]*acc{}
-	var order []string
+	var drawn []sweep.Row
 	sources := map[string]bool{}
 	for _, r := range sel {
 		if !r.Selected {
@@ -95,6 +90,29 @@ func GranularityFromRows(rows []sweep.Row, target, metric, labelSource, title, y
 		if r.LabelSource != "" {
 			sources[r.LabelSource] = true
 		}
+		drawn = append(drawn, r)
+	}
+	if len(sources) > 1 {
+		return pn, fmt.Errorf("plots: %s/%s: rows from %d label sources; pass one", target, metric, len(sources))
+	}
+	if len(drawn) == 0 {
+		return pn, fmt.Errorf("plots: no selected-layer rows for target %q metric %q", target, metric)
+	}
+	var err error
+	pn.Bars, err = meanBars(drawn)
+	return pn, err
+}
+
+// meanBars groups rows by granularity and returns one bar per granularity, in the axis order:
+// the mean over the group's rows (seeds) of the value and of the CI bounds.
+func meanBars(rows []sweep.Row) ([]Bar, error) {
+	type acc struct {
+		v, lo, hi float64
+		n         int
+	}
+	groups := map[string]*acc{}
+	var order []string
+	for _, r := range rows {
 		a := groups[r.K]
 		if a == nil {
 			a = &acc{}
@@ -106,23 +124,18 @@ func GranularityFromRows(rows []sweep.Row, target, metric, labelSource, title, y
 		a.hi += r.CIHigh
 		a.n++
 	}
-	if len(sources) > 1 {
-		return pn, fmt.Errorf("plots: %s/%s: rows from %d label sources; pass one", target, metric, len(sources))
-	}
-	if len(order) == 0 {
-		return pn, fmt.Errorf("plots: no selected-layer rows for target %q metric %q", target, metric)
-	}
 	granularityOrder(order)
+	var bars []Bar
 	for _, k := range order {
 		a := groups[k]
 		kind, n, err := kindOf(k)
 		if err != nil {
-			return pn, err
+			return nil, err
 		}
 		m := float64(a.n)
-		pn.Bars = append(pn.Bars, Bar{Label: tickLabel(k), Kind: kind, K: n, Value: a.v / m, Low: a.lo / m, High: a.hi / m, N: a.n})
+		bars = append(bars, Bar{Label: tickLabel(k), Kind: kind, K: n, Value: a.v / m, Low: a.lo / m, High: a.hi / m, N: a.n})
 	}
-	return pn, nil
+	return bars, nil
 }
 
 // ProfilesFromRows builds one LayerProfiles line per granularity (averaged over seeds, layers in
