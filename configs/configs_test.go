@@ -19,10 +19,18 @@ func TestShippedConfigsParse(t *testing.T) {
 		// issue 17: (6 K + fine + ssl + untrained) x 2 architectures, 1 seed
 		"granularity-full": 9 * 2,
 	}
-	// Configs of other commands (not sweeps), parsed by their packages' tests.
-	other := map[string]bool{"brain-guided": true} // pkg/brainguided
-	if len(Names()) != len(want)+len(other) {
+	if len(Names()) != len(want) {
 		t.Fatalf("configs %v", Names())
+	}
+	// Configs of other commands (configs/studies), parsed by their packages' tests, are not
+	// sweep configs.
+	for _, name := range StudyNames() {
+		if _, err := Read(name); err == nil {
+			t.Errorf("study config %q readable as a sweep config", name)
+		}
+	}
+	if got := StudyNames(); len(got) != 2 || got[0] != "brain-guided" || got[1] != "spatial-latents" {
+		t.Errorf("study configs %v", got)
 	}
 	for name, n := range want {
 		b, err := Read(name)

@@ -28,8 +28,8 @@ func init() {
 			figs := fs.String("figures", "figures", "folder for brain_guided.{svg,png,csv} and brain_guided_results.csv (empty: none)")
 			start := fs.String("start", "", "training-run folder to fine-tune (overrides the config's start)")
 			fs.Usage = func() {
-				fmt.Fprintln(stderr, "Usage: coarsealign brain-guided CONFIG (a YAML file, or brain-guided: the embedded configs/brain-guided.yaml) [--out DIR] [--start RUN] [--figures DIR]\n\n"+
-					"Runs the brain-guided fine-tuning study of CONFIG (configs/brain-guided.yaml); a re-run skips finished conditions.")
+				fmt.Fprintln(stderr, "Usage: coarsealign brain-guided CONFIG (a YAML file, or brain-guided: the embedded configs/studies/brain-guided.yaml) [--out DIR] [--start RUN] [--figures DIR]\n\n"+
+					"Runs the brain-guided fine-tuning study of CONFIG (configs/studies/brain-guided.yaml); a re-run skips finished conditions.")
 				fs.PrintDefaults()
 			}
 			pos, err := parseInterspersed(fs, args)
@@ -42,7 +42,7 @@ func init() {
 			}
 			c, err := brainguided.Load(pos[0])
 			if _, statErr := os.Stat(pos[0]); statErr != nil {
-				if b, rerr := configs.Read(pos[0]); rerr == nil { // an embedded config by name
+				if b, rerr := configs.ReadStudy(pos[0]); rerr == nil { // an embedded config by name
 					c, err = brainguided.Parse(b)
 				}
 			}

@@ -110,7 +110,7 @@ func TestSummarizePairs(t *testing.T) {
 // The shipped config parses and describes the study the issue asks for: beta = 0, at least 3
 // betas > 0, a permuted control, at least 5 splits of 64/28 stimuli.
 func TestShippedConfig(t *testing.T) {
-	b, err := configs.Read("brain-guided")
+	b, err := configs.ReadStudy("brain-guided")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Config is a brain-guided study (configs/brain-guided.yaml). Unknown YAML keys are errors.
+// Config is a brain-guided study (configs/studies/brain-guided.yaml). Unknown YAML keys are errors.
 type Config struct {
 	// Name of the study (the default output folder is runs/<name>).
 	Name string `yaml:"name"`
