@@ -8,7 +8,7 @@ export COARSEALIGN_DATA ?= $(abspath ../shared/data)
 GO ?= go
 BIN := bin/coarsealign
 
-.PHONY: all build test test-long vet demo demo-smoke rsa-check train-cifar test-cifar bench-train bench-metrics bench-data bench-gemm generate \
+.PHONY: all build test test-long vet demo demo-smoke rsa-check train-cifar test-cifar bench-train bench-epoch bench-metrics bench-data bench-gemm generate \
 	fuzz kernel notebooks notebooks-update jupyter data-fetch test-slurm clean
 
 all: build
@@ -55,6 +55,10 @@ data-fetch: build
 # Training throughput against PyTorch CPU (needs Debian python3-torch); prints ratio=X.XX per workload.
 bench-train:
 	bash bench/train/run.sh
+
+# One CIFAR-10 epoch through `coarsealign train` (data pipeline included) against PyTorch's (a few minutes).
+bench-epoch:
+	bash bench/train/epoch.sh
 
 # Metric speed against numpy/scipy/sklearn (Debian python3-scipy, python3-sklearn); prints ratio=X.XX per row.
 bench-metrics:

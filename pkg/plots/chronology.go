@@ -105,7 +105,7 @@ func ChronologyCurves(runs []ChronologyRun, pool *chronology.Curves) (*Figure, e
 			l.Width = vg.Points(2.2)
 			p.Add(l)
 			if t == 0 {
-				p.Legend.Add(fmt.Sprintf("mean of %d runs (95%% CI)", len(runs)), l)
+				p.Legend.Add(fmt.Sprintf("%d runs pooled: best layer of the mean profile (95%% CI)", len(runs)), l)
 			}
 		}
 		if h := tc.HalfLife.Value; !math.IsNaN(h) {
