@@ -26,6 +26,7 @@ func runOddOneOutTransfer(args []string, stdout, stderr io.Writer) error {
 	perClass := fs.Int("per-class", 0, "first N CIFAR-10 test images per class in the official order (0: all 1,000, or the sweep's eval.cifar10h.test/10 when that is set below 10,000)")
 	pcs := fs.Int("pcs", 32, "principal components of the 92-image features the probe reads")
 	triplets := fs.Int("triplets", 2000, "92-image triplets implied by the mean judgement RDM (seeded sample)")
+	perImage := fs.Int("images-per-class", 0, "also the per-image test on the first N of those images per class (RDM of the images vs RDM of their human distributions; 0: off)")
 	draws := fs.Int("draws", 1000, "bootstrap resamples of the images (and subsamples of the classes) for the 95% intervals")
 	seed := fs.Uint64("seed", 0, "seed of the triplets, the probe and the resampling")
 	labelSource := fs.String("label-source", "", "with --figure: the coarse runs' label source (default: the only one)")
@@ -42,8 +43,8 @@ func runOddOneOutTransfer(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	switch {
-	case *perClass < 0:
-		return fmt.Errorf("--per-class %d: want >= 0", *perClass)
+	case *perClass < 0 || *perImage < 0:
+		return fmt.Errorf("--per-class %d, --images-per-class %d: want >= 0", *perClass, *perImage)
 	case *pcs < 1 || *triplets < 1 || *draws < 1:
 		return fmt.Errorf("--pcs %d, --triplets %d, --draws %d: each must be >= 1", *pcs, *triplets, *draws)
 	}
@@ -58,7 +59,7 @@ func runOddOneOutTransfer(args []string, stdout, stderr io.Writer) error {
 	intr := newInterrupt(stderr)
 	defer intr.Stop()
 	rows, err := study.TransferRows(intr.Context(), c, o, datadir.Resolve(*data), study.TransferOptions{Layer: *layer,
-		PerClass: *perClass, PCs: *pcs, MaxTriplets: *triplets, Draws: *draws, Seed: *seed, Log: stderr})
+		PerClass: *perClass, PCs: *pcs, MaxTriplets: *triplets, Draws: *draws, ImagesPerClass: *perImage, Seed: *seed, Log: stderr})
 	if err != nil {
 		return intr.Err(err, "re-run the same command")
 	}
@@ -75,7 +76,7 @@ func runOddOneOutTransfer(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *figure != "" {
-		f, err := plots.TransferVsK(rows, *labelSource)
+		f, err := plots.TransferVsK(rows, study.TransferTargetClasses, *labelSource)
 		if err != nil {
 			return err
 		}
@@ -83,6 +84,14 @@ func runOddOneOutTransfer(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(*figure, "transfer_vs_k.svg"))
+		if *perImage > 0 {
+			if f, err = plots.TransferVsK(rows, study.TransferTargetImages, *labelSource); err != nil {
+				return err
+			}
+			if _, err := f.Save(*figure, "transfer_images_vs_k"); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

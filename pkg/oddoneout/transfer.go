@@ -39,6 +39,8 @@ type TransferResult struct {
 	// Low and High bound Gain: percentile interval over subsamples of the target stimuli,
 	// the same subsample for both embeddings (paired).
 	Low, High float64
+	// RawLow, RawHigh, ProbedLow and ProbedHigh bound Raw and Probed over the same subsamples.
+	RawLow, RawHigh, ProbedLow, ProbedHigh float64
 	// N is the number of target stimuli, Draws the subsamples.
 	N, Draws int
 }
@@ -92,7 +94,8 @@ func Transfer(m *Model, x mat.Matrix, target *rdm.RDM, opt TransferOptions) (Tra
 		level = rsa.DefaultLevel
 	}
 	lo, hi := stats.PercentileCI(diff, level)
-	res := TransferResult{Raw: a.Estimate, Probed: b.Estimate, Gain: b.Estimate - a.Estimate, Low: lo, High: hi, N: n, Draws: len(diff)}
+	res := TransferResult{Raw: a.Estimate, Probed: b.Estimate, Gain: b.Estimate - a.Estimate, Low: lo, High: hi, N: n, Draws: len(diff),
+		RawLow: a.Low, RawHigh: a.High, ProbedLow: b.Low, ProbedHigh: b.High}
 	if math.IsNaN(res.Gain) {
 		return res, fmt.Errorf("oddoneout: transfer: RSA undefined (constant RDM?)")
 	}

@@ -12,22 +12,24 @@ import (
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 )
 
-// TransferVsK draws the probe-transfer test vs K (rows from study.TransferRows, one per run):
-// the RSA of the target (e.g. the CIFAR-10H class structure) with the unprobed embedding, with
+// TransferVsK draws the probe-transfer test vs K (rows from study.TransferRows; those of target,
+// e.g. "cifar10h-classes", one per run): the RSA of the target with the unprobed embedding, with
 // the probed one, and their difference (gain), each the mean over seeds with the mean of the
-// seeds' 95% intervals over a bootstrap of the target's items, and a zero line in the gain
+// seeds' 95% intervals (the rows' RawLow ... GainHigh), and a zero line in the gain
 // panel (above it: the probe fitted on the source triplets helps). labelSource restricts the
 // coarse runs to one label source ("" = any, but then the rows must hold only one).
-func TransferVsK(rows []oddoneout.TransferRow, labelSource string) (*Figure, error) {
+func TransferVsK(rows []oddoneout.TransferRow, target, labelSource string) (*Figure, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("plots: TransferVsK: no rows")
 	}
 	sources := map[string]bool{}
 	var raw, probed, gain []sweep.Row
+	var source string
 	for _, r := range rows {
-		if labelSource != "" && r.LabelSource != "" && r.LabelSource != labelSource {
+		if r.Target != target || (labelSource != "" && r.LabelSource != "" && r.LabelSource != labelSource) {
 			continue
 		}
+		source = r.Source
 		if r.LabelSource != "" {
 			sources[r.LabelSource] = true
 		}
@@ -42,9 +44,8 @@ func TransferVsK(rows []oddoneout.TransferRow, labelSource string) (*Figure, err
 		return nil, fmt.Errorf("plots: TransferVsK: rows from %d label sources; pass one", len(sources))
 	}
 	if len(gain) == 0 {
-		return nil, fmt.Errorf("plots: TransferVsK: no rows of label source %q", labelSource)
+		return nil, fmt.Errorf("plots: TransferVsK: no rows of target %q and label source %q", target, labelSource)
 	}
-	target, source := rows[0].Target, rows[0].Source
 	var panels []GranularityPanel
 	for _, p := range []struct {
 		title string

@@ -17,7 +17,7 @@ func TestTransferVsK(t *testing.T) {
 				Gain: gain, GainLow: gain - 0.05, GainHigh: gain + 0.05})
 		}
 	}
-	f, err := TransferVsK(rows, "")
+	f, err := TransferVsK(rows, "tgt", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +30,13 @@ func TestTransferVsK(t *testing.T) {
 		t.Errorf("gain panel starts at %v, above the lowest CI bound -0.11", ymin)
 	}
 	checkSaved(t, f, "transfer", 9)
-	if _, err := TransferVsK(rows, "pixels"); err == nil {
+	if _, err := TransferVsK(rows, "tgt", "pixels"); err == nil {
 		t.Error("every row of another label source: no error")
 	}
-	if _, err := TransferVsK(nil, ""); err == nil {
+	if _, err := TransferVsK(rows, "other", ""); err == nil {
+		t.Error("no rows of target other: no error")
+	}
+	if _, err := TransferVsK(nil, "tgt", ""); err == nil {
 		t.Error("no rows: no error")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/coarsealign/coarsealign/pkg/features"
 	"github.com/coarsealign/coarsealign/pkg/oddoneout"
 	"github.com/coarsealign/coarsealign/pkg/rdm"
+	"github.com/coarsealign/coarsealign/pkg/rsa"
 	"github.com/coarsealign/coarsealign/pkg/sweep"
 	"github.com/coarsealign/coarsealign/pkg/train"
 )
@@ -31,6 +32,7 @@ import (
 const (
 	TransferSource        = "kriegeskorte92-behav-mean-triplets"
 	TransferTargetClasses = "cifar10h-classes"
+	TransferTargetImages  = "cifar10h-images"
 )
 
 // TransferOptions configure TransferModel and TransferRows; the zero value is the documented
@@ -51,6 +53,12 @@ type TransferOptions struct {
 	// Draws is the number of bootstrap resamples of the images and of subsamples of the
 	// classes (default 1000).
 	Draws int
+	// ImagesPerClass > 0 adds the per-image test (a second row, target TransferTargetImages):
+	// the first ImagesPerClass of the images used per class, the RDM of their projected
+	// activations against the RDM of their human distributions (cosine distance), with
+	// ImageDraws (default 200) 90% subsamples of the images for the intervals.
+	ImagesPerClass int
+	ImageDraws     int
 	// Probe overrides the probe settings (nil: those of OddOneOutRows, lambda by inner CV).
 	Probe *oddoneout.ProbeOptions
 	// Log receives one line per model (nil: none).
@@ -66,6 +74,9 @@ func (o TransferOptions) withDefaults() TransferOptions {
 	}
 	if o.Draws == 0 {
 		o.Draws = 1000
+	}
+	if o.ImageDraws == 0 {
+		o.ImageDraws = 200
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -121,9 +132,9 @@ func FirstPerClass(set *cifar10h.Set, perClass int) []int {
 
 // TransferModel runs the transfer test for one model (a run opened with train.OpenRun) on the
 // data in dataDir (kriegeskorte92/ and cifar10h/ plus the CIFAR-10 test images, decoded with
-// jpeg: "" or a sweep's data.jpeg). It fills the row's numbers and settings, not the run's
-// identity.
-func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o TransferOptions) (oddoneout.TransferRow, error) {
+// jpeg: "" or a sweep's data.jpeg). It returns the class-level row and, with ImagesPerClass,
+// the per-image row, with their numbers and settings but not the run's identity.
+func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o TransferOptions) ([]oddoneout.TransferRow, error) {
 	o = o.withDefaults()
 	t0 := time.Now()
 	spec := run.Config.Model
@@ -131,26 +142,26 @@ func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o 
 	if layer == "" {
 		layer = PenultimateLayer(string(spec.Arch))
 		if layer == "" {
-			return oddoneout.TransferRow{}, fmt.Errorf("study: transfer: architecture %q has no penultimate layer; set the layer", spec.Arch)
+			return nil, fmt.Errorf("study: transfer: architecture %q has no penultimate layer; set the layer", spec.Arch)
 		}
 	}
 	row := oddoneout.TransferRow{Layer: layer, PCs: o.PCs, Source: TransferSource, Target: TransferTargetClasses}
 	// Source: the 92 images' features at layer, their top PCs, the probe on all triplets.
 	set92, err := loadK92(dataDir)
 	if err != nil {
-		return row, err
+		return nil, err
 	}
 	trip, _, err := oddoneout.TripletsFromRDM(set92.BehavMean, oddoneout.TripletOptions{Max: o.MaxTriplets, Seed: o.Seed})
 	if err != nil {
-		return row, err
+		return nil, err
 	}
 	b, err := newBackend()
 	if err != nil {
-		return row, err
+		return nil, err
 	}
 	layers, err := features.ExtractRun(b, run, set92.Pixels, k92.ImageSize, k92.ImageSize)
 	if err != nil {
-		return row, err
+		return nil, err
 	}
 	var x92 *mat.Dense
 	for i := range layers {
@@ -159,7 +170,7 @@ func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o 
 		}
 	}
 	if x92 == nil {
-		return row, fmt.Errorf("study: transfer: layer %q: the model has no such layer (have %s)", layer, strings.Join(features.LayerNames(layers), ", "))
+		return nil, fmt.Errorf("study: transfer: layer %q: the model has no such layer (have %s)", layer, strings.Join(features.LayerNames(layers), ", "))
 	}
 	scores, pca := fitPCs(x92, o.PCs)
 	_, row.PCs = scores.Dims()
@@ -169,13 +180,13 @@ func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o 
 	}
 	probe, err := oddoneout.FitCV(scores, trip, popt)
 	if err != nil {
-		return row, fmt.Errorf("study: transfer: probe on the 92-image triplets: %w", err)
+		return nil, fmt.Errorf("study: transfer: probe on the 92-image triplets: %w", err)
 	}
 	row.Triplets, row.Lambda = len(trip), probe.Lambda
 	// Target: the CIFAR-10 test images' activations, projected with the same PCA.
 	set, test, order, err := cifar10hData(dataDir, spec.InputSize, jpeg)
 	if err != nil {
-		return row, err
+		return nil, err
 	}
 	official := FirstPerClass(set, o.PerClass)
 	imgs := make([]int, len(official))
@@ -185,8 +196,9 @@ func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o 
 	}
 	act, err := embedLayers(ctx, run, test, imgs, []string{layer})
 	if err != nil {
-		return row, fmt.Errorf("study: transfer: CIFAR-10 test images: %w", err)
+		return nil, fmt.Errorf("study: transfer: CIFAR-10 test images: %w", err)
 	}
+	proj := pca.apply(act[0])
 	target := func(idx []int) (*rdm.RDM, error) {
 		off := make([]int, len(idx))
 		for k, i := range idx {
@@ -194,9 +206,9 @@ func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o 
 		}
 		return CIFAR10HClassRDM(set, off)
 	}
-	res, err := oddoneout.TransferMeans(probe, pca.apply(act[0]), group, target, oddoneout.TransferOptions{Draws: o.Draws, Seed: o.Seed})
+	res, err := oddoneout.TransferMeans(probe, proj, group, target, oddoneout.TransferOptions{Draws: o.Draws, Seed: o.Seed})
 	if err != nil {
-		return row, fmt.Errorf("study: transfer: %w", err)
+		return nil, fmt.Errorf("study: transfer: %w", err)
 	}
 	row.Items, row.Stimuli, row.Draws = res.Items, res.N, res.ItemDraws
 	row.Raw, row.Probed, row.Gain = res.Raw, res.Probed, res.Gain
@@ -204,11 +216,54 @@ func TransferModel(ctx context.Context, run *train.Run, dataDir, jpeg string, o 
 	row.GainLow, row.GainHigh, row.GainLowStimuli, row.GainHighStimuli = res.GainLow, res.GainHigh, res.Low, res.High
 	fmt.Fprintf(o.Log, "transfer: layer %s, %d PCs, lambda %g, %d images: raw %.3f, probed %.3f, gain %.3f [%.3f, %.3f] in %s\n",
 		layer, row.PCs, row.Lambda, row.Items, row.Raw, row.Probed, row.Gain, row.GainLow, row.GainHigh, time.Since(t0).Round(time.Second))
+	rows := []oddoneout.TransferRow{row}
+	if o.ImagesPerClass > 0 {
+		img, err := transferImages(probe, proj, set, official, row, o)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Log, "transfer per image: %d images: raw %.3f, probed %.3f, gain %.3f [%.3f, %.3f] at %s\n",
+			img.Items, img.Raw, img.Probed, img.Gain, img.GainLow, img.GainHigh, time.Since(t0).Round(time.Second))
+		rows = append(rows, img)
+	}
+	return rows, nil
+}
+
+// transferImages is the per-image test: the first o.ImagesPerClass of the images official
+// (rows of proj) per class, their RDM (correlation distance) against the cosine-distance RDM of
+// their human distributions, with intervals over subsamples of the images (oddoneout.Transfer).
+func transferImages(probe *oddoneout.Model, proj *mat.Dense, set *cifar10h.Set, official []int, base oddoneout.TransferRow, o TransferOptions) (oddoneout.TransferRow, error) {
+	var count [cifar10h.NumClasses]int
+	var rows, off []int
+	for k, i := range official {
+		if l := set.Labels[i]; count[l] < o.ImagesPerClass {
+			count[l]++
+			rows, off = append(rows, k), append(off, i)
+		}
+	}
+	_, d := proj.Dims()
+	x := mat.NewDense(len(rows), d, nil)
+	for k, r := range rows {
+		x.SetRow(k, proj.RawRowView(r))
+	}
+	human, err := rsa.RDMFromPatterns(TransferTargetImages, set.HumanProbs(off), rsa.CosineDist, nil)
+	if err != nil {
+		return base, fmt.Errorf("study: transfer: human RDM of %d images: %w", len(off), err)
+	}
+	res, err := oddoneout.Transfer(probe, x, human, oddoneout.TransferOptions{Draws: o.ImageDraws, Seed: o.Seed})
+	if err != nil {
+		return base, fmt.Errorf("study: transfer per image: %w", err)
+	}
+	row := base
+	row.Target, row.Items, row.Stimuli, row.Draws = TransferTargetImages, len(off), len(off), res.Draws
+	row.Raw, row.Probed, row.Gain = res.Raw, res.Probed, res.Gain
+	row.RawLow, row.RawHigh, row.ProbedLow, row.ProbedHigh = res.RawLow, res.RawHigh, res.ProbedLow, res.ProbedHigh
+	row.GainLow, row.GainHigh, row.GainLowStimuli, row.GainHighStimuli = res.Low, res.High, res.Low, res.High
 	return row, nil
 }
 
 // TransferRows runs TransferModel for every done run of cfg under out, in the config's order,
-// and returns one row per run with its identity. It needs the runs' data source to be cifar10
+// and returns its rows (one per run, two with ImagesPerClass) with the run's identity. It needs the runs' data source to be cifar10
 // (their normalisation and input size are the network's).
 func TransferRows(ctx context.Context, cfg *sweep.Config, out, dataDir string, o TransferOptions) ([]oddoneout.TransferRow, error) {
 	var rows []oddoneout.TransferRow
@@ -230,13 +285,15 @@ func TransferRows(ctx context.Context, cfg *sweep.Config, out, dataDir string, o
 		if ro.Log != nil {
 			fmt.Fprintf(ro.Log, "run %s (%s): ", r.ID(), r.Label())
 		}
-		row, err := TransferModel(ctx, run, dataDir, r.Data.JPEG, ro)
+		got, err := TransferModel(ctx, run, dataDir, r.Data.JPEG, ro)
 		if err != nil {
 			return rows, fmt.Errorf("run %s (%s): %w", r.ID(), r.Label(), err)
 		}
-		row.RunID, row.LabelSource, row.K, row.Seed = r.ID(), r.LabelSource, r.Granularity, r.Seed
-		row.Arch, row.Width, row.InputSize = r.Arch.Name, r.Arch.Width, r.Arch.InputSize
-		rows = append(rows, row)
+		for _, row := range got {
+			row.RunID, row.LabelSource, row.K, row.Seed = r.ID(), r.LabelSource, r.Granularity, r.Seed
+			row.Arch, row.Width, row.InputSize = r.Arch.Name, r.Arch.Width, r.Arch.InputSize
+			rows = append(rows, row)
+		}
 	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("study: transfer: no done run of %s in %s", cfg.Name, out)

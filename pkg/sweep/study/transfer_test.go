@@ -119,11 +119,15 @@ func TestTransferModelRealData(t *testing.T) {
 	dir := transferData(t)
 	run := untrainedRun(t)
 	ctx := context.Background()
-	o := TransferOptions{PerClass: 20, Draws: 100, Seed: 3}
-	row, err := TransferModel(ctx, run, dir, "", o)
+	o := TransferOptions{PerClass: 20, Draws: 100, Seed: 3, ImagesPerClass: 5, ImageDraws: 50}
+	got, err := TransferModel(ctx, run, dir, "", o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(got) != 2 || got[1].Target != TransferTargetImages || got[1].Items != 50 || got[1].Stimuli != 50 || got[1].Draws != 50 {
+		t.Fatalf("rows %+v", got)
+	}
+	row := got[0]
 	t.Logf("untrained: %+v", row)
 	if row.Layer != "fc7.post" || row.Items != 200 || row.Stimuli != 10 || row.PCs != 32 || row.Triplets != 2000 || row.Draws != 100 {
 		t.Errorf("row %+v", row)
@@ -190,16 +194,36 @@ func TestTransferModelRealData(t *testing.T) {
 	stuck := o
 	stuck.Probe = &oddoneout.ProbeOptions{Init: oddoneout.InitIdentity, ToIdentity: true, Penalty: oddoneout.PenaltySquared,
 		Lambdas: []float64{1e6}, Steps: 20, LR: 1e-4}
+	stuck.ImagesPerClass = 0
 	still, err := TransferModel(ctx, run, dir, "", stuck)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(still.Raw-row.Raw) > 1e-12 || math.Abs(still.Gain) > 0.02 {
-		t.Errorf("identity probe: raw %v (was %v), gain %v", still.Raw, row.Raw, still.Gain)
+	if math.Abs(still[0].Raw-row.Raw) > 1e-12 || math.Abs(still[0].Gain) > 0.02 {
+		t.Errorf("identity probe: raw %v (was %v), gain %v", still[0].Raw, row.Raw, still[0].Gain)
 	}
 	again, err := TransferModel(ctx, run, dir, "", o)
-	if err != nil || again != row {
+	if err != nil || len(again) != 2 || again[0] != row || again[1] != got[1] {
 		t.Errorf("same seed: %+v, %v", again, err)
+	}
+	// The per-image raw RSA, recomputed: the first 5 of those 20 images per class, correlation
+	// RDM of their projected activations against the cosine RDM of their human distributions.
+	var sub, off []int
+	count := map[int]int{}
+	for k, i := range official {
+		if count[set.Labels[i]] < 5 {
+			count[set.Labels[i]]++
+			sub, off = append(sub, k), append(off, i)
+		}
+	}
+	xs := mat.NewDense(len(sub), 32, nil)
+	for k, r := range sub {
+		xs.SetRow(k, z.RawRowView(r))
+	}
+	ir, _ := rsa.RDMFromPatterns("x", xs, rsa.Correlation, nil)
+	hr, _ := rsa.RDMFromPatterns("h", set.HumanProbs(off), rsa.CosineDist, nil)
+	if w, _ := rsa.Compare(ir, hr, rsa.Spearman); math.Abs(got[1].Raw-w) > 1e-9 {
+		t.Errorf("per-image raw RSA %v, recomputed %v", got[1].Raw, w)
 	}
 }
 
