@@ -182,6 +182,35 @@ func Fit(x mat.Matrix, triplets []Triplet, opt ProbeOptions) (*Model, error) {
 	return &Model{W: fit(xs, triplets, lambda, opt), Mean: mean, Scale: scale, Lambda: lambda}, nil
 }
 
+// FitCV is Fit with lambda chosen from opt.Lambdas by the inner cross-validation that Probe
+// runs in each outer fold (opt.InnerFolds folds split as opt.Split: over objects by default,
+// validation triplets with all three objects in the held-out fold; the largest lambda wins a
+// tie), here over all the triplets and stimuli; W is then fitted on all the triplets. It is
+// the probe to transfer to other stimuli (Transfer, TransferMeans): no triplet is held out.
+// With one lambda in the grid it equals Fit with that Lambda. Model.Lambda is the choice.
+func FitCV(x mat.Matrix, triplets []Triplet, opt ProbeOptions) (*Model, error) {
+	n, d := x.Dims()
+	if err := checkInput(x, triplets, n); err != nil {
+		return nil, err
+	}
+	opt = opt.withDefaults(d)
+	if err := opt.check(d); err != nil {
+		return nil, err
+	}
+	mean, scale := scaling(x, opt.Scaling)
+	xs := normalise(x, mean, scale)
+	// Every object is in "outer fold 0" and fold -1 is held out: nothing is.
+	outer := make([]int, n)
+	if opt.Split == ByTriplets {
+		outer = make([]int, len(triplets))
+	}
+	lambda, err := chooseLambda(xs, triplets, outer, -1, opt)
+	if err != nil {
+		return nil, fmt.Errorf("oddoneout: choosing lambda: %w", err)
+	}
+	return &Model{W: fit(xs, triplets, lambda, opt), Mean: mean, Scale: scale, Lambda: lambda}, nil
+}
+
 // scaling returns the per-column shift and divisor of the chosen normalisation.
 func scaling(x mat.Matrix, s Scaling) (mean, scale []float64) {
 	n, d := x.Dims()

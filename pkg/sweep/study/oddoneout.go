@@ -97,8 +97,7 @@ func OddOneOutRows(cfg *sweep.Config, rows []sweep.Row, out, dataDir string, o O
 		if err != nil {
 			return nil, fmt.Errorf("study: run %s layer %s: %w", run.ID(), layer, err)
 		}
-		pr, err := oddoneout.Probe(topPCs(x, o.PCs), trip, oddoneout.ProbeOptions{Seed: o.Seed, Steps: 150, LR: 0.05,
-			Lambdas: []float64{1e-1, 1e-2, 1e-3}, Boot: o.Boot})
+		pr, err := oddoneout.Probe(topPCs(x, o.PCs), trip, oddProbeOptions(o.Seed, o.Boot))
 		if err != nil {
 			return nil, fmt.Errorf("study: run %s layer %s: probe: %w", run.ID(), layer, err)
 		}
@@ -120,11 +119,35 @@ func OddOneOutRows(cfg *sweep.Config, rows []sweep.Row, out, dataDir string, o O
 	return res, nil
 }
 
+// oddProbeOptions are the probe settings of the 92-image odd-one-out rows and of the transfer
+// test (TransferRows): 150 full-batch Adam steps at lr 0.05, lambda from {0.1, 0.01, 0.001} by
+// inner CV, otherwise oddoneout's defaults (the study's probe).
+func oddProbeOptions(seed uint64, boot int) oddoneout.ProbeOptions {
+	return oddoneout.ProbeOptions{Seed: seed, Steps: 150, LR: 0.05, Lambdas: []float64{1e-1, 1e-2, 1e-3}, Boot: boot}
+}
+
 // topPCs returns the scores of the top k principal components of the standardised columns of
 // x (n x d), n x min(k, n-1, d).
 func topPCs(x *mat.Dense, k int) *mat.Dense {
+	s, _ := fitPCs(x, k)
+	return s
+}
+
+// pcaMap is the reduction of topPCs as a map that also applies to other rows: columns
+// standardised with the fitted data's mean and standard deviation (ddof 0), then projected on
+// its top principal axes.
+type pcaMap struct {
+	mean, sd []float64
+	// v is d x k (the right singular vectors); nil when the SVD failed and topPCs kept all
+	// standardised columns.
+	v *mat.Dense
+}
+
+// fitPCs returns topPCs(x, k) (as U S of the standardised x) and the map that gives it.
+func fitPCs(x *mat.Dense, k int) (*mat.Dense, *pcaMap) {
 	n, d := x.Dims()
 	z := mat.DenseCopyOf(x)
+	p := &pcaMap{mean: make([]float64, d), sd: make([]float64, d)}
 	for j := 0; j < d; j++ {
 		s, ss := 0.0, 0.0
 		for i := 0; i < n; i++ {
@@ -139,17 +162,19 @@ func topPCs(x *mat.Dense, k int) *mat.Dense {
 		if sd == 0 {
 			sd = 1
 		}
+		p.mean[j], p.sd[j] = m, sd
 		for i := 0; i < n; i++ {
 			z.Set(i, j, (z.At(i, j)-m)/sd)
 		}
 	}
 	var svd mat.SVD
 	if !svd.Factorize(z, mat.SVDThin) {
-		return z
+		return z, p
 	}
 	k = min(k, n-1, d)
-	var u mat.Dense
+	var u, v mat.Dense
 	svd.UTo(&u)
+	svd.VTo(&v)
 	sv := svd.Values(nil)
 	out := mat.NewDense(n, k, nil)
 	for i := 0; i < n; i++ {
@@ -157,5 +182,27 @@ func topPCs(x *mat.Dense, k int) *mat.Dense {
 			out.Set(i, j, u.At(i, j)*sv[j])
 		}
 	}
-	return out
+	p.v = mat.DenseCopyOf(v.Slice(0, d, 0, k))
+	return out, p
+}
+
+// apply maps rows y (m x d, the fitted data's columns) to their scores, m x k.
+func (p *pcaMap) apply(y mat.Matrix) *mat.Dense {
+	m, d := y.Dims()
+	if d != len(p.mean) {
+		panic(fmt.Sprintf("study: PCA fitted on %d columns applied to %d", len(p.mean), d))
+	}
+	z := mat.NewDense(m, d, nil)
+	for i := 0; i < m; i++ {
+		row := z.RawRowView(i)
+		for j := range row {
+			row[j] = (y.At(i, j) - p.mean[j]) / p.sd[j]
+		}
+	}
+	if p.v == nil {
+		return z
+	}
+	var out mat.Dense
+	out.Mul(z, p.v)
+	return &out
 }
