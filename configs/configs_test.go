@@ -15,7 +15,7 @@ func TestShippedConfigsParse(t *testing.T) {
 		"cifar-3ep":     8 * 2,     // issue 8: 6 K + fine + untrained, 2 seeds
 		"architectures": 8 * 2,     // issue 12: 2 architectures, 1 seed
 		"chronology":    2,         // issue 13: fine, seeds 1 and 2
-		"factors":       3 * 2 * 3, // issue 13: 3 widths x 2 domains x 3 amounts
+		"factors":       4 * 2 * 3, // issue 13: 4 widths x 2 domains x 3 amounts
 		// issue 17: (6 K + fine + ssl + untrained) x 2 architectures, 1 seed
 		"granularity-full": 9 * 2,
 	}
