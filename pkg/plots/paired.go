@@ -16,7 +16,7 @@ import (
 // PairedPoint is one paired difference drawn: a model's score minus the fine-label model's,
 // split by split on the same held-out halves (sweep.PairedRow).
 type PairedPoint struct {
-	// Label is the x tick label ("untr.", "2", ..., "64"); Kind and K as in Bar.
+	// Label is the x tick label ("untr.", "2", ..., "64", SSLLabel); Kind and K as in Bar.
 	Label string
 	Kind  Kind
 	K     int
@@ -92,7 +92,8 @@ func PairedFromRows(rows []sweep.PairedRow, target, metric, labelSource, title, 
 }
 
 // PairedVsK draws the absolute bars (AlignmentVsK's panels, one row; nil: none) above the
-// paired differences against the fine-label model (one panel per target): a point per K with
+// paired differences against the fine-label model (one panel per target), on the axis order
+// untrained, K ascending, ssl (after the fine model's place, labelled SSLLabel): a point per K with
 // its interval over splits as a capped error bar, coloured as the bars, one marker shape per
 // series (architecture) side by side, and a dashed zero line (no difference). The CSV has one
 // row per point.
@@ -131,9 +132,12 @@ func PairedVsK(abs []GranularityPanel, paired []PairedPanel) (*Figure, error) {
 			if math.IsNaN(pt.Diff) {
 				return nil, fmt.Errorf("plots: PairedVsK: panel %q point %q: difference is NaN", pn.Title, pt.Label)
 			}
-			k := pt.Label
-			if pt.Kind == Untrained {
+			k := pt.Label // back to the table's k, for the axis order
+			switch pt.Kind {
+			case Untrained:
 				k = sweep.Untrained
+			case SSL:
+				k = sweep.SSL
 			}
 			if !seenL[k] {
 				seenL[k] = true
@@ -150,6 +154,9 @@ func PairedVsK(abs []GranularityPanel, paired []PairedPanel) (*Figure, error) {
 		for i, l := range labels {
 			xOf[tickLabel(l)] = i
 			names[i] = tickLabel(l)
+			if l == sweep.SSL {
+				names[i] = "instance\n(SSL)" // two lines, as in AlignmentVsK
+			}
 		}
 		p := newPanel(pn.Title, "training labels (K classes)", pn.YLabel)
 		zero := &hband{Lo: math.NaN(), Hi: math.NaN(), Mid: 0,
@@ -168,8 +175,11 @@ func PairedVsK(abs []GranularityPanel, paired []PairedPanel) (*Figure, error) {
 				}
 				pts = append(pts, errPoint{x: float64(xOf[pt.Label]) + off, y: pt.Diff, lo: pt.Low, hi: pt.High})
 				c := color.Color(ColorUntrained)
-				if pt.Kind == Coarse {
+				switch pt.Kind {
+				case Coarse:
 					c = ramp(rmp, kShade(pt.K))
+				case SSL:
+					c = ColorSSL
 				}
 				colors = append(colors, c)
 				f.add(pn.Title, pt.Target, pt.Metric, pt.Series, pt.Seeds, pt.Label, pt.Kind.String(), pt.K, pt.Diff, pt.Low, pt.High,
@@ -204,13 +214,18 @@ func PairedVsK(abs []GranularityPanel, paired []PairedPanel) (*Figure, error) {
 	return f, nil
 }
 
-// HeadlineTarget is one column of a headline figure: the target's name in the results table and
-// the panel title.
-type HeadlineTarget struct{ Target, Title string }
+// HeadlineTarget is one column of a headline figure: the target's name in the results table,
+// the panel title and the coarse ramp (zero value: Blues for the first two targets, Greens
+// from the third on, the demo's behaviour column).
+type HeadlineTarget struct {
+	Target, Title string
+	Ramp          [2]color.RGBA
+}
 
 // PairedFigure draws PairedVsK for targets under metric from a results table (the absolute
 // bars: GranularityFromRows of the selected-layer rows) and its paired table (PairedFromRows),
-// the third panel and after in Greens (behaviour), as the demo's headline figure. With several
+// the third panel and after in Greens (behaviour) unless a target sets its Ramp, as the demo's
+// headline figure. With several
 // architectures in rows, the absolute bars are those of arch (the first row's when "").
 func PairedFigure(rows []sweep.Row, paired []sweep.PairedRow, metric, arch string, targets []HeadlineTarget) (*Figure, error) {
 	if arch == "" && len(rows) > 0 {
@@ -233,7 +248,10 @@ func PairedFigure(rows []sweep.Row, paired []sweep.PairedRow, metric, arch strin
 		if err != nil {
 			return nil, err
 		}
-		if i >= 2 {
+		switch {
+		case t.Ramp != [2]color.RGBA{}:
+			a.Ramp, p.Ramp = t.Ramp, t.Ramp
+		case i >= 2:
 			a.Ramp, p.Ramp = Greens, Greens
 		}
 		abs, ps = append(abs, a), append(ps, p)

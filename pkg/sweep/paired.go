@@ -75,7 +75,7 @@ func ReadDraws(path string) ([]Draws, error) {
 // DrawsPath is the draws file of run id under out.
 func DrawsPath(out, id string) string { return filepath.Join(RunDir(out, id), DrawsFile) }
 
-// PairedRow is one paired difference: a coarse (or untrained) model's selected-layer score
+// PairedRow is one paired difference: a coarse, untrained or ssl model's selected-layer score
 // minus that of the fine-label model of the same architecture, training recipe, data, eval
 // settings and seed, split by split on the same held-out halves.
 //
@@ -90,7 +90,7 @@ type PairedRow struct {
 	Width          float64
 	InputSize      int
 	LabelSource    string
-	// K is "2".."64" or "untrained".
+	// K is "2".."64", "untrained" or "ssl" (the self-supervised baseline: ssl - fine).
 	K string
 	// Seeds lists the seeds, comma-separated; NSeeds how many.
 	Seeds  string
@@ -143,8 +143,9 @@ func keyOf(r Run) pairKey {
 	return pairKey{arch: r.Arch, seed: r.Seed, train: r.Train, data: r.Data}
 }
 
-// Paired returns the paired differences of every coarse and untrained run of runs against the
-// fine-label run of the same architecture, recipe, data and seed, for every selected-layer
+// Paired returns the paired differences of every coarse, untrained and ssl run of runs against
+// the fine-label run of the same architecture, recipe, data and seed (an ssl run has the
+// config's recipe, as the fine run, and no label source), for every selected-layer
 // target and metric of their draws (draws(run) returns a run's Draws, e.g. ReadDraws of its
 // DrawsPath). Per-seed rows come first for each group (label source, K, architecture), then,
 // where the group has several seeds, the pooled row. level is the interval coverage

@@ -124,3 +124,84 @@ func TestDrawsFile(t *testing.T) {
 		t.Error("NaN draw written")
 	}
 }
+
+// TestPairedSSL: an ssl run is paired with the fine-label run of its own architecture and seed
+// (same recipe and data, no label source) like a coarse run. Each architecture has its own
+// planted split values (base + archShift[arch]), so pairing an ssl run with the other
+// architecture's fine run would add that shift to the difference; the planted ssl difference
+// must come out exactly, per seed and pooled, and an ssl run without a fine partner gives no row.
+func TestPairedSSL(t *testing.T) {
+	src := strings.Replace(testConfig, "granularity: [2, 4, fine, untrained]", "granularity: [2, fine, ssl, untrained]", 1)
+	src = strings.Replace(src, "  - {name: alexnet-bn, width: 0.25, input_size: 32}",
+		"  - {name: alexnet-bn, width: 0.25, input_size: 32}\n  - {name: vit-cifar, width: 0.25, input_size: 32}", 1)
+	runs := mustParse(t, src).Expand()
+	const splits = 40
+	archShift := map[string]float64{"alexnet-bn": 0, "vit-cifar": 0.25}
+	delta := map[string]map[string]float64{
+		"alexnet-bn": {"2": 0.03, SSL: -0.04, Untrained: -0.1},
+		"vit-cifar":  {"2": -0.01, SSL: 0.06, Untrained: -0.2},
+	}
+	draws := func(r Run) ([]Draws, error) {
+		v := make([]float64, splits)
+		for s := range v {
+			v[s] = 0.3 + 0.2*math.Sin(float64(s)) + archShift[r.Arch.Name]
+			if r.Granularity != Fine {
+				v[s] += delta[r.Arch.Name][r.Granularity] + float64(r.Seed)*0.001*float64(s%5-2)
+			}
+		}
+		return []Draws{{Layer: "l", Target: "mIT", Metric: "spearman", Split: "half", Values: v}}, nil
+	}
+	rows, err := Paired(runs, draws, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per architecture: K=2 x 2 label sources, untrained, ssl; each 2 seeds + 1 pooled row.
+	if want := 2 * 4 * 3; len(rows) != want {
+		t.Fatalf("%d rows, want %d", len(rows), want)
+	}
+	nSSL := 0
+	for _, r := range rows {
+		if r.K != SSL {
+			continue
+		}
+		nSSL++
+		d := delta[r.Arch][SSL]
+		if r.LabelSource != "" || math.Abs(r.Diff-d) > 1e-12 || !r.Beyond() || r.Splits != splits {
+			t.Errorf("ssl row %+v: want diff %v beyond its interval, no label source", r, d)
+		}
+		if want := 0.3 + archShift[r.Arch]; math.Abs(r.Fine-(want+0.2*meanSin(splits))) > 1e-12 {
+			t.Errorf("%s ssl paired with fine %v, not its own architecture's", r.Arch, r.Fine)
+		}
+		if r.NSeeds == 2 && (r.Seeds != "1,2" || math.Abs(r.SeedLow-d) > 1e-12 || math.Abs(r.SeedHigh-d) > 1e-12) {
+			t.Errorf("pooled ssl row %+v", r)
+		}
+	}
+	if nSSL != 6 {
+		t.Errorf("%d ssl rows, want 6 (2 archs x (2 seeds + pooled))", nSSL)
+	}
+	// Without the ViT's fine runs, its ssl (and other) runs have no partner.
+	var some []Run
+	for _, r := range runs {
+		if !(r.Arch.Name == "vit-cifar" && r.Granularity == Fine) {
+			some = append(some, r)
+		}
+	}
+	rows, err = Paired(some, draws, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Arch == "vit-cifar" {
+			t.Fatalf("vit-cifar row without a fine partner: %+v", r)
+		}
+	}
+}
+
+// meanSin is the mean of sin(s) over s = 0..n-1.
+func meanSin(n int) float64 {
+	m := 0.0
+	for s := 0; s < n; s++ {
+		m += math.Sin(float64(s))
+	}
+	return m / float64(n)
+}
