@@ -1,6 +1,7 @@
 package fastgo
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/coarsealign/coarsealign/internal/gemm"
@@ -113,7 +114,8 @@ func nativeDotLayout(l, r shapes.Shape, lc, lb, rc, rb []int) (dotLayout, bool) 
 // element, possibly transposed: the layouts of dense layers on [B, T, D] and their gradients,
 // x W, x^T dy contracting {B, T}, dy W^T, and of batched attention products) run on the native
 // GEMM when the whole product has at least minNativeDotFlops multiply-adds, without the
-// transposes the wrapped backend would materialize. Everything else is delegated.
+// transposes the wrapped backend would materialize. Everything else is delegated (listed on
+// stderr at graph building when FASTCONV_TRACE is set).
 func (f *function) DotGeneral(lhs compute.Value, lhsContractingAxes, lhsBatchAxes []int, rhs compute.Value,
 	rhsContractingAxes, rhsBatchAxes []int, config compute.DotGeneralConfig) (compute.Value, error) {
 	l, r := lhs.(*value), rhs.(*value)
@@ -135,6 +137,10 @@ func (f *function) DotGeneral(lhs compute.Value, lhsContractingAxes, lhsBatchAxe
 				d.run(c, in[0], in[1])
 			}), nil
 		}
+	}
+	if traceConv {
+		fmt.Fprintf(os.Stderr, "fastconv: DotGeneral delegated: %s x %s, contracting %v x %v, batch %v x %v\n",
+			l.shape, r.shape, lhsContractingAxes, rhsContractingAxes, lhsBatchAxes, rhsBatchAxes)
 	}
 	return f.delegate2(l, r, func(g compute.Function, il, ir compute.Value) (compute.Value, error) {
 		return g.DotGeneral(il, lhsContractingAxes, lhsBatchAxes, ir, rhsContractingAxes, rhsBatchAxes, config)
