@@ -242,3 +242,93 @@ func TestDotLayoutRank2Unchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedDenseMatchesDelegated: FusedDense (x W + bias, GoMLX's layers.Dense forward) on the
+// wrapper backend against the plain go backend and the float64 reference, with the bound of
+// TestDotGeneralMatchesDelegated (one more rounding for the bias); activations and small
+// products stay delegated.
+func TestFusedDenseMatchesDelegated(t *testing.T) {
+	fast := mustOf[*Backend](t)(New(""))
+	rng := rand.New(rand.NewPCG(23, 24))
+	const u = 1.0 / (1 << 24)
+	for _, c := range []struct {
+		name       string
+		x, w       []int
+		layout     compute.DenseLayout
+		bias       bool
+		act        compute.ActivationType
+		wantNative bool
+	}{
+		{"ViT linear on [B,T,D]", []int{4, 65, 48}, []int{48, 144}, compute.DenseLayoutInputOutputs, true, compute.ActivationNone, true},
+		{"weights [out, in]", []int{4, 65, 48}, []int{144, 48}, compute.DenseLayoutOutputsInput, true, compute.ActivationNone, true},
+		{"no bias, two output axes", []int{130, 70}, []int{70, 12, 13}, compute.DenseLayoutInputOutputs, false, compute.ActivationNone, true},
+		{"delegated: activation", []int{4, 65, 48}, []int{48, 144}, compute.DenseLayoutInputOutputs, true, compute.ActivationRelu, false},
+		{"delegated: small", []int{8, 48}, []int{48, 16}, compute.DenseLayoutInputOutputs, true, compute.ActivationNone, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			outDims := c.w[1:]
+			rc := []int{0}
+			if c.layout == compute.DenseLayoutOutputsInput {
+				outDims, rc = c.w[:len(c.w)-1], []int{len(c.w) - 1}
+			}
+			xs, ws := randFloats(rng, c.x), randFloats(rng, c.w)
+			var bs []float32
+			if c.bias {
+				bs = randFloats(rng, outDims)
+			}
+			want, absSum, wantDims := refDot(dotCase{l: c.x, r: c.w, lc: []int{len(c.x) - 1}, rc: rc}, xs, ws)
+			run := func(b compute.Backend) ([]float32, []string) {
+				ok := mustOf[compute.Value](t)
+				bld := b.Builder("dense")
+				fn := bld.Main()
+				xv := ok(fn.Parameter("x", shapes.Make(dtypes.Float32, c.x...), nil))
+				wv := ok(fn.Parameter("w", shapes.Make(dtypes.Float32, c.w...), nil))
+				inputs := []compute.Buffer{
+					mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(xs), shapes.Make(dtypes.Float32, c.x...))),
+					mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(ws), shapes.Make(dtypes.Float32, c.w...))),
+				}
+				var bv compute.Value
+				if c.bias {
+					bv = ok(fn.Parameter("b", shapes.Make(dtypes.Float32, outDims...), nil))
+					inputs = append(inputs, mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(bs), shapes.Make(dtypes.Float32, outDims...))))
+				}
+				out := ok(fn.FusedDense(xv, wv, bv, compute.DenseConfig{Activation: c.act, WeightLayout: c.layout}))
+				if s := mustOf[shapes.Shape](t)(bld.OpShape(out)); !slices.Equal(s.Dimensions, wantDims) {
+					t.Fatalf("output dims %v, want %v", s.Dimensions, wantDims)
+				}
+				if err := fn.Return([]compute.Value{out}, nil); err != nil {
+					t.Fatal(err)
+				}
+				exec := mustOf[compute.Executable](t)(bld.Compile())
+				var names []string
+				if e, isWrapped := exec.(*executable); isWrapped {
+					names = stepNames(e)
+				}
+				outs := mustOf[[]compute.Buffer](t)(exec.Execute(inputs, nil, 0))
+				return slices.Clone(mustOf[any](t)(outs[0].Data()).([]float32)), names
+			}
+			gotFast, names := run(fast)
+			gotPlain, _ := run(fast.Backend)
+			if native := slices.Contains(names, "dense"); native != c.wantNative {
+				t.Errorf("steps %v: native %v, want %v", names, native, c.wantNative)
+			}
+			K := c.x[len(c.x)-1]
+			N := len(want) / (len(xs) / K)
+			for i, w := range want {
+				tol := float64(K+3) * u * absSum[i]
+				if c.bias {
+					w += float64(bs[i%N])
+					tol += 3 * u * math.Abs(float64(bs[i%N]))
+				}
+				if c.act == compute.ActivationRelu {
+					w = max(w, 0) // relu adds no rounding
+				}
+				for side, got := range map[string][]float32{"wrapper": gotFast, "plain": gotPlain} {
+					if d := math.Abs(float64(got[i]) - w); d > tol {
+						t.Fatalf("%s out[%d] = %g, reference %g (|diff| %.3g > bound %.3g)", side, i, got[i], w, d, tol)
+					}
+				}
+			}
+		})
+	}
+}
