@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
+	"github.com/pkg/errors"
 )
 
 // FusedDense implements compute.Function: y = x W (+ bias) for float32 x [batch..., in], W
@@ -18,7 +19,13 @@ import (
 // delegated.
 func (f *function) FusedDense(x, weight, bias compute.Value, config compute.DenseConfig) (compute.Value, error) {
 	xv, wv := x.(*value), weight.(*value)
-	bv, _ := bias.(*value)
+	var bv *value
+	if bias != nil {
+		var ok bool
+		if bv, ok = bias.(*value); !ok {
+			return nil, errors.Errorf("fastconv: FusedDense: unknown bias value type %T", bias)
+		}
+	}
 	if dims, M, N, K, ok := nativeDenseDims(xv, wv, bv, config); ok && f.isMain() && !dotRank2Only {
 		transB := config.WeightLayout == compute.DenseLayoutOutputsInput
 		inputs := []*value{xv, wv}
