@@ -33,7 +33,9 @@ var dotCases = []dotCase{
 	{"attention p v", []int{6, 3, 65, 65}, []int{6, 3, 65, 16}, []int{3}, []int{0, 1}, []int{2}, []int{0, 1}, true},
 	{"attention p^T do", []int{6, 3, 65, 65}, []int{6, 3, 65, 16}, []int{2}, []int{0, 1}, []int{2}, []int{0, 1}, true},
 	{"batched A^T B^T odd sizes", []int{5, 33, 71}, []int{5, 91, 33}, []int{1}, []int{0}, []int{2}, []int{0}, true},
-	{"batched large per element", []int{2, 129, 257}, []int{2, 257, 67}, []int{2}, []int{0}, []int{1}, []int{0}, true},
+	{"batched, medium per element", []int{2, 129, 257}, []int{2, 257, 67}, []int{2}, []int{0}, []int{1}, []int{0}, true},
+	// >= minParallelDotFlops per element: one after the other on the parallel GEMM, B^T.
+	{"batched, large per element", []int{2, 260, 256}, []int{2, 260, 256}, []int{2}, []int{0}, []int{2}, []int{0}, true},
 	{"batch 1", []int{1, 100, 120}, []int{1, 120, 90}, []int{2}, []int{0}, []int{1}, []int{0}, true},
 	{"K = 1", []int{1030, 1}, []int{1, 1030}, []int{1}, nil, []int{0}, nil, true},
 	{"outer product (no contracting axis)", []int{1030}, []int{1030}, nil, nil, nil, nil, true},
@@ -330,5 +332,42 @@ func TestFusedDenseMatchesDelegated(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkBatchedDot times the two strategies of dotLayout.run on the ViT's attention products
+// (batch 128 x 3 heads, 65 tokens; head size 16 at width 1/4, 64 at width 1), to place
+// minParallelDotFlops: go test -run XXX -bench BatchedDot ./pkg/fastconv/fastgo/
+func BenchmarkBatchedDot(b *testing.B) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, c := range []struct {
+		name string
+		d    dotLayout
+	}{
+		{"qk^T/dh16", dotLayout{batch: 384, m: 65, n: 65, k: 16, transB: true}},
+		{"pv/dh16", dotLayout{batch: 384, m: 65, n: 16, k: 65}},
+		{"p^Tdo/dh16", dotLayout{batch: 384, m: 65, n: 16, k: 65, transA: true}},
+		{"qk^T/dh64", dotLayout{batch: 384, m: 65, n: 65, k: 64, transB: true}},
+		{"pv/dh64", dotLayout{batch: 384, m: 65, n: 64, k: 65}},
+		{"p^Tdo/dh64", dotLayout{batch: 384, m: 65, n: 64, k: 65, transA: true}},
+		{"sq128", dotLayout{batch: 32, m: 128, n: 128, k: 128}},
+		{"sq256", dotLayout{batch: 8, m: 256, n: 256, k: 256}},
+		{"sq512", dotLayout{batch: 2, m: 512, n: 512, k: 512}},
+	} {
+		d := c.d
+		x := randFloats(rng, []int{d.batch, d.m, d.k})
+		y := randFloats(rng, []int{d.batch, d.k, d.n})
+		out := make([]float32, d.batch*d.m*d.n)
+		for _, s := range []struct {
+			name string
+			run  func(c, a, b []float32)
+		}{{"byBatch", d.runByBatch}, {"byRows", d.runByRows}} {
+			b.Run(c.name+"/"+s.name, func(b *testing.B) {
+				for b.Loop() {
+					s.run(out, x, y)
+				}
+				b.ReportMetric(float64(2*d.batch*d.m*d.n*d.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
