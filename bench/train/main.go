@@ -33,7 +33,7 @@ import (
 )
 
 var (
-	flagWorkload = flag.String("workload", "cnn3-32", "cnn3-32, alexnet-bn-32, alexnet-bn-64, alexnet-w25-32, vit-cifar-32 or features-92 (comma-separated list allowed)")
+	flagWorkload = flag.String("workload", "cnn3-32", "cnn3-32, alexnet-bn-32, alexnet-bn-64, alexnet-w25-32, vit-cifar-32, vit-cifar-w25-32 or features-92 (comma-separated list allowed)")
 	flagSteps    = flag.Int("steps", 10, "measured steps (median reported)")
 	flagWarmup   = flag.Int("warmup", 2, "warm-up steps (compilation included)")
 	flagBatch    = flag.Int("batch", 64, "training batch size")
@@ -212,6 +212,11 @@ func main() {
 			// torch_peer.py builds bench/parity/torch_vit.py's twin.
 			benchTrain(w, 32, 128, func(scope *model.Scope, x *graph.Node) *graph.Node {
 				return models.Logits(scope, models.DefaultViTCIFAR(*flagClasses, 32, 1), x)
+			})
+		case "vit-cifar-w25-32":
+			// The same ViT at width 1/4 (D = 48), the size the granularity study trains, batch 128.
+			benchTrain(w, 32, 128, func(scope *model.Scope, x *graph.Node) *graph.Node {
+				return models.Logits(scope, models.DefaultViTCIFAR(*flagClasses, 32, 0.25), x)
 			})
 		case "features-92":
 			benchFeatures(w, 92, 64)

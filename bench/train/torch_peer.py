@@ -148,6 +148,11 @@ def main():
             sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
             from torch_vit import ViTCIFAR
             bench_train(w, ViTVanilla(ViTCIFAR(a.classes, 1.0)), 32, 128, a.steps, a.warmup, a.classes)
+        elif w == "vit-cifar-w25-32":
+            # The same twin at width 1/4 (D = 48), the size the granularity study trains.
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+            from torch_vit import ViTCIFAR
+            bench_train(w, ViTVanilla(ViTCIFAR(a.classes, 0.25)), 32, 128, a.steps, a.warmup, a.classes)
         elif w == "features-92":
             bench_features(w, 92, 64, a.steps, a.warmup, a.classes)
         else:

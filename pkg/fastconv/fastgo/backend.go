@@ -10,9 +10,9 @@
 //
 // Native (main function, float32, static shapes; anything else is delegated): ConvGeneral in 2D
 // without groups (forward and both gradients), ReduceWindow max and SelectAndScatterMax
-// (max-pool and its gradient, which the go backend lacks), rank-2 DotGeneral, large Transpose,
-// ReLU (Max with 0), its gradient (Where(x >= 0, v, 0)), bias add and gradient, and large
-// elementwise Add/Sub/Mul/Div/Sqrt. The list of ops, nativeOps, is derived by internal/genwrap
+// (max-pool and its gradient, which the go backend lacks), DotGeneral of matrices, batched over
+// leading axes or not (ops_dot.go), large Transpose, ReLU (Max with 0), its gradient
+// (Where(x >= 0, v, 0)), bias add and gradient, and large elementwise Add/Sub/Mul/Div/Sqrt. The list of ops, nativeOps, is derived by internal/genwrap
 // from this package's source, with the delegating methods of zz_wrap_ops.go.
 //
 // Process-wide effects: importing the package registers the backend; New raises the GC target

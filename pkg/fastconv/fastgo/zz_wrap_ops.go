@@ -20,6 +20,7 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeConvGeneral,
 	compute.OpTypeDiv,
 	compute.OpTypeDotGeneral,
+	compute.OpTypeFusedDense,
 	compute.OpTypeMax,
 	compute.OpTypeMul,
 	compute.OpTypeReduceSum,
@@ -648,29 +649,6 @@ func (f *function) FusedAttentionQKVProjection(a0 compute.Value, a1 compute.Valu
 	r0 = f.out(r0)
 	r1 = f.out(r1)
 	r2 = f.out(r2)
-	return
-}
-
-// FusedDense delegates to the wrapped backend.
-func (f *function) FusedDense(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 compute.DenseConfig) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	i2, err := f.in(a2)
-	if err != nil {
-		return
-	}
-	r0, err = g.FusedDense(i0, i1, i2, a3)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
 	return
 }
 

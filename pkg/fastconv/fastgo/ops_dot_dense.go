@@ -1,0 +1,101 @@
+package fastgo
+
+import (
+	"slices"
+
+	"github.com/coarsealign/coarsealign/pkg/fastconv/kernels"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/pkg/errors"
+)
+
+// FusedDense implements compute.Function: y = x W (+ bias) for float32 x [batch..., in], W
+// [in, out...] (compute.DenseLayoutInputOutputs) or [out..., in] (DenseLayoutOutputsInput) and
+// bias [out...] or nil, without activation, runs as one product [prod(batch), in] x [in, prod(out)]
+// on the native GEMM (as DotGeneral) and a native bias add, when it has at least
+// minNativeDotFlops multiply-adds (GoMLX's layers.Dense builds its forward pass with this op;
+// its gradients are DotGenerals). Other cases, and all of them under COARSEALIGN_DOT=rank2, are
+// delegated.
+func (f *function) FusedDense(x, weight, bias compute.Value, config compute.DenseConfig) (compute.Value, error) {
+	xv, wv := x.(*value), weight.(*value)
+	var bv *value
+	if bias != nil {
+		var ok bool
+		if bv, ok = bias.(*value); !ok {
+			return nil, errors.Errorf("fastconv: FusedDense: unknown bias value type %T", bias)
+		}
+	}
+	if dims, M, N, K, ok := nativeDenseDims(xv, wv, bv, config); ok && f.isMain() && !dotRank2Only {
+		transB := config.WeightLayout == compute.DenseLayoutOutputsInput
+		inputs := []*value{xv, wv}
+		if bv != nil {
+			inputs = append(inputs, bv)
+		}
+		return f.b.addNative("dense", inputs, shapes.Make(dtypes.Float32, dims...), func(c []float32, in [][]float32) {
+			matmul2D(c, in[0], in[1], M, N, K, false, transB)
+			if len(in) == 3 {
+				kernels.BiasAdd(c, c, in[2])
+			}
+		}), nil
+	}
+	g := f.target()
+	ix, err := f.in(x)
+	if err != nil {
+		return nil, err
+	}
+	iw, err := f.in(weight)
+	if err != nil {
+		return nil, err
+	}
+	var ib compute.Value
+	if bv != nil {
+		if ib, err = f.in(bias); err != nil {
+			return nil, err
+		}
+	}
+	r, err := g.FusedDense(ix, iw, ib, config)
+	if err != nil {
+		return nil, err
+	}
+	return f.out(r), nil
+}
+
+// nativeDenseDims returns the output dimensions and the product's M, N, K of a FusedDense that
+// runs natively (see FusedDense), or false.
+func nativeDenseDims(x, w, bias *value, config compute.DenseConfig) (dims []int, M, N, K int, ok bool) {
+	for _, v := range []*value{x, w, bias} {
+		if v != nil && (v.shape.DType != dtypes.Float32 || v.shape.IsDynamic()) {
+			return nil, 0, 0, 0, false
+		}
+	}
+	if config.Activation != compute.ActivationNone || x.shape.Rank() < 1 || w.shape.Rank() < 2 {
+		return nil, 0, 0, 0, false
+	}
+	xd, wd := x.shape.Dimensions, w.shape.Dimensions
+	K = xd[len(xd)-1]
+	var outDims []int
+	switch config.WeightLayout {
+	case compute.DenseLayoutInputOutputs:
+		if wd[0] != K {
+			return nil, 0, 0, 0, false
+		}
+		outDims = wd[1:]
+	case compute.DenseLayoutOutputsInput:
+		if wd[len(wd)-1] != K {
+			return nil, 0, 0, 0, false
+		}
+		outDims = wd[:len(wd)-1]
+	default:
+		return nil, 0, 0, 0, false
+	}
+	M, N = x.shape.Size()/max(K, 1), w.shape.Size()/max(K, 1)
+	if bias != nil && !slices.Equal(bias.shape.Dimensions, outDims) {
+		return nil, 0, 0, 0, false
+	}
+	if K == 0 || M*N == 0 || M*N*K < minNativeDotFlops {
+		return nil, 0, 0, 0, false
+	}
+	dims = append(append([]int(nil), xd[:len(xd)-1]...), outDims...)
+	return dims, M, N, K, true
+}
