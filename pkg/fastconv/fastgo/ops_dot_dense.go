@@ -10,7 +10,7 @@ import (
 	"github.com/pkg/errors"
 )
 
-// FusedDense implements compute.Function: y = x W (+ bias) for float32 x [batch..., in], W
+// FusedDense implements compute.Function: y = x W (+ bias) for float32 x [batch..., in] of rank >= 3, W
 // [in, out...] (compute.DenseLayoutInputOutputs) or [out..., in] (DenseLayoutOutputsInput) and
 // bias [out...] or nil, without activation, runs as one product [prod(batch), in] x [in, prod(out)]
 // on the native GEMM (as DotGeneral) and a native bias add, when it has at least
@@ -69,7 +69,10 @@ func nativeDenseDims(x, w, bias *value, config compute.DenseConfig) (dims []int,
 			return nil, 0, 0, 0, false
 		}
 	}
-	if config.Activation != compute.ActivationNone || x.shape.Rank() < 1 || w.shape.Rank() < 2 {
+	// Rank-2 inputs (the FC layers of AlexNet-BN and vgg-bn) stay delegated, so that their
+	// training numbers are bit-identical to those of the committed runs made before this op was
+	// native; the ViT's dense layers act on [B, T, D].
+	if config.Activation != compute.ActivationNone || x.shape.Rank() < 3 || w.shape.Rank() < 2 {
 		return nil, 0, 0, 0, false
 	}
 	xd, wd := x.shape.Dimensions, w.shape.Dimensions

@@ -263,7 +263,8 @@ func TestFusedDenseMatchesDelegated(t *testing.T) {
 	}{
 		{"ViT linear on [B,T,D]", []int{4, 65, 48}, []int{48, 144}, compute.DenseLayoutInputOutputs, true, compute.ActivationNone, true},
 		{"weights [out, in]", []int{4, 65, 48}, []int{144, 48}, compute.DenseLayoutOutputsInput, true, compute.ActivationNone, true},
-		{"no bias, two output axes", []int{130, 70}, []int{70, 12, 13}, compute.DenseLayoutInputOutputs, false, compute.ActivationNone, true},
+		{"no bias, two output axes", []int{2, 65, 70}, []int{70, 12, 13}, compute.DenseLayoutInputOutputs, false, compute.ActivationNone, true},
+		{"delegated: rank-2 input (AlexNet's FC layers keep their numbers)", []int{130, 70}, []int{70, 12, 13}, compute.DenseLayoutInputOutputs, false, compute.ActivationNone, false},
 		{"delegated: activation", []int{4, 65, 48}, []int{48, 144}, compute.DenseLayoutInputOutputs, true, compute.ActivationRelu, false},
 		{"delegated: small", []int{8, 48}, []int{48, 16}, compute.DenseLayoutInputOutputs, true, compute.ActivationNone, false},
 	} {
