@@ -84,22 +84,29 @@ func AlexNetGeometryFor(inputSize int) (AlexNetGeometry, error) {
 // scaled returns max(1, round(c*width)).
 func scaled(c int, width float64) int { return max(1, int(math.Round(float64(c)*width))) }
 
-// ConvChannels returns the five conv widths of s (AlexNetBN).
-func (s Spec) ConvChannels() [5]int {
+// scaledConv returns the five conv widths base scaled by s.Width (scaled each).
+func (s Spec) scaledConv(base [5]int) [5]int {
 	var out [5]int
-	for i, c := range alexNetChannels {
+	for i, c := range base {
 		out[i] = scaled(c, s.Width)
 	}
 	return out
 }
 
-// HiddenFC returns the width of fc6 and fc7 (AlexNetBN).
-func (s Spec) HiddenFC() int {
+// hiddenFC returns the width of the hidden FC layers: s.FCWidth if set, else base scaled by
+// s.Width.
+func (s Spec) hiddenFC(base int) int {
 	if s.FCWidth > 0 {
 		return s.FCWidth
 	}
-	return scaled(alexNetFC, s.Width)
+	return scaled(base, s.Width)
 }
+
+// ConvChannels returns the five conv widths of s (AlexNetBN).
+func (s Spec) ConvChannels() [5]int { return s.scaledConv(alexNetChannels) }
+
+// HiddenFC returns the width of fc6 and fc7 (AlexNetBN).
+func (s Spec) HiddenFC() int { return s.hiddenFC(alexNetFC) }
 
 // adaptiveSize is the side of the adaptive average pool before the FC layers (the study: 3x3).
 const adaptiveSize = 3

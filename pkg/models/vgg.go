@@ -60,21 +60,10 @@ func checkVGGBN(s Spec) error {
 }
 
 // VGGConvChannels returns the five conv widths of s (VGGBN).
-func (s Spec) VGGConvChannels() [5]int {
-	var out [5]int
-	for i, c := range VGGChannels {
-		out[i] = scaled(c, s.Width)
-	}
-	return out
-}
+func (s Spec) VGGConvChannels() [5]int { return s.scaledConv(VGGChannels) }
 
 // VGGHiddenFC returns the width of fc6 and fc7 (VGGBN).
-func (s Spec) VGGHiddenFC() int {
-	if s.FCWidth > 0 {
-		return s.FCWidth
-	}
-	return scaled(VGGFC, s.Width)
-}
+func (s Spec) VGGHiddenFC() int { return s.hiddenFC(VGGFC) }
 
 // buildVGGBN: images [batch, 32, 32, C] -> logits [batch, K]; taps conv1..conv5, fc6, fc7, each
 // ".pre" (after batch norm) and ".post" (after ReLU), as AlexNetBN. The conv and hidden FC layers
