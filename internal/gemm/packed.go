@@ -72,9 +72,7 @@ func runPackedB[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int
 		if upper {
 			mu = min(M, j0+nb) // rows below the block's last column hold no upper element
 		}
-		// Row blocks: at most mcPacked rows, fewer so that each worker gets two blocks.
-		br := min(mcPacked, max(mr, ((mu+2*w-1)/(2*w)+mr-1)/mr*mr))
-		blocks := (mu + br - 1) / br
+		br, blocks := rowBlocks(mu, mr, w)
 		for k0 := 0; k0 < K; k0 += kc {
 			kb := min(kc, K-k0)
 			var bk []T
@@ -136,6 +134,28 @@ func runPackedB[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int
 			}, mcPacked*kc)
 		}
 	}
+}
+
+// rowBlocks splits m rows into blocks of br rows (a multiple of mr, at most mcPacked) for w
+// workers: at least two blocks per worker and, where mr-row rounding allows, a number of blocks
+// that is a multiple of w, of near-equal sizes, so that no worker waits long for the last one
+// (1024 rows on 2 workers: 12 blocks of 90 rows and one of 34 rather than 10 of 96 and one of 64).
+func rowBlocks(m, mr, w int) (br, blocks int) {
+	if w <= 1 {
+		br = min(mcPacked, (m+mr-1)/mr*mr)
+		return br, (m + br - 1) / br
+	}
+	base := max(2*w, (m+mcPacked-1)/mcPacked)
+	base = (base + w - 1) / w * w
+	// Rounding the block up to mr rows can drop blocks: try the next rounds until the count is whole.
+	for nb := base; nb <= base+4*w; nb += w {
+		b := max(mr, ((m+nb-1)/nb+mr-1)/mr*mr)
+		if (m+b-1)/b == nb {
+			return b, nb
+		}
+	}
+	br = max(mr, m/base/mr*mr) // rounded down: at least base blocks
+	return br, (m + br - 1) / br
 }
 
 // packAllB packs all of B [K, N] (element (l, j) at b[l*bRow+j*bCol]) in runPackedB's order: column
@@ -208,6 +228,17 @@ func packA[T float](ap, a []T, aRow, aCol, i0, mb, k0, kb, mr int) {
 					copy(d, src[l*aCol:][:m])
 					clear(d[m:])
 				}
+			}
+			continue
+		}
+		if aCol == 1 && m == 6 && mr == 6 {
+			// Six sequential read streams, one sequential write stream.
+			base := (i0+p0)*aRow + k0
+			r0, r1, r2 := a[base:][:kb], a[base+aRow:][:kb], a[base+2*aRow:][:kb]
+			r3, r4, r5 := a[base+3*aRow:][:kb], a[base+4*aRow:][:kb], a[base+5*aRow:][:kb]
+			for l := range kb {
+				d := (*[6]T)(dst[l*6:])
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[l], r1[l], r2[l], r3[l], r4[l], r5[l]
 			}
 			continue
 		}

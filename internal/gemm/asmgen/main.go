@@ -76,6 +76,9 @@ func zero(c *build.Context, zmm bool, v reg.VecPhysical) {
 	}
 }
 
+// aPrefetch is how far ahead (bytes) the packed kernels prefetch A: about 8 loop trips.
+const aPrefetch = 1024
+
 // genKernel writes k's packed kernel, or with direct the variant that reads A in place:
 // func(k int, a *T, lda int, b, c *T, ldc int, acc bool) with A(r, l) = a[r*lda+l].
 func genKernel(c *build.Context, k kern, direct bool) {
@@ -164,11 +167,35 @@ func genKernel(c *build.Context, k kern, direct bool) {
 			}
 		}
 	}
+	// Prefetch the C tile (its rows are ldc apart, often a power-of-two stride that maps them to
+	// one L1 set) so that the stores at the end do not wait for memory.
+	cpre := reg.RBX
+	c.Load(c.Param("c"), cpre)
+	ldcPre := reg.RDX
+	c.Load(c.Param("ldc"), ldcPre)
+	c.SHLQ(operand.Imm(uint64(log2(k.elem))), ldcPre)
+	rowBytes := k.nvec * vbytes
+	for r := range k.mr {
+		for off := 0; off < rowBytes; off += 64 {
+			c.PREFETCHT0(operand.Mem{Base: cpre, Disp: off})
+		}
+		c.PREFETCHT0(operand.Mem{Base: cpre, Disp: rowBytes - 1})
+		if r < k.mr-1 {
+			c.ADDQ(ldcPre, cpre)
+		}
+	}
+	// Packed A streams from L2: prefetch it aPrefetch bytes ahead, one line per 64 bytes consumed.
+	aTrip := k.unrol * k.mr * k.elem
 	n4 := reg.RAX
 	c.MOVQ(kn, n4)
 	c.SHRQ(operand.Imm(uint64(log2(k.unrol))), n4)
 	c.JZ(operand.LabelRef(name + "_tail"))
 	c.Label(name + "_loop")
+	if !direct {
+		for off := 0; off < aTrip; off += 64 {
+			c.PREFETCHT0(operand.Mem{Base: ap, Disp: aPrefetch + off})
+		}
+	}
 	for s := range k.unrol {
 		body(s)
 	}
