@@ -25,6 +25,7 @@ func (b *builder) Compile() (compute.Executable, error) {
 	if !b.main.done {
 		return nil, errors.New("fastconv: Main().Return() must be called before Compile()")
 	}
+	b.fusePointwise()
 	// Liveness: drop custom steps whose outputs are never used (e.g. the gradient of a convolution
 	// with respect to the model input), and inner steps none of whose outputs are used.
 	needed := make(map[int]bool)
@@ -222,8 +223,12 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 			if s.custom != nil {
 				name = s.custom.name
 			}
-			fmt.Fprintf(os.Stderr, "  step %-12s (%2d in, %2d out): wall %8.2fms cpu %8.2fms\n", name, len(ins), len(outVals),
-				float64(time.Since(stepStart).Microseconds())/1000, float64((processCPUTime()-stepCPU).Microseconds())/1000)
+			var in0 shapes.Shape
+			if len(ins) > 0 {
+				in0 = ins[0].shape
+			}
+			fmt.Fprintf(os.Stderr, "  step %-12s (%2d in, %2d out): wall %8.2fms cpu %8.2fms  in0 %s\n", name, len(ins), len(outVals),
+				float64(time.Since(stepStart).Microseconds())/1000, float64((processCPUTime()-stepCPU).Microseconds())/1000, in0)
 		}
 		for i, v := range outVals {
 			bufs[v.id] = outBufs[i]

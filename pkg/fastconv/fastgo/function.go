@@ -36,6 +36,11 @@ type customOp struct {
 	// run computes the outputs from the inputs' buffers (same order as inputs); it allocates the
 	// output buffers on backend.
 	run func(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error)
+	// Pointwise steps (fuse.go): the expression (its leaves are inputs), the shape of its values,
+	// and whether the step sums its rows ([..., C] -> [C]) instead of returning it.
+	pw       *pwExpr
+	pwShape  shapes.Shape
+	pwReduce bool
 }
 
 type step struct {

@@ -141,9 +141,7 @@ func (f *function) Max(lhs, rhs compute.Value) (compute.Value, error) {
 		x, z = z, x
 	}
 	if isZero(z) && f.nativeOK(x) && (z.shape.IsScalar() || z.shape.Equal(x.shape)) {
-		return f.b.addNative("relu", []*value{x}, x.shape, func(out []float32, in [][]float32) {
-			kernels.Relu(out, in[0])
-		}), nil
+		return f.b.addPointwise("relu", []*value{x}, x.shape, kernels.PWNode{Kind: kernels.PWRelu, Args: pwIn(0, 0)}), nil
 	}
 	return f.delegate2(lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Max(a, b) })
 }
@@ -161,9 +159,8 @@ func (f *function) Where(condition, onTrue, onFalse compute.Value) (compute.Valu
 			v, keepWhenGE = e, false
 		}
 		if v != nil && f.nativeOK(x, v) {
-			return f.b.addNative("relu-grad", []*value{x, v}, v.shape, func(out []float32, in [][]float32) {
-				kernels.ReluGrad(out, in[0], in[1], keepWhenGE)
-			}), nil
+			return f.b.addPointwise("relu-grad", []*value{x, v}, v.shape,
+				kernels.PWNode{Kind: kernels.PWReluGrad, Flag: keepWhenGE, Args: pwIn(0, 1)}), nil
 		}
 	}
 	g := f.target()
@@ -244,9 +241,8 @@ func (f *function) Add(lhs, rhs compute.Value) (compute.Value, error) {
 		bias = lastAxisBias(x, b)
 	}
 	if bias != nil && f.nativeOK(x) {
-		return f.b.addNative("bias-add", []*value{x, bias}, x.shape, func(out []float32, in [][]float32) {
-			kernels.BiasAdd(out, in[0], in[1])
-		}), nil
+		return f.b.addPointwise("bias-add", []*value{x, bias}, x.shape,
+			kernels.PWNode{Kind: kernels.PWRow, Op: kernels.OpAdd, Args: pwIn(0, 1)}), nil
 	}
 	return f.binary(kernels.OpAdd, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Add(a, b) })
 }
@@ -278,8 +274,10 @@ func (f *function) binary(op kernels.Op, lhs, rhs compute.Value, delegate func(g
 	sameOrScalar := (a.shape.Equal(b.shape) || a.shape.IsScalar() || b.shape.IsScalar()) &&
 		a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32
 	// Row broadcast: one operand is a [C] vector along the last axis of the other (shaped
-	// [1,...,1,C] or BroadcastInDim of [C]) — batch-norm and bias arithmetic.
-	if !sameOrScalar && a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32 {
+	// [1,...,1,C] or BroadcastInDim of [C]) — batch-norm and bias arithmetic. A broadcast row is
+	// read as the row even when the broadcast has the other operand's shape (it is then dead
+	// code unless something else uses it).
+	if a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32 && !a.shape.IsScalar() && !b.shape.IsScalar() {
 		if row := lastAxisBias(a, b); row != nil && f.nativeOK(a) {
 			return f.rowBinary(op, a, row, false), nil
 		}
@@ -289,9 +287,8 @@ func (f *function) binary(op kernels.Op, lhs, rhs compute.Value, delegate func(g
 	}
 	if sameOrScalar && f.nativeOK(big) {
 		outShape := big.shape
-		return f.b.addNative("elementwise", []*value{a, b}, outShape, func(out []float32, in [][]float32) {
-			kernels.Binary(op, out, in[0], in[1])
-		}), nil
+		return f.b.addPointwise("elementwise", []*value{a, b}, outShape,
+			kernels.PWNode{Kind: kernels.PWBinary, Op: op, Args: pwIn(0, 1)}), nil
 	}
 	return f.delegate2(lhs, rhs, delegate)
 }
@@ -300,9 +297,7 @@ func (f *function) binary(op kernels.Op, lhs, rhs compute.Value, delegate func(g
 func (f *function) Sqrt(x compute.Value) (compute.Value, error) {
 	xv := x.(*value)
 	if f.nativeOK(xv) {
-		return f.b.addNative("sqrt", []*value{xv}, xv.shape, func(out []float32, in [][]float32) {
-			kernels.Sqrt(out, in[0])
-		}), nil
+		return f.b.addPointwise("sqrt", []*value{xv}, xv.shape, kernels.PWNode{Kind: kernels.PWSqrt, Args: pwIn(0, 0)}), nil
 	}
 	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Sqrt(ix) })
 }
@@ -323,10 +318,7 @@ func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error
 		}
 	}
 	if allButLast && f.nativeOK(xv) {
-		C := xv.shape.Dimensions[rank-1]
-		return f.b.addNative("reduce-rows", []*value{xv}, shapes.Make(dtypes.Float32, C), func(out []float32, in [][]float32) {
-			kernels.SumRows(out, in[0])
-		}), nil
+		return f.b.addSumRows("reduce-rows", xv), nil
 	}
 	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.ReduceSum(ix, axes...) })
 }
@@ -334,7 +326,11 @@ func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error
 // rowBinary computes x op row (or row op x if rowFirst) with row [C] broadcast over the rows of
 // x [..., C].
 func (f *function) rowBinary(op kernels.Op, x, row *value, rowFirst bool) compute.Value {
-	return f.b.addNative("elementwise-row", []*value{x, row}, x.shape, func(out []float32, in [][]float32) {
-		kernels.RowBinary(op, out, in[0], in[1], rowFirst)
-	})
+	return f.b.addPointwise("elementwise-row", []*value{x, row}, x.shape,
+		kernels.PWNode{Kind: kernels.PWRow, Op: op, Flag: rowFirst, Args: pwIn(0, 1)})
+}
+
+// pwIn returns the operand references of a node on inputs i and j of its step.
+func pwIn(i, j int) [2]kernels.PWRef {
+	return [2]kernels.PWRef{{Input: true, Idx: i}, {Input: true, Idx: j}}
 }

@@ -41,11 +41,11 @@ func stepNames(e *executable) []string {
 
 // chain builds -sqrt(relu(x)) as relu, sqrt, relu (native) and Neg (a segment), plus native and
 // delegated work whose results are never used.
-func chain(t *testing.T, b *Backend) (*executable, []*value) {
+func chain(t *testing.T, b *Backend, shape shapes.Shape) (*executable, []*value) {
 	ok := mustOf[compute.Value](t)
 	bld := b.Builder("chain")
 	fn := bld.Main()
-	x := ok(fn.Parameter("x", poolShape, nil))
+	x := ok(fn.Parameter("x", shape, nil))
 	zero := ok(fn.Constant([]float32{0}))
 	_ = ok(fn.Neg(x))               // delegated, unused: its segment is dropped
 	_ = ok(fn.Sqrt(ok(fn.Sqrt(x)))) // native, unused (transitively): dropped
@@ -63,9 +63,18 @@ func chain(t *testing.T, b *Backend) (*executable, []*value) {
 	return exec.(*executable), []*value{r1.(*value), r2.(*value), r3.(*value)}
 }
 
+// noFusion turns pointwise fusion off for the rest of the test (the partitioning tests count
+// the separate native steps).
+func noFusion(t *testing.T) {
+	saved := fuseEnabled
+	fuseEnabled = false
+	t.Cleanup(func() { fuseEnabled = saved })
+}
+
 func TestLiveness(t *testing.T) {
+	noFusion(t)
 	b := mustOf[*Backend](t)(New(""))
-	e, rs := chain(t, b)
+	e, rs := chain(t, b, poolShape)
 	if got, want := stepNames(e), []string{"relu", "sqrt", "relu", "segment"}; !slices.Equal(got, want) {
 		t.Fatalf("steps %v, want %v (unused native and delegated work dropped)", got, want)
 	}
@@ -80,8 +89,9 @@ func TestLiveness(t *testing.T) {
 }
 
 func TestBufferReuse(t *testing.T) {
+	noFusion(t)
 	b := mustOf[*Backend](t)(New(""))
-	e, _ := chain(t, b)
+	e, _ := chain(t, b, poolShape)
 	data := make([]float32, poolShape.Size())
 	for i := range data {
 		data[i] = float32(i%7) - 3

@@ -1,0 +1,223 @@
+package fastgo
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/coarsealign/coarsealign/pkg/fastconv/kernels"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+)
+
+// Pointwise fusion. The native elementwise ops (ReLU and its gradient, bias add, binary ops with
+// a same-shape, scalar or row operand, sqrt) are recorded as pointwise expressions. At Compile,
+// a pointwise step whose operand is the output of another pointwise step of the same shape, used
+// nowhere else, absorbs that step's expression: chains such as the optimizer's moment updates or
+// batch norm's normalise-scale-shift then run as one kernels.Pointwise pass, chunk by chunk,
+// without writing the intermediate tensors. Results are bitwise those of the separate ops.
+// FASTCONV_FUSE=0 turns fusion off (for before/after timings).
+
+var fuseEnabled = os.Getenv("FASTCONV_FUSE") != "0"
+
+// pwExpr is a pointwise expression: a leaf (a value) or node applied to args (node.Args unused).
+type pwExpr struct {
+	leaf *value
+	node kernels.PWNode
+	args []*pwExpr
+}
+
+// pwArity is the number of operands of each node kind.
+func pwArity(k kernels.PWKind) int {
+	switch k {
+	case kernels.PWSqrt, kernels.PWRelu:
+		return 1
+	}
+	return 2
+}
+
+// addPointwise appends a native step computing node (its Args index inputs) on float32 inputs;
+// the output has the given shape (that of the full-size operands).
+func (b *builder) addPointwise(name string, inputs []*value, shape shapes.Shape, node kernels.PWNode) *value {
+	e := &pwExpr{node: node}
+	for k := range pwArity(node.Kind) {
+		e.args = append(e.args, &pwExpr{leaf: inputs[node.Args[k].Idx]})
+	}
+	v := b.addCustom(name, inputs, []shapes.Shape{shape}, nil)[0]
+	op := b.steps[len(b.steps)-1].custom
+	op.pw, op.pwShape = e, shape
+	op.run = pwRun(e, shape, false)
+	return v
+}
+
+// addSumRows appends a native step summing x [..., C] over all axes but the last (the bias
+// gradient, batch-norm sums); fusion can fold x's pointwise producer into it.
+func (b *builder) addSumRows(name string, x *value) *value {
+	C := x.shape.Dimensions[x.shape.Rank()-1]
+	v := b.addCustom(name, []*value{x}, []shapes.Shape{shapes.Make(dtypes.Float32, C)}, nil)[0]
+	op := b.steps[len(b.steps)-1].custom
+	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: x}, x.shape, true
+	op.run = pwRun(op.pw, x.shape, true)
+	return v
+}
+
+// pwRun compiles e (values of the given shape) into a kernels.Pointwise program and returns the
+// custom step's run function, which returns e or, with sumRows, the sums of its rows; the inputs
+// it expects are pwLeaves(e).
+func pwRun(e *pwExpr, shape shapes.Shape, sumRows bool) func(backend compute.Backend, bufs []compute.Buffer) ([]compute.Buffer, error) {
+	prog := &kernels.Pointwise{}
+	index := make(map[int]int) // leaf value id -> input index
+	var walk func(e *pwExpr) kernels.PWRef
+	walk = func(e *pwExpr) kernels.PWRef {
+		if e.leaf != nil {
+			i, ok := index[e.leaf.id]
+			if !ok {
+				i = len(index)
+				index[e.leaf.id] = i
+			}
+			return kernels.PWRef{Input: true, Idx: i}
+		}
+		nd := e.node
+		for k, a := range e.args {
+			nd.Args[k] = walk(a)
+		}
+		if nd.Kind == kernels.PWRow {
+			prog.RowC = e.args[1].leaf.shape.Size()
+		}
+		prog.Nodes = append(prog.Nodes, nd)
+		return kernels.PWRef{Idx: len(prog.Nodes) - 1}
+	}
+	walk(e)
+	return func(backend compute.Backend, bufs []compute.Buffer) ([]compute.Buffer, error) {
+		in := make([][]float32, len(bufs))
+		for i, buf := range bufs {
+			var err error
+			if in[i], err = float32Data(buf); err != nil {
+				return nil, err
+			}
+		}
+		if sumRows {
+			C := shape.Dimensions[shape.Rank()-1]
+			buf, out, err := newFloat32Buffer(backend, C)
+			if err != nil {
+				return nil, err
+			}
+			if len(prog.Nodes) == 0 { // nothing fused: the plain kernel on the input
+				kernels.SumRows(out, in[0])
+			} else {
+				prog.SumRows(out, in, shape.Size())
+			}
+			return []compute.Buffer{buf}, nil
+		}
+		buf, out, err := newFloat32Buffer(backend, shape.Dimensions...)
+		if err != nil {
+			return nil, err
+		}
+		prog.Run(out, in)
+		return []compute.Buffer{buf}, nil
+	}
+}
+
+// pwLeaves lists the distinct leaf values of e in first-visit order (the order pwRun indexes them).
+func pwLeaves(e *pwExpr) []*value {
+	var out []*value
+	seen := make(map[int]bool)
+	var walk func(e *pwExpr)
+	walk = func(e *pwExpr) {
+		if e.leaf != nil {
+			if !seen[e.leaf.id] {
+				seen[e.leaf.id] = true
+				out = append(out, e.leaf)
+			}
+			return
+		}
+		for _, a := range e.args {
+			walk(a)
+		}
+	}
+	walk(e)
+	return out
+}
+
+// pwSize is the number of operation nodes of e.
+func pwSize(e *pwExpr) int {
+	if e.leaf != nil {
+		return 0
+	}
+	n := 1
+	for _, a := range e.args {
+		n += pwSize(a)
+	}
+	return n
+}
+
+// fusePointwise merges pointwise steps into their single pointwise consumer (see the file
+// comment) and drops the merged steps from b.steps.
+func (b *builder) fusePointwise() {
+	if !fuseEnabled {
+		return
+	}
+	uses := make(map[int]int)
+	for _, s := range b.steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			uses[v.id]++
+		}
+	}
+	for _, o := range b.outputs {
+		uses[o.id] += 2 // a final output is never absorbed
+	}
+	producer := make(map[int]int) // output value id -> index of its pointwise step
+	for i, s := range b.steps {
+		if s.custom != nil && s.custom.pw != nil && !s.custom.pwReduce {
+			producer[s.custom.outputs[0].id] = i
+		}
+	}
+	removed := make([]bool, len(b.steps))
+	fused := false
+	for i, s := range b.steps {
+		if s.custom == nil || s.custom.pw == nil {
+			continue
+		}
+		shape := s.custom.pwShape
+		changed := false
+		var inline func(e *pwExpr) *pwExpr
+		inline = func(e *pwExpr) *pwExpr {
+			if v := e.leaf; v != nil {
+				j, ok := producer[v.id]
+				if ok && j < i && !removed[j] && uses[v.id] == 1 && v.shape.Equal(shape) {
+					removed[j], changed = true, true
+					return inline(b.steps[j].custom.pw)
+				}
+				return e
+			}
+			for k, a := range e.args {
+				e.args[k] = inline(a)
+			}
+			return e
+		}
+		s.custom.pw = inline(s.custom.pw)
+		if changed {
+			fused = true
+			s.custom.inputs = pwLeaves(s.custom.pw)
+			s.custom.run = pwRun(s.custom.pw, shape, s.custom.pwReduce)
+			s.custom.name = fmt.Sprintf("pointwise/%d", pwSize(s.custom.pw))
+			if s.custom.pwReduce {
+				s.custom.name = fmt.Sprintf("pointwise-sum/%d", pwSize(s.custom.pw))
+			}
+		}
+	}
+	if !fused {
+		return
+	}
+	kept := b.steps[:0]
+	for i, s := range b.steps {
+		if !removed[i] {
+			kept = append(kept, s)
+		}
+	}
+	b.steps = kept
+}

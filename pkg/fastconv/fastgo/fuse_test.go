@@ -1,0 +1,139 @@
+package fastgo
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+)
+
+// With fusion, relu -> sqrt -> relu of chain becomes one pointwise step of 3 nodes, the
+// intermediate tensors are never allocated, and the values are those of the separate ops.
+func TestFusionChain(t *testing.T) {
+	b := mustOf[*Backend](t)(New(""))
+	shape := shapes.Make(dtypes.Float32, 257, 133) // not poolShape, whose pool TestBufferReuse counts
+	e, _ := chain(t, b, shape)
+	if got, want := stepNames(e), []string{"pointwise/3", "segment"}; !slices.Equal(got, want) {
+		t.Fatalf("steps %v, want %v", got, want)
+	}
+	data := make([]float32, shape.Size())
+	for i := range data {
+		data[i] = float32(i%7) - 3
+	}
+	in := mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(data), shape))
+	before := freshBuffers.Load()
+	outs := mustOf[[]compute.Buffer](t)(e.Execute([]compute.Buffer{in}, nil, 0))
+	if fresh := freshBuffers.Load() - before; fresh != 1 {
+		t.Errorf("allocated %d native buffers, want 1 (the fused step's output only)", fresh)
+	}
+	got := mustOf[any](t)(outs[0].Data()).([]float32)
+	for i, v := range data {
+		if want := -float32(math.Sqrt(float64(max(v, 0)))); got[i] != want {
+			t.Fatalf("out[%d] = %g, want %g", i, got[i], want)
+		}
+	}
+}
+
+// adamLike builds the arithmetic of an Adam step with weight decay and a batch-norm style row
+// scale on a [rows, C] parameter: m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2,
+// p' = p - lr (m' / (sqrt(v') + eps) + wd p), and y = relu-grad(p', p' * s[C] + t[C]). Returns
+// the executable (outputs m', v', p', y and the row sums of (g - t) p).
+func adamLike(t *testing.T, b *Backend, shape shapes.Shape) *executable {
+	ok := mustOf[compute.Value](t)
+	bld := b.Builder("adam")
+	fn := bld.Main()
+	C := shape.Dimensions[1]
+	rowShape := shapes.Make(dtypes.Float32, 1, C)
+	p := ok(fn.Parameter("p", shape, nil))
+	g := ok(fn.Parameter("g", shape, nil))
+	m := ok(fn.Parameter("m", shape, nil))
+	v := ok(fn.Parameter("v", shape, nil))
+	sc := ok(fn.Parameter("s", rowShape, nil))
+	sh := ok(fn.Parameter("t", rowShape, nil))
+	k := func(x float32) compute.Value { return ok(fn.Constant([]float32{x})) }
+	bcast := func(x compute.Value) compute.Value { return ok(fn.BroadcastInDim(x, shape, nil)) }
+	m1 := ok(fn.Add(ok(fn.Mul(m, bcast(k(0.9)))), ok(fn.Mul(g, bcast(k(0.1))))))
+	v1 := ok(fn.Add(ok(fn.Mul(v, bcast(k(0.999)))), ok(fn.Mul(ok(fn.Mul(g, g)), bcast(k(0.001))))))
+	den := ok(fn.Add(ok(fn.Sqrt(v1)), bcast(k(1e-8))))
+	upd := ok(fn.Add(ok(fn.Div(m1, den)), ok(fn.Mul(p, bcast(k(5e-4))))))
+	p1 := ok(fn.Sub(p, ok(fn.Mul(upd, bcast(k(1e-3))))))
+	z := ok(fn.Add(ok(fn.Mul(p1, ok(fn.BroadcastInDim(sc, shape, []int{0, 1})))), ok(fn.BroadcastInDim(sh, shape, []int{0, 1}))))
+	ge := ok(fn.GreaterOrEqual(p1, bcast(k(0))))
+	y := ok(fn.Where(ge, z, bcast(k(0))))
+	// A row sum of a pointwise product (the batch-norm and bias gradients' pattern).
+	rs := ok(fn.ReduceSum(ok(fn.Mul(ok(fn.Sub(g, ok(fn.BroadcastInDim(sh, shape, []int{0, 1})))), p)), 0))
+	if err := fn.Return([]compute.Value{m1, v1, p1, y, rs}, nil); err != nil {
+		t.Fatal(err)
+	}
+	exec, err := bld.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exec.(*executable)
+}
+
+// The fused optimizer-like graph gives bitwise the values of the unfused one, in fewer steps,
+// for a size that is not a multiple of the chunk and rows that do not divide it.
+func TestFusionBitwise(t *testing.T) {
+	shape := shapes.Make(dtypes.Float32, 301, 123) // 37023 elements; 2048 % 123 != 0
+	rng := rand.New(rand.NewPCG(3, 4))
+	mk := func(n int, pos bool) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+			if pos {
+				x[i] = x[i] * x[i]
+			}
+		}
+		return x
+	}
+	n, C := shape.Size(), shape.Dimensions[1]
+	data := [][]float32{mk(n, false), mk(n, false), mk(n, false), mk(n, true), mk(C, false), mk(C, false)}
+	run := func(fuse bool) ([][]float32, []string) {
+		saved := fuseEnabled
+		fuseEnabled = fuse
+		defer func() { fuseEnabled = saved }()
+		b := mustOf[*Backend](t)(New(""))
+		e := adamLike(t, b, shape)
+		var ins []compute.Buffer
+		for i, d := range data {
+			sh := shape
+			if i >= 4 {
+				sh = shapes.Make(dtypes.Float32, 1, C)
+			}
+			ins = append(ins, mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(d), sh)))
+		}
+		outs := mustOf[[]compute.Buffer](t)(e.Execute(ins, nil, 0))
+		var vals [][]float32
+		for _, o := range outs {
+			vals = append(vals, slices.Clone(mustOf[any](t)(o.Data()).([]float32)))
+		}
+		return vals, stepNames(e)
+	}
+	plain, plainSteps := run(false)
+	fused, fusedSteps := run(true)
+	if !slices.Contains(fusedSteps, "pointwise-sum/2") {
+		t.Errorf("the row sum did not absorb its product: steps %v", fusedSteps)
+	}
+	if len(fusedSteps) >= len(plainSteps) {
+		t.Errorf("fusion kept %d steps (%v) of %d", len(fusedSteps), fusedSteps, len(plainSteps))
+	}
+	t.Logf("unfused %d steps, fused %d: %v", len(plainSteps), len(fusedSteps), fusedSteps)
+	for o := range plain {
+		for i := range plain[o] {
+			if math.Float32bits(plain[o][i]) != math.Float32bits(fused[o][i]) {
+				t.Fatalf("output %d element %d: fused %g, unfused %g", o, i, fused[o][i], plain[o][i])
+			}
+		}
+	}
+	// Spot check against the formula (float32 arithmetic in the graph's order).
+	g, m := data[1][7], data[2][7]
+	m1 := m*0.9 + g*0.1
+	if plain[0][7] != m1 {
+		t.Errorf("m'[7] = %g, want %g", plain[0][7], m1)
+	}
+}

@@ -1,0 +1,151 @@
+package kernels
+
+import "github.com/coarsealign/coarsealign/internal/gemm"
+
+// PWKind is the operation of one node of a Pointwise program.
+type PWKind uint8
+
+const (
+	PWBinary   PWKind = iota // Args[0] Op Args[1]; either may be a scalar input (length 1)
+	PWRow                    // Args[0] Op row, row = input Args[1] of length C (row Op Args[0] if Flag)
+	PWSqrt                   // sqrt(Args[0])
+	PWRelu                   // max(Args[0], 0)
+	PWReluGrad               // Args[1] where (Args[0] >= 0) == Flag, else 0
+)
+
+// PWRef names an operand: input Idx of Run if Input, else the result of node Idx (an earlier node).
+type PWRef struct {
+	Input bool
+	Idx   int
+}
+
+// PWNode is one elementwise operation of a Pointwise program.
+type PWNode struct {
+	Kind PWKind
+	Op   Op // PWBinary, PWRow
+	Flag bool
+	Args [2]PWRef
+}
+
+// Pointwise is a fused chain of elementwise operations over tensors of one size n: Nodes in
+// evaluation order, the last one the result. Inputs are of length n (read elementwise), 1 (a
+// scalar) or RowC (a row [C] broadcast over the rows of an [n/C, C] tensor; RowC is 0 without
+// row inputs). Run evaluates the program chunk by chunk, so intermediate results stay in a
+// per-worker scratch of a few KiB instead of full tensors, and every input and the output make
+// one pass through memory. Each element goes through the same float32 operations in the same
+// order as with the separate kernels (Binary, RowBinary, Sqrt, Relu, ReluGrad, BiasAdd), so the
+// results are bitwise equal.
+type Pointwise struct {
+	Nodes []PWNode
+	RowC  int
+}
+
+// pwChunk is the number of elements of one chunk (rounded to whole rows with row inputs).
+const pwChunk = 2048
+
+// Run sets out (length n) to the program's result on the inputs in, split between workers.
+func (p *Pointwise) Run(out []float32, in [][]float32) {
+	n := len(out)
+	ch := pwChunk
+	if C := p.RowC; C > 0 {
+		ch = C * max(1, pwChunk/C)
+	}
+	gemm.ParallelFor((n+ch-1)/ch, func(c0, c1 int) {
+		scratch := gemm.Scratch(p.scratchLen(ch))
+		defer gemm.Release(scratch)
+		for c := c0; c < c1; c++ {
+			s, e := c*ch, min(n, (c+1)*ch)
+			p.runRange(out[s:e], in, n, s, e, scratch)
+		}
+	})
+}
+
+// scratchLen is the scratch runRange needs for chunks of ch elements.
+func (p *Pointwise) scratchLen(ch int) int { return max(1, len(p.Nodes)-1) * ch }
+
+// runRange sets dst (length e-s) to elements [s, e) of the program's result on inputs of size
+// n, on the calling goroutine (s a multiple of RowC with row inputs), using scratch of at least
+// scratchLen(e-s) elements for the intermediate nodes.
+func (p *Pointwise) runRange(dst []float32, in [][]float32, n, s, e int, scratch []float32) {
+	last := len(p.Nodes) - 1
+	ch := e - s
+	var small [8][]float32
+	vals := small[:0]
+	if len(p.Nodes) > len(small) {
+		vals = make([][]float32, 0, len(p.Nodes))
+	}
+	get := func(r PWRef) []float32 {
+		if !r.Input {
+			return vals[r.Idx]
+		}
+		if x := in[r.Idx]; len(x) == n {
+			return x[s:e]
+		} else {
+			return x // scalar or row
+		}
+	}
+	for i, nd := range p.Nodes {
+		d := dst
+		if i != last {
+			d = scratch[i*ch:][:ch]
+		}
+		a := get(nd.Args[0])
+		switch nd.Kind {
+		case PWBinary:
+			binaryF32(nd.Op, d, a, get(nd.Args[1]))
+		case PWRow:
+			row := get(nd.Args[1])
+			C := len(row)
+			for r := 0; r < len(d); r += C {
+				if nd.Flag {
+					binaryF32(nd.Op, d[r:r+C], row, a[r:r+C])
+				} else {
+					binaryF32(nd.Op, d[r:r+C], a[r:r+C], row)
+				}
+			}
+		case PWSqrt:
+			sqrtF32(d, a)
+		case PWRelu:
+			reluF32(d, a)
+		case PWReluGrad:
+			reluGradF32(d, a, get(nd.Args[1]), nd.Flag)
+		}
+		vals = append(vals, d)
+	}
+}
+
+// SumRows sets out[c] (C = len(out)) to the sum over the rows of the program's result viewed as
+// [n/C, C], without storing the result: the rows are split between workers and added in the
+// order of the SumRows kernel (rows in order within a worker, then the workers' partial sums in
+// worker order), so the sums are bitwise those of Run followed by SumRows.
+func (p *Pointwise) SumRows(out []float32, in [][]float32, n int) {
+	C := len(out)
+	rows := n / C
+	w := gemm.Workers()
+	partial := make([][]float32, w)
+	chunk := (rows + w - 1) / w
+	rowsPer := max(1, pwChunk/C)
+	gemm.ParallelFor(w, func(start, end int) {
+		tmp := gemm.Scratch(rowsPer * C)
+		defer gemm.Release(tmp)
+		scratch := gemm.Scratch(p.scratchLen(rowsPer * C))
+		defer gemm.Release(scratch)
+		for wi := start; wi < end; wi++ {
+			acc := make([]float32, C)
+			for r0 := wi * chunk; r0 < min(rows, (wi+1)*chunk); r0 += rowsPer {
+				r1 := min(rows, (wi+1)*chunk, r0+rowsPer)
+				p.runRange(tmp[:(r1-r0)*C], in, n, r0*C, r1*C, scratch)
+				for r := range r1 - r0 {
+					addF32(acc, acc, tmp[r*C:(r+1)*C])
+				}
+			}
+			partial[wi] = acc
+		}
+	})
+	clear(out)
+	for _, q := range partial {
+		if q != nil {
+			addF32(out, out, q)
+		}
+	}
+}
