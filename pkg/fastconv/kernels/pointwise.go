@@ -50,6 +50,7 @@ func (p *Pointwise) Run(out []float32, in [][]float32) {
 	if C := p.RowC; C > 0 {
 		ch = C * max(1, pwChunk/C)
 	}
+	in = p.tileRows(in, n, ch)
 	gemm.ParallelFor((n+ch-1)/ch, func(c0, c1 int) {
 		scratch := gemm.Scratch(p.scratchLen(ch))
 		defer gemm.Release(scratch)
@@ -58,6 +59,32 @@ func (p *Pointwise) Run(out []float32, in [][]float32) {
 			p.runRange(out[s:e], in, n, s, e, scratch)
 		}
 	})
+}
+
+// tileRows returns in with every row input (length RowC) replaced by the row repeated to ch
+// elements (ch a multiple of RowC): chunks start at whole rows, so element j of a chunk meets
+// row[j % C], and a row operation becomes one vector pass over the chunk instead of one short
+// pass per row (C = 16 channels made the per-row passes several times slower than the data).
+func (p *Pointwise) tileRows(in [][]float32, n, ch int) [][]float32 {
+	C := p.RowC
+	if C <= 1 {
+		return in
+	}
+	out := in
+	for i, x := range in {
+		if len(x) != C || len(x) == n {
+			continue
+		}
+		if &out[0] == &in[0] {
+			out = append([][]float32(nil), in...)
+		}
+		t := make([]float32, ch)
+		for j := 0; j < ch; j += C {
+			copy(t[j:j+C], x)
+		}
+		out[i] = t
+	}
+	return out
 }
 
 // scratchLen is the scratch runRange needs for chunks of ch elements.
@@ -78,10 +105,13 @@ func (p *Pointwise) runRange(dst []float32, in [][]float32, n, s, e int, scratch
 		if !r.Input {
 			return vals[r.Idx]
 		}
-		if x := in[r.Idx]; len(x) == n {
+		switch x := in[r.Idx]; {
+		case len(x) == n:
 			return x[s:e]
-		} else {
-			return x // scalar or row
+		case len(x) == 1:
+			return x // scalar
+		default:
+			return x[:e-s] // row tiled to the chunk by tileRows
 		}
 	}
 	for i, nd := range p.Nodes {
@@ -93,15 +123,11 @@ func (p *Pointwise) runRange(dst []float32, in [][]float32, n, s, e int, scratch
 		switch nd.Kind {
 		case PWBinary:
 			binaryF32(nd.Op, d, a, get(nd.Args[1]))
-		case PWRow:
-			row := get(nd.Args[1])
-			C := len(row)
-			for r := 0; r < len(d); r += C {
-				if nd.Flag {
-					binaryF32(nd.Op, d[r:r+C], row, a[r:r+C])
-				} else {
-					binaryF32(nd.Op, d[r:r+C], a[r:r+C], row)
-				}
+		case PWRow: // the row is tiled to the chunk (tileRows)
+			if row := get(nd.Args[1]); nd.Flag {
+				binaryF32(nd.Op, d, row, a)
+			} else {
+				binaryF32(nd.Op, d, a, row)
 			}
 		case PWSqrt:
 			sqrtF32(d, a)
@@ -125,6 +151,7 @@ func (p *Pointwise) SumRows(out []float32, in [][]float32, n int) {
 	partial := make([][]float32, w)
 	chunk := (rows + w - 1) / w
 	rowsPer := max(1, pwChunk/C)
+	in = p.tileRows(in, n, rowsPer*C)
 	gemm.ParallelFor(w, func(start, end int) {
 		tmp := gemm.Scratch(rowsPer * C)
 		defer gemm.Release(tmp)
