@@ -222,11 +222,15 @@ func packA[T float](ap, a []T, aRow, aCol, i0, mb, k0, kb, mr int) {
 				for l := range kb {
 					*(*[12]T)(dst[l*12:]) = *(*[12]T)(src[l*aCol:])
 				}
-			default:
+			default: // a partial tile: element loops (a copy call per few values costs more)
 				for l := range kb {
-					d := dst[l*mr:][:mr]
-					copy(d, src[l*aCol:][:m])
-					clear(d[m:])
+					d, sv := dst[l*mr:][:mr], src[l*aCol:][:m]
+					for r, v := range sv {
+						d[r] = v
+					}
+					for r := m; r < mr; r++ {
+						d[r] = 0
+					}
 				}
 			}
 			continue

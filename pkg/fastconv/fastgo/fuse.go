@@ -30,10 +30,10 @@ type pwExpr struct {
 // pwArity is the number of operands of each node kind.
 func pwArity(k kernels.PWKind) int {
 	switch k {
-	case kernels.PWSqrt, kernels.PWRelu:
-		return 1
+	case kernels.PWBinary, kernels.PWRow, kernels.PWReluGrad:
+		return 2
 	}
-	return 2
+	return 1
 }
 
 // addPointwise appends a native step computing node (its Args index inputs) on float32 inputs;

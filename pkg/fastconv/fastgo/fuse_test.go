@@ -32,7 +32,7 @@ func TestFusionChain(t *testing.T) {
 	}
 	got := mustOf[any](t)(outs[0].Data()).([]float32)
 	for i, v := range data {
-		if want := -float32(math.Sqrt(float64(max(v, 0)))); got[i] != want {
+		if want := float32(math.Sqrt(float64(max(v, 0)))); got[i] != want {
 			t.Fatalf("out[%d] = %g, want %g", i, got[i], want)
 		}
 	}
@@ -135,5 +135,45 @@ func TestFusionBitwise(t *testing.T) {
 	m1 := m*0.9 + g*0.1
 	if plain[0][7] != m1 {
 		t.Errorf("m'[7] = %g, want %g", plain[0][7], m1)
+	}
+}
+
+// The native transcendental ops (fused into one pointwise step here) give bitwise the values of
+// the wrapped go backend, which computes them in float64 and rounds to float32: GELU's
+// x * (1 + erf(x / sqrt 2)) / 2 and exp(-x^2/2), tanh, log|x|, 1/sqrt|x| and -x.
+func TestUnaryMathMatchesGoBackend(t *testing.T) {
+	shape := shapes.Make(dtypes.Float32, 211, 167)
+	rng := rand.New(rand.NewPCG(9, 10))
+	data := make([]float32, shape.Size())
+	for i := range data {
+		data[i] = float32(rng.NormFloat64() * 3)
+	}
+	build := func(b compute.Backend) []float32 {
+		ok := mustOf[compute.Value](t)
+		bld := b.Builder("unary")
+		fn := bld.Main()
+		x := ok(fn.Parameter("x", shape, nil))
+		k := func(v float32) compute.Value {
+			return ok(fn.BroadcastInDim(ok(fn.Constant([]float32{v})), shape, nil))
+		}
+		gelu := ok(fn.Mul(ok(fn.Mul(x, k(0.5))), ok(fn.Add(k(1), ok(fn.Erf(ok(fn.Mul(x, k(0.70710678)))))))))
+		phi := ok(fn.Exp(ok(fn.Neg(ok(fn.Mul(ok(fn.Mul(x, x)), k(0.5)))))))
+		abs := ok(fn.Abs(x))
+		rest := ok(fn.Add(ok(fn.Add(ok(fn.Tanh(x)), ok(fn.Log(abs)))), ok(fn.Rsqrt(abs))))
+		out := ok(fn.Add(ok(fn.Add(gelu, phi)), rest))
+		if err := fn.Return([]compute.Value{out}, nil); err != nil {
+			t.Fatal(err)
+		}
+		exec := mustOf[compute.Executable](t)(bld.Compile())
+		in := mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(data), shape))
+		outs := mustOf[[]compute.Buffer](t)(exec.Execute([]compute.Buffer{in}, nil, 0))
+		return slices.Clone(mustOf[any](t)(outs[0].Data()).([]float32))
+	}
+	fast := build(mustOf[*Backend](t)(New("")))
+	plain := build(mustOf[compute.Backend](t)(NewGo(DefaultInnerConfig)))
+	for i := range plain {
+		if math.Float32bits(fast[i]) != math.Float32bits(plain[i]) {
+			t.Fatalf("element %d (x = %g): fastgo %g, go backend %g", i, data[i], fast[i], plain[i])
+		}
 	}
 }

@@ -302,6 +302,46 @@ func (f *function) Sqrt(x compute.Value) (compute.Value, error) {
 	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Sqrt(ix) })
 }
 
+// unary runs a float32 elementwise function natively (a pointwise step, fusable) on large
+// operands, else delegates.
+func (f *function) unary(kind kernels.PWKind, name string, x compute.Value, delegate func(g compute.Function, ix compute.Value) (compute.Value, error)) (compute.Value, error) {
+	xv := x.(*value)
+	if f.nativeOK(xv) {
+		return f.b.addPointwise(name, []*value{xv}, xv.shape, kernels.PWNode{Kind: kind, Args: pwIn(0, 0)}), nil
+	}
+	return f.delegate1(x, delegate)
+}
+
+// Neg implements compute.Function (native for large float32 operands).
+func (f *function) Neg(x compute.Value) (compute.Value, error) {
+	return f.unary(kernels.PWNeg, "neg", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Neg(ix) })
+}
+
+// Exp implements compute.Function (native for large float32 operands, float64 math as the go backend).
+func (f *function) Exp(x compute.Value) (compute.Value, error) {
+	return f.unary(kernels.PWExp, "exp", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Exp(ix) })
+}
+
+// Log implements compute.Function (native for large float32 operands).
+func (f *function) Log(x compute.Value) (compute.Value, error) {
+	return f.unary(kernels.PWLog, "log", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Log(ix) })
+}
+
+// Erf implements compute.Function (native for large float32 operands; GELU and its gradient).
+func (f *function) Erf(x compute.Value) (compute.Value, error) {
+	return f.unary(kernels.PWErf, "erf", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Erf(ix) })
+}
+
+// Tanh implements compute.Function (native for large float32 operands).
+func (f *function) Tanh(x compute.Value) (compute.Value, error) {
+	return f.unary(kernels.PWTanh, "tanh", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Tanh(ix) })
+}
+
+// Rsqrt implements compute.Function (native for large float32 operands).
+func (f *function) Rsqrt(x compute.Value) (compute.Value, error) {
+	return f.unary(kernels.PWRsqrt, "rsqrt", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Rsqrt(ix) })
+}
+
 // ReduceSum implements compute.Function: native for summing all axes but the last (bias gradient).
 func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error) {
 	xv := x.(*value)

@@ -39,7 +39,7 @@ func stepNames(e *executable) []string {
 	return names
 }
 
-// chain builds -sqrt(relu(x)) as relu, sqrt, relu (native) and Neg (a segment), plus native and
+// chain builds |sqrt(relu(x))| as relu, sqrt, relu (native) and Abs (a segment), plus native and
 // delegated work whose results are never used.
 func chain(t *testing.T, b *Backend, shape shapes.Shape) (*executable, []*value) {
 	ok := mustOf[compute.Value](t)
@@ -47,12 +47,12 @@ func chain(t *testing.T, b *Backend, shape shapes.Shape) (*executable, []*value)
 	fn := bld.Main()
 	x := ok(fn.Parameter("x", shape, nil))
 	zero := ok(fn.Constant([]float32{0}))
-	_ = ok(fn.Neg(x))               // delegated, unused: its segment is dropped
+	_ = ok(fn.Abs(x))               // delegated, unused: its segment is dropped
 	_ = ok(fn.Sqrt(ok(fn.Sqrt(x)))) // native, unused (transitively): dropped
 	r1 := ok(fn.Max(x, zero))       // relu
 	r2 := ok(fn.Sqrt(r1))           // r1 dies here
 	r3 := ok(fn.Max(r2, zero))      // r2 dies here; reuses r1's buffer
-	out := ok(fn.Neg(r3))           // segment; r3 dies here
+	out := ok(fn.Abs(r3))           // segment; r3 dies here
 	if err := fn.Return([]compute.Value{out}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestBufferReuse(t *testing.T) {
 		}
 		got := mustOf[any](t)(outs[0].Data()).([]float32)
 		for i, v := range data {
-			if want := -float32(math.Sqrt(float64(max(v, 0)))); got[i] != want {
+			if want := float32(math.Sqrt(float64(max(v, 0)))); got[i] != want {
 				t.Fatalf("run %d: out[%d] = %g, want %g", run+1, i, got[i], want)
 			}
 		}

@@ -20,14 +20,20 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeConvGeneral,
 	compute.OpTypeDiv,
 	compute.OpTypeDotGeneral,
+	compute.OpTypeErf,
+	compute.OpTypeExp,
 	compute.OpTypeFusedDense,
+	compute.OpTypeLog,
 	compute.OpTypeMax,
 	compute.OpTypeMul,
+	compute.OpTypeNeg,
 	compute.OpTypeReduceSum,
 	compute.OpTypeReduceWindow,
+	compute.OpTypeRsqrt,
 	compute.OpTypeSelectAndScatterMax,
 	compute.OpTypeSqrt,
 	compute.OpTypeSub,
+	compute.OpTypeTanh,
 	compute.OpTypeTranspose,
 	compute.OpTypeWhere,
 }
@@ -544,36 +550,6 @@ func (f *function) EqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compu
 	return
 }
 
-// Erf delegates to the wrapped backend.
-func (f *function) Erf(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Erf(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Exp delegates to the wrapped backend.
-func (f *function) Exp(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Exp(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // Expm1 delegates to the wrapped backend.
 func (f *function) Expm1(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
@@ -1012,21 +988,6 @@ func (f *function) LessThanTotalOrder(a0 compute.Value, a1 compute.Value) (r0 co
 	return
 }
 
-// Log delegates to the wrapped backend.
-func (f *function) Log(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Log(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // Log1p delegates to the wrapped backend.
 func (f *function) Log1p(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
@@ -1141,21 +1102,6 @@ func (f *function) Min(a0 compute.Value, a1 compute.Value) (r0 compute.Value, er
 		return
 	}
 	r0, err = g.Min(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Neg delegates to the wrapped backend.
-func (f *function) Neg(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Neg(i0)
 	if err != nil {
 		return
 	}
@@ -1503,21 +1449,6 @@ func (f *function) Round(a0 compute.Value) (r0 compute.Value, err error) {
 	return
 }
 
-// Rsqrt delegates to the wrapped backend.
-func (f *function) Rsqrt(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Rsqrt(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // ScatterMax delegates to the wrapped backend.
 func (f *function) ScatterMax(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 int, a4 []int, a5 []int, a6 []int, a7 bool, a8 bool) (r0 compute.Value, err error) {
 	g := f.target()
@@ -1720,21 +1651,6 @@ func (f *function) Slice(a0 compute.Value, a1 []int, a2 []int, a3 []int) (r0 com
 		return
 	}
 	r0, err = g.Slice(i0, a1, a2, a3)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Tanh delegates to the wrapped backend.
-func (f *function) Tanh(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Tanh(i0)
 	if err != nil {
 		return
 	}

@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/coarsealign/coarsealign/internal/gemm"
+import (
+	"math"
+
+	"github.com/coarsealign/coarsealign/internal/gemm"
+)
 
 // PWKind is the operation of one node of a Pointwise program.
 type PWKind uint8
@@ -11,7 +15,45 @@ const (
 	PWSqrt                   // sqrt(Args[0])
 	PWRelu                   // max(Args[0], 0)
 	PWReluGrad               // Args[1] where (Args[0] >= 0) == Flag, else 0
+	PWNeg                    // -Args[0]
+	PWExp                    // exp(Args[0])
+	PWLog                    // log(Args[0])
+	PWErf                    // erf(Args[0])
+	PWTanh                   // tanh(Args[0])
+	PWRsqrt                  // 1 / sqrt(Args[0])
 )
+
+// unaryMath evaluates the transcendental kinds as GoMLX's go backend does (float64 math, rounded
+// to float32), so native and delegated results are bitwise equal.
+func unaryMath(k PWKind, out, x []float32) {
+	x = x[:len(out)]
+	switch k {
+	case PWNeg:
+		for i, v := range x {
+			out[i] = -v
+		}
+	case PWExp:
+		for i, v := range x {
+			out[i] = float32(math.Exp(float64(v)))
+		}
+	case PWLog:
+		for i, v := range x {
+			out[i] = float32(math.Log(float64(v)))
+		}
+	case PWErf:
+		for i, v := range x {
+			out[i] = float32(math.Erf(float64(v)))
+		}
+	case PWTanh:
+		for i, v := range x {
+			out[i] = float32(math.Tanh(float64(v)))
+		}
+	case PWRsqrt:
+		for i, v := range x {
+			out[i] = float32(1.0 / math.Sqrt(float64(v)))
+		}
+	}
+}
 
 // PWRef names an operand: input Idx of Run if Input, else the result of node Idx (an earlier node).
 type PWRef struct {
@@ -135,6 +177,8 @@ func (p *Pointwise) runRange(dst []float32, in [][]float32, n, s, e int, scratch
 			reluF32(d, a)
 		case PWReluGrad:
 			reluGradF32(d, a, get(nd.Args[1]), nd.Flag)
+		default:
+			unaryMath(nd.Kind, d, a)
 		}
 		vals = append(vals, d)
 	}

@@ -1,0 +1,35 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkConvForward times the forward convolutions of AlexNet-BN width 1/4 at 32x32, batch
+// 128 (conv1-conv3), with im2colUnitStride and with the general im2col.
+func BenchmarkConvForward(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, p := range []Conv{
+		{B: 128, C: 3, H: 32, W: 32, KH: 3, KW: 3, N: 16},
+		{B: 128, C: 16, H: 16, W: 16, KH: 3, KW: 3, N: 48},
+		{B: 128, C: 48, H: 8, W: 8, KH: 3, KW: 3, N: 96},
+	} {
+		p.S0, p.S1, p.P0, p.P1, p.ID0, p.ID1, p.KD0, p.KD1 = 1, 1, 1, 1, 1, 1, 1, 1
+		p.OH, p.OW = p.H, p.W
+		p.XStrides = [4]int{p.H * p.W * p.C, p.W * p.C, p.C, 1}
+		p.KStrides = [4]int{p.KW * p.C * p.N, p.C * p.N, p.N, 1}
+		x, k := randn(rng, p.B*p.H*p.W*p.C), randn(rng, p.K()*p.N)
+		y := make([]float32, p.M()*p.N)
+		for _, fast := range []bool{true, false} {
+			b.Run(fmt.Sprintf("C=%d/N=%d/unitstride=%v", p.C, p.N, fast), func(b *testing.B) {
+				im2colFast = fast
+				defer func() { im2colFast = true }()
+				for b.Loop() {
+					p.Run(y, x, k)
+				}
+				b.ReportMetric(2*float64(p.M()*p.K()*p.N)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
