@@ -169,6 +169,15 @@ func benchFeatures(name string, n, size int) {
 			times = append(times, time.Since(start))
 			cpus = append(cpus, cpuTime()-cpu0)
 		}
+		if step == *flagWarmup-1 && *flagProfile != "" {
+			f, err := os.Create(*flagProfile)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+				os.Exit(1)
+			}
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
 	m := median(times)
 	fmt.Printf("workload=%s impl=gomlx backend=%q batch=%d ms_step=%.1f img_s=%.1f cpu_ms_step=%.1f\n",

@@ -63,7 +63,9 @@ func (p *Conv) Run(y, x, k []float32) {
 		// Many output rows (forward, input gradient): row chunks small enough for the patches to
 		// stay in L2 while multiplied; each worker im2col's and multiplies its own chunks.
 		// The kernel matrix is packed once for all chunks.
-		rc := max(64, min(M, chunkL2/K)/4*4) // >= 64 rows so each B block is reused.
+		// >= 96 rows so each B block is reused, a multiple of 12 so that the 6- and 12-row
+		// micro-kernels see no partial row tile inside a chunk.
+		rc := max(96, min(M, chunkL2/K)/12*12)
 		numChunks := (M + rc - 1) / rc
 		pb := gemm.PackF32(K, p.N, bmat, p.N)
 		defer pb.Release()
