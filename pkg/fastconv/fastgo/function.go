@@ -37,10 +37,10 @@ type customOp struct {
 	// output buffers on backend.
 	run func(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error)
 	// Pointwise steps (fuse.go): the expression (its leaves are inputs), the shape of its values,
-	// and whether the step sums its rows ([..., C] -> [C]) instead of returning it.
+	// and the reduction the step applies to it (none: the step returns it).
 	pw       *pwExpr
 	pwShape  shapes.Shape
-	pwReduce bool
+	pwReduce pwReduction
 }
 
 type step struct {

@@ -20,6 +20,9 @@ import (
 
 var fuseEnabled = os.Getenv("FASTCONV_FUSE") != "0"
 
+// lowestFloat32 is the go backend's initial value of a float32 ReduceMax.
+var lowestFloat32 = dtypes.Float32.LowestValue().(float32)
+
 // pwExpr is a pointwise expression: a leaf (a value) or node applied to args (node.Args unused).
 type pwExpr struct {
 	leaf *value
@@ -30,7 +33,7 @@ type pwExpr struct {
 // pwArity is the number of operands of each node kind.
 func pwArity(k kernels.PWKind) int {
 	switch k {
-	case kernels.PWBinary, kernels.PWRow, kernels.PWReluGrad:
+	case kernels.PWBinary, kernels.PWRow, kernels.PWCol, kernels.PWReluGrad:
 		return 2
 	}
 	return 1
@@ -46,7 +49,35 @@ func (b *builder) addPointwise(name string, inputs []*value, shape shapes.Shape,
 	v := b.addCustom(name, inputs, []shapes.Shape{shape}, nil)[0]
 	op := b.steps[len(b.steps)-1].custom
 	op.pw, op.pwShape = e, shape
-	op.run = pwRun(e, shape, false)
+	op.run = pwRun(e, shape, pwReduction{})
+	return v
+}
+
+// pwReduction is what a pointwise step does with its expression's values.
+type pwReduction struct {
+	kind    int   // reduceNone, reduceRows or reduceLast
+	L       int   // reduceLast: elements per output (the product of the reduced trailing dims)
+	outDims []int // reduceLast: the output's dimensions (the leading ones)
+	max     bool
+}
+
+const (
+	reduceNone = iota
+	reduceRows // sum over all axes but the last: [..., C] -> [C]
+	reduceLast // sum or max over trailing axes: [..., L] -> [...]
+)
+
+// addReduceLast appends a native step reducing x over its trailing axes from first on (sum, or
+// max with isMax) to outShape; fusion can fold x's pointwise producer into it.
+func (b *builder) addReduceLast(name string, x *value, first int, isMax bool, outShape shapes.Shape) *value {
+	L := 1
+	for _, d := range x.shape.Dimensions[first:] {
+		L *= d
+	}
+	v := b.addCustom(name, []*value{x}, []shapes.Shape{outShape}, nil)[0]
+	op := b.steps[len(b.steps)-1].custom
+	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: x}, x.shape, pwReduction{kind: reduceLast, L: L, outDims: outShape.Dimensions, max: isMax}
+	op.run = pwRun(op.pw, x.shape, op.pwReduce)
 	return v
 }
 
@@ -56,15 +87,15 @@ func (b *builder) addSumRows(name string, x *value) *value {
 	C := x.shape.Dimensions[x.shape.Rank()-1]
 	v := b.addCustom(name, []*value{x}, []shapes.Shape{shapes.Make(dtypes.Float32, C)}, nil)[0]
 	op := b.steps[len(b.steps)-1].custom
-	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: x}, x.shape, true
-	op.run = pwRun(op.pw, x.shape, true)
+	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: x}, x.shape, pwReduction{kind: reduceRows}
+	op.run = pwRun(op.pw, x.shape, op.pwReduce)
 	return v
 }
 
 // pwRun compiles e (values of the given shape) into a kernels.Pointwise program and returns the
-// custom step's run function, which returns e or, with sumRows, the sums of its rows; the inputs
-// it expects are pwLeaves(e).
-func pwRun(e *pwExpr, shape shapes.Shape, sumRows bool) func(backend compute.Backend, bufs []compute.Buffer) ([]compute.Buffer, error) {
+// custom step's run function, which returns e or its reduction red; the inputs it expects are
+// pwLeaves(e).
+func pwRun(e *pwExpr, shape shapes.Shape, red pwReduction) func(backend compute.Backend, bufs []compute.Buffer) ([]compute.Buffer, error) {
 	prog := &kernels.Pointwise{}
 	index := make(map[int]int) // leaf value id -> input index
 	var walk func(e *pwExpr) kernels.PWRef
@@ -81,8 +112,12 @@ func pwRun(e *pwExpr, shape shapes.Shape, sumRows bool) func(backend compute.Bac
 		for k, a := range e.args {
 			nd.Args[k] = walk(a)
 		}
-		if nd.Kind == kernels.PWRow {
+		switch nd.Kind {
+		case kernels.PWRow:
 			prog.RowC = e.args[1].leaf.shape.Size()
+		case kernels.PWCol:
+			dims := shape.Dimensions
+			prog.RowC = dims[len(dims)-1]
 		}
 		prog.Nodes = append(prog.Nodes, nd)
 		return kernels.PWRef{Idx: len(prog.Nodes) - 1}
@@ -96,7 +131,15 @@ func pwRun(e *pwExpr, shape shapes.Shape, sumRows bool) func(backend compute.Bac
 				return nil, err
 			}
 		}
-		if sumRows {
+		if red.kind == reduceLast {
+			buf, out, err := newFloat32Buffer(backend, red.outDims...)
+			if err != nil {
+				return nil, err
+			}
+			prog.ReduceLast(out, in, shape.Size(), red.L, red.max, lowestFloat32)
+			return []compute.Buffer{buf}, nil
+		}
+		if red.kind == reduceRows {
 			C := shape.Dimensions[shape.Rank()-1]
 			buf, out, err := newFloat32Buffer(backend, C)
 			if err != nil {
@@ -172,7 +215,7 @@ func (b *builder) fusePointwise() {
 	}
 	producer := make(map[int]int) // output value id -> index of its pointwise step
 	for i, s := range b.steps {
-		if s.custom != nil && s.custom.pw != nil && !s.custom.pwReduce {
+		if s.custom != nil && s.custom.pw != nil && s.custom.pwReduce.kind == reduceNone {
 			producer[s.custom.outputs[0].id] = i
 		}
 	}
@@ -205,8 +248,8 @@ func (b *builder) fusePointwise() {
 			s.custom.inputs = pwLeaves(s.custom.pw)
 			s.custom.run = pwRun(s.custom.pw, shape, s.custom.pwReduce)
 			s.custom.name = fmt.Sprintf("pointwise/%d", pwSize(s.custom.pw))
-			if s.custom.pwReduce {
-				s.custom.name = fmt.Sprintf("pointwise-sum/%d", pwSize(s.custom.pw))
+			if s.custom.pwReduce.kind != reduceNone {
+				s.custom.name = fmt.Sprintf("pointwise-reduce/%d", pwSize(s.custom.pw))
 			}
 		}
 	}

@@ -116,7 +116,7 @@ func TestFusionBitwise(t *testing.T) {
 	}
 	plain, plainSteps := run(false)
 	fused, fusedSteps := run(true)
-	if !slices.Contains(fusedSteps, "pointwise-sum/2") {
+	if !slices.Contains(fusedSteps, "pointwise-reduce/2") {
 		t.Errorf("the row sum did not absorb its product: steps %v", fusedSteps)
 	}
 	if len(fusedSteps) >= len(plainSteps) {
@@ -174,6 +174,67 @@ func TestUnaryMathMatchesGoBackend(t *testing.T) {
 	for i := range plain {
 		if math.Float32bits(fast[i]) != math.Float32bits(plain[i]) {
 			t.Fatalf("element %d (x = %g): fastgo %g, go backend %g", i, data[i], fast[i], plain[i])
+		}
+	}
+}
+
+// Native reductions over trailing axes (fused with their pointwise producers where single-use)
+// give bitwise the go backend's values: the softmax pattern exp(x - max_last(x)) / sum_last(...),
+// a sum over the last two axes, a max over a trailing axis of size 1, and column operands.
+func TestReduceLastMatchesGoBackend(t *testing.T) {
+	shape := shapes.Make(dtypes.Float32, 40, 13, 71) // 36920 elements
+	rng := rand.New(rand.NewPCG(11, 12))
+	data := make([]float32, shape.Size())
+	for i := range data {
+		data[i] = float32(rng.NormFloat64() * 4)
+	}
+	build := func(b compute.Backend) ([][]float32, []string) {
+		ok := mustOf[compute.Value](t)
+		bld := b.Builder("reduce")
+		fn := bld.Main()
+		x := ok(fn.Parameter("x", shape, nil))
+		mx := ok(fn.ReduceMax(x, 2)) // [40, 13]
+		mxb := ok(fn.BroadcastInDim(ok(fn.Reshape(mx, 40, 13, 1)), shape, []int{0, 1, 2}))
+		e := ok(fn.Exp(ok(fn.Sub(x, mxb))))
+		sum := ok(fn.ReduceSum(ok(fn.Mul(e, e)), 2))                 // fused: sum of e^2
+		both := ok(fn.ReduceSum(ok(fn.Mul(x, ok(fn.Abs(x)))), 1, 2)) // [40]
+		x1 := ok(fn.Reshape(x, 40, 13, 71, 1))
+		m1 := ok(fn.ReduceMax(x1, 3)) // size-1 axis
+		// Column operands ([..., 1] against [..., 71]) on either side.
+		col := ok(fn.Reshape(sum, 40, 13, 1))
+		cols := ok(fn.Sub(ok(fn.Div(x, col)), ok(fn.Reshape(mx, 40, 13, 1))))
+		colFirst := ok(fn.Sub(col, x))
+		if err := fn.Return([]compute.Value{sum, both, m1, e, cols, colFirst}, nil); err != nil {
+			t.Fatal(err)
+		}
+		exec := mustOf[compute.Executable](t)(bld.Compile())
+		in := mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(data), shape))
+		outs := mustOf[[]compute.Buffer](t)(exec.Execute([]compute.Buffer{in}, nil, 0))
+		var vals [][]float32
+		for _, o := range outs {
+			vals = append(vals, slices.Clone(mustOf[any](t)(o.Data()).([]float32)))
+		}
+		var names []string
+		if e, isFast := exec.(*executable); isFast {
+			names = stepNames(e)
+		}
+		return vals, names
+	}
+	fast, steps := build(mustOf[*Backend](t)(New("")))
+	plain, _ := build(mustOf[compute.Backend](t)(NewGo(DefaultInnerConfig)))
+	for _, want := range []string{"reduce-max-last", "pointwise-reduce/1", "pointwise/2", "elementwise-col"} {
+		if !slices.Contains(steps, want) {
+			t.Errorf("no %s step in %v", want, steps)
+		}
+	}
+	for o := range plain {
+		if len(fast[o]) != len(plain[o]) {
+			t.Fatalf("output %d: %d values, go backend %d", o, len(fast[o]), len(plain[o]))
+		}
+		for i := range plain[o] {
+			if math.Float32bits(fast[o][i]) != math.Float32bits(plain[o][i]) {
+				t.Fatalf("output %d element %d: fastgo %g, go backend %g", o, i, fast[o][i], plain[o][i])
+			}
 		}
 	}
 }

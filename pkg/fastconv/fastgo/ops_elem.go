@@ -1,10 +1,12 @@
 package fastgo
 
 import (
+	"fmt"
 	"github.com/coarsealign/coarsealign/pkg/fastconv/kernels"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
+	"os"
 )
 
 // Native elementwise fast paths for the large float32 tensors of CNN training (the wrapped
@@ -285,10 +287,25 @@ func (f *function) binary(op kernels.Op, lhs, rhs compute.Value, delegate func(g
 			return f.rowBinary(op, b, row, true), nil
 		}
 	}
+	// Column broadcast: one operand is the other's shape with a last axis of 1 ([..., L] op
+	// [..., 1]: layer norm, softmax).
+	if !sameOrScalar && a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32 {
+		if isColumnOf(b, a) && f.nativeOK(a) {
+			return f.b.addPointwise("elementwise-col", []*value{a, b}, a.shape,
+				kernels.PWNode{Kind: kernels.PWCol, Op: op, Args: pwIn(0, 1)}), nil
+		}
+		if isColumnOf(a, b) && f.nativeOK(b) {
+			return f.b.addPointwise("elementwise-col", []*value{b, a}, b.shape,
+				kernels.PWNode{Kind: kernels.PWCol, Op: op, Flag: true, Args: pwIn(0, 1)}), nil
+		}
+	}
 	if sameOrScalar && f.nativeOK(big) {
 		outShape := big.shape
 		return f.b.addPointwise("elementwise", []*value{a, b}, outShape,
 			kernels.PWNode{Kind: kernels.PWBinary, Op: op, Args: pwIn(0, 1)}), nil
+	}
+	if traceConv && f.isMain() && max(a.shape.Size(), b.shape.Size()) >= minNativeSize {
+		fmt.Fprintf(os.Stderr, "fastconv: binary op %d delegated: %s, %s (broadcast from %v)\n", op, lhs.(*value).shape, rhs.(*value).shape, srcShape(lhs.(*value), rhs.(*value)))
 	}
 	return f.delegate2(lhs, rhs, delegate)
 }
@@ -360,7 +377,38 @@ func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error
 	if allButLast && f.nativeOK(xv) {
 		return f.b.addSumRows("reduce-rows", xv), nil
 	}
+	if first, ok := trailingAxes(rank, axes); ok && f.nativeOK(xv) {
+		return f.b.addReduceLast("reduce-last", xv, first, false, shapes.Make(dtypes.Float32, xv.shape.Dimensions[:first]...)), nil
+	}
 	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.ReduceSum(ix, axes...) })
+}
+
+// ReduceMax implements compute.Function: native for reducing trailing axes of a large float32
+// tensor (softmax and attention maxima), else delegated.
+func (f *function) ReduceMax(x compute.Value, axes ...int) (compute.Value, error) {
+	xv := x.(*value)
+	if first, ok := trailingAxes(xv.shape.Rank(), axes); ok && f.nativeOK(xv) {
+		return f.b.addReduceLast("reduce-max-last", xv, first, true, shapes.Make(dtypes.Float32, xv.shape.Dimensions[:first]...)), nil
+	}
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.ReduceMax(ix, axes...) })
+}
+
+// trailingAxes reports whether axes are exactly the last len(axes) >= 1 axes of a tensor of the
+// given rank (in any order, no repeats), and the first of them; a reduction of all axes is left
+// to the go backend.
+func trailingAxes(rank int, axes []int) (first int, ok bool) {
+	if len(axes) == 0 || len(axes) >= rank {
+		return 0, false
+	}
+	first = rank - len(axes)
+	seen := make([]bool, rank)
+	for _, a := range axes {
+		if a < first || a >= rank || seen[a] {
+			return 0, false
+		}
+		seen[a] = true
+	}
+	return first, true
 }
 
 // rowBinary computes x op row (or row op x if rowFirst) with row [C] broadcast over the rows of
@@ -373,4 +421,31 @@ func (f *function) rowBinary(op kernels.Op, x, row *value, rowFirst bool) comput
 // pwIn returns the operand references of a node on inputs i and j of its step.
 func pwIn(i, j int) [2]kernels.PWRef {
 	return [2]kernels.PWRef{{Input: true, Idx: i}, {Input: true, Idx: j}}
+}
+
+// srcShape returns the shapes of the BroadcastInDim sources of a and b (for traces).
+func srcShape(a, b *value) []string {
+	var out []string
+	for _, v := range []*value{a, b} {
+		if v.bcastSrc != nil {
+			out = append(out, fmt.Sprintf("%s axes %v", v.bcastSrc.shape, v.bcastAxes))
+		} else {
+			out = append(out, "-")
+		}
+	}
+	return out
+}
+
+// isColumnOf reports whether col has x's shape but a last axis of 1 (x's last axis > 1).
+func isColumnOf(col, x *value) bool {
+	r := x.shape.Rank()
+	if r < 2 || col.shape.Rank() != r || x.shape.Dimensions[r-1] <= 1 || col.shape.Dimensions[r-1] != 1 {
+		return false
+	}
+	for i := range r - 1 {
+		if col.shape.Dimensions[i] != x.shape.Dimensions[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -27,6 +27,7 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeMax,
 	compute.OpTypeMul,
 	compute.OpTypeNeg,
+	compute.OpTypeReduceMax,
 	compute.OpTypeReduceSum,
 	compute.OpTypeReduceWindow,
 	compute.OpTypeRsqrt,
@@ -1333,21 +1334,6 @@ func (f *function) ReduceLogicalXor(a0 compute.Value, a1 ...int) (r0 compute.Val
 		return
 	}
 	r0, err = g.ReduceLogicalXor(i0, a1...)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// ReduceMax delegates to the wrapped backend.
-func (f *function) ReduceMax(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.ReduceMax(i0, a1...)
 	if err != nil {
 		return
 	}

@@ -15,6 +15,7 @@ const (
 	PWSqrt                   // sqrt(Args[0])
 	PWRelu                   // max(Args[0], 0)
 	PWReluGrad               // Args[1] where (Args[0] >= 0) == Flag, else 0
+	PWCol                    // Args[0] Op col[r] for each row r of RowC elements, col = input Args[1] of n/RowC values (col Op Args[0] if Flag)
 	PWNeg                    // -Args[0]
 	PWExp                    // exp(Args[0])
 	PWLog                    // log(Args[0])
@@ -71,8 +72,8 @@ type PWNode struct {
 
 // Pointwise is a fused chain of elementwise operations over tensors of one size n: Nodes in
 // evaluation order, the last one the result. Inputs are of length n (read elementwise), 1 (a
-// scalar) or RowC (a row [C] broadcast over the rows of an [n/C, C] tensor; RowC is 0 without
-// row inputs). Run evaluates the program chunk by chunk, so intermediate results stay in a
+// scalar), RowC (a row [C] broadcast over the rows of an [n/C, C] tensor) or, for the column
+// operand of a PWCol node, n/RowC (one value per row); RowC is 0 without row or column operands. Run evaluates the program chunk by chunk, so intermediate results stay in a
 // per-worker scratch of a few KiB instead of full tensors, and every input and the output make
 // one pass through memory. Each element goes through the same float32 operations in the same
 // order as with the separate kernels (Binary, RowBinary, Sqrt, Relu, ReluGrad, BiasAdd), so the
@@ -112,9 +113,15 @@ func (p *Pointwise) tileRows(in [][]float32, n, ch int) [][]float32 {
 	if C <= 1 {
 		return in
 	}
+	cols := make(map[int]bool)
+	for _, nd := range p.Nodes {
+		if nd.Kind == PWCol {
+			cols[nd.Args[1].Idx] = true
+		}
+	}
 	out := in
 	for i, x := range in {
-		if len(x) != C || len(x) == n {
+		if len(x) != C || len(x) == n || cols[i] {
 			continue
 		}
 		if &out[0] == &in[0] {
@@ -165,6 +172,16 @@ func (p *Pointwise) runRange(dst []float32, in [][]float32, n, s, e int, scratch
 		switch nd.Kind {
 		case PWBinary:
 			binaryF32(nd.Op, d, a, get(nd.Args[1]))
+		case PWCol: // one value per row of RowC elements; the chunk starts at a whole row
+			C := p.RowC
+			col := in[nd.Args[1].Idx][s/C : e/C]
+			for r := range col {
+				if nd.Flag {
+					binaryF32(nd.Op, d[r*C:][:C], col[r:r+1], a[r*C:][:C])
+				} else {
+					binaryF32(nd.Op, d[r*C:][:C], a[r*C:][:C], col[r:r+1])
+				}
+			}
 		case PWRow: // the row is tiled to the chunk (tileRows)
 			if row := get(nd.Args[1]); nd.Flag {
 				binaryF32(nd.Op, d, row, a)
@@ -219,4 +236,50 @@ func (p *Pointwise) SumRows(out []float32, in [][]float32, n int) {
 			addF32(out, out, q)
 		}
 	}
+}
+
+// ReduceLast sets out[r] (len(out) = n/L rows) to the sum (or, with isMax, the maximum) of
+// elements [r*L, (r+1)*L) of the program's result on inputs of size n, without storing the
+// result. Each row is accumulated sequentially from 0 (the maximum from lowest, with Go's max,
+// which propagates NaN), the order of GoMLX's go backend, so the values are bitwise its own.
+// Rows are split between workers.
+func (p *Pointwise) ReduceLast(out []float32, in [][]float32, n, L int, isMax bool, lowest float32) {
+	rows := n / L
+	rowsPer := max(1, pwChunk/L)
+	in = p.tileRows(in, n, rowsPer*L)
+	gemm.ParallelFor((rows+rowsPer-1)/rowsPer, func(c0, c1 int) {
+		var tmp, scratch []float32
+		if len(p.Nodes) > 0 {
+			tmp = gemm.Scratch(rowsPer * L)
+			defer gemm.Release(tmp)
+			scratch = gemm.Scratch(p.scratchLen(rowsPer * L))
+			defer gemm.Release(scratch)
+		}
+		for c := c0; c < c1; c++ {
+			r0, r1 := c*rowsPer, min(rows, (c+1)*rowsPer)
+			var vals []float32
+			if len(p.Nodes) == 0 {
+				vals = in[0][r0*L : r1*L]
+			} else {
+				vals = tmp[:(r1-r0)*L]
+				p.runRange(vals, in, n, r0*L, r1*L, scratch)
+			}
+			for r := range r1 - r0 {
+				row := vals[r*L:][:L]
+				if isMax {
+					acc := lowest
+					for _, v := range row {
+						acc = max(acc, v)
+					}
+					out[r0+r] = acc
+				} else {
+					var acc float32
+					for _, v := range row {
+						acc += v
+					}
+					out[r0+r] = acc
+				}
+			}
+		}
+	})
 }
