@@ -6,6 +6,8 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/pkg/errors"
 	"os"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -227,8 +229,8 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 			if len(ins) > 0 {
 				in0 = ins[0].shape
 			}
-			fmt.Fprintf(os.Stderr, "  step %-12s (%2d in, %2d out): wall %8.2fms cpu %8.2fms  in0 %s\n", name, len(ins), len(outVals),
-				float64(time.Since(stepStart).Microseconds())/1000, float64((processCPUTime()-stepCPU).Microseconds())/1000, in0)
+			fmt.Fprintf(os.Stderr, "  step %-12s (%2d in, %2d out): wall %8.2fms cpu %8.2fms  in0 %s %s\n", name, len(ins), len(outVals),
+				float64(time.Since(stepStart).Microseconds())/1000, float64((processCPUTime()-stepCPU).Microseconds())/1000, in0, opList(s.ops))
 		}
 		for i, v := range outVals {
 			bufs[v.id] = outBufs[i]
@@ -272,4 +274,26 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		results[i] = b2w(e.b.backend, r)
 	}
 	return results, nil
+}
+
+// opList formats a segment's delegated ops for the trace, most frequent first.
+func opList(ops map[string]int) string {
+	if len(ops) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(ops))
+	for n := range ops {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if ops[names[i]] != ops[names[j]] {
+			return ops[names[i]] > ops[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s:%d", n, ops[n])
+	}
+	return "ops " + strings.Join(parts, ",")
 }

@@ -2,6 +2,8 @@ package fastgo
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
@@ -27,6 +29,7 @@ type value struct {
 	bcastSrc  *value   // BroadcastInDim source (with bcastAxes).
 	bcastAxes []int
 	geOf      [2]*value // GreaterOrEqual operands.
+	reshapeOf *value    // Reshape source: native steps read its buffer (same flat data) instead.
 }
 
 type customOp struct {
@@ -53,6 +56,7 @@ type step struct {
 	outIdx  map[int]int           // value id -> output index.
 	exec    compute.Executable    // after compile.
 	custom  *customOp             // custom step.
+	ops     map[string]int        // FASTCONV_TRACE: delegated ops of this inner step, by name.
 }
 
 type builder struct {
@@ -170,6 +174,7 @@ func (b *builder) newValue(fn *function, stepIdx int, inner compute.Value, shape
 // addCustom appends a custom step computing outputs of the given shapes from inputs.
 func (b *builder) addCustom(name string, inputs []*value, outShapes []shapes.Shape,
 	run func(backend compute.Backend, inputs []compute.Buffer) ([]compute.Buffer, error)) []*value {
+	inputs = resolveReshapes(inputs)
 	op := &customOp{name: name, inputs: inputs, run: run}
 	for _, in := range inputs {
 		b.markOutput(in)
@@ -447,4 +452,57 @@ func (f *function) If(pred compute.Value, trueBranch, falseBranch compute.Functi
 		return nil, err
 	}
 	return f.outs(rs), nil
+}
+
+// noteOp records, when tracing, that op was delegated into the current inner step of main.
+func (f *function) noteOp(op string) {
+	if !traceConv || !f.isMain() || len(f.b.steps) == 0 {
+		return
+	}
+	s := f.b.steps[len(f.b.steps)-1]
+	if s.custom != nil {
+		return
+	}
+	if s.ops == nil {
+		s.ops = make(map[string]int)
+	}
+	s.ops[op]++
+}
+
+// noteCaller is noteOp with the name of the method that called the delegating helper.
+func (f *function) noteCaller() {
+	if !traceConv {
+		return
+	}
+	name := "?"
+	if pc, _, _, ok := runtime.Caller(2); ok {
+		if fn := runtime.FuncForPC(pc); fn != nil {
+			name = fn.Name()
+			if i := strings.LastIndex(name, "."); i >= 0 {
+				name = name[i+1:]
+			}
+		}
+	}
+	f.noteOp(name)
+}
+
+// resolveReshapes returns vs with every Reshape replaced by its source: native kernels take their
+// geometry from the shapes seen at graph building and read only the flat data, which a reshape
+// does not change, so they need not wait for (or pay) the go backend's copy; the reshape itself
+// is then dead code unless a segment uses it. vs is not modified.
+func resolveReshapes(vs []*value) []*value {
+	out := vs
+	for i, v := range vs {
+		src := v
+		for src.reshapeOf != nil {
+			src = src.reshapeOf
+		}
+		if src != v {
+			if &out[0] == &vs[0] {
+				out = append([]*value(nil), vs...)
+			}
+			out[i] = src
+		}
+	}
+	return out
 }

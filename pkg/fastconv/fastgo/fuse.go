@@ -42,6 +42,7 @@ func pwArity(k kernels.PWKind) int {
 // addPointwise appends a native step computing node (its Args index inputs) on float32 inputs;
 // the output has the given shape (that of the full-size operands).
 func (b *builder) addPointwise(name string, inputs []*value, shape shapes.Shape, node kernels.PWNode) *value {
+	inputs = resolveReshapes(inputs)
 	e := &pwExpr{node: node}
 	for k := range pwArity(node.Kind) {
 		e.args = append(e.args, &pwExpr{leaf: inputs[node.Args[k].Idx]})
@@ -76,7 +77,7 @@ func (b *builder) addReduceLast(name string, x *value, first int, isMax bool, ou
 	}
 	v := b.addCustom(name, []*value{x}, []shapes.Shape{outShape}, nil)[0]
 	op := b.steps[len(b.steps)-1].custom
-	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: x}, x.shape, pwReduction{kind: reduceLast, L: L, outDims: outShape.Dimensions, max: isMax}
+	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: op.inputs[0]}, x.shape, pwReduction{kind: reduceLast, L: L, outDims: outShape.Dimensions, max: isMax}
 	op.run = pwRun(op.pw, x.shape, op.pwReduce)
 	return v
 }
@@ -87,7 +88,7 @@ func (b *builder) addSumRows(name string, x *value) *value {
 	C := x.shape.Dimensions[x.shape.Rank()-1]
 	v := b.addCustom(name, []*value{x}, []shapes.Shape{shapes.Make(dtypes.Float32, C)}, nil)[0]
 	op := b.steps[len(b.steps)-1].custom
-	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: x}, x.shape, pwReduction{kind: reduceRows}
+	op.pw, op.pwShape, op.pwReduce = &pwExpr{leaf: op.inputs[0]}, x.shape, pwReduction{kind: reduceRows}
 	op.run = pwRun(op.pw, x.shape, op.pwReduce)
 	return v
 }

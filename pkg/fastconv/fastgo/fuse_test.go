@@ -140,7 +140,7 @@ func TestFusionBitwise(t *testing.T) {
 
 // The native transcendental ops (fused into one pointwise step here) give bitwise the values of
 // the wrapped go backend, which computes them in float64 and rounds to float32: GELU's
-// x * (1 + erf(x / sqrt 2)) / 2 and exp(-x^2/2), tanh, log|x|, 1/sqrt|x| and -x.
+// x * (1 + erf(x / sqrt 2)) / 2 and exp(-x^2/2), tanh, log|x|, 1/sqrt|x|, -x and the fused GELU.
 func TestUnaryMathMatchesGoBackend(t *testing.T) {
 	shape := shapes.Make(dtypes.Float32, 211, 167)
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -160,7 +160,8 @@ func TestUnaryMathMatchesGoBackend(t *testing.T) {
 		phi := ok(fn.Exp(ok(fn.Neg(ok(fn.Mul(ok(fn.Mul(x, x)), k(0.5)))))))
 		abs := ok(fn.Abs(x))
 		rest := ok(fn.Add(ok(fn.Add(ok(fn.Tanh(x)), ok(fn.Log(abs)))), ok(fn.Rsqrt(abs))))
-		out := ok(fn.Add(ok(fn.Add(gelu, phi)), rest))
+		fused := ok(fn.FusedGelu(x, true))
+		out := ok(fn.Add(ok(fn.Add(ok(fn.Add(gelu, phi)), rest)), fused))
 		if err := fn.Return([]compute.Value{out}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +181,8 @@ func TestUnaryMathMatchesGoBackend(t *testing.T) {
 
 // Native reductions over trailing axes (fused with their pointwise producers where single-use)
 // give bitwise the go backend's values: the softmax pattern exp(x - max_last(x)) / sum_last(...),
-// a sum over the last two axes, a max over a trailing axis of size 1, and column operands.
+// a sum over the last two axes, a max over a trailing axis of size 1, column operands, and the
+// fused softmax along the last and a middle axis, and a sum over the leading axis.
 func TestReduceLastMatchesGoBackend(t *testing.T) {
 	shape := shapes.Make(dtypes.Float32, 40, 13, 71) // 36920 elements
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -204,7 +206,10 @@ func TestReduceLastMatchesGoBackend(t *testing.T) {
 		col := ok(fn.Reshape(sum, 40, 13, 1))
 		cols := ok(fn.Sub(ok(fn.Div(x, col)), ok(fn.Reshape(mx, 40, 13, 1))))
 		colFirst := ok(fn.Sub(col, x))
-		if err := fn.Return([]compute.Value{sum, both, m1, e, cols, colFirst}, nil); err != nil {
+		lead := ok(fn.ReduceSum(x, 0))   // leading axis: [13, 71]
+		sm2 := ok(fn.FusedSoftmax(x, 2)) // last axis
+		sm1 := ok(fn.FusedSoftmax(x, 1)) // a middle axis
+		if err := fn.Return([]compute.Value{sum, both, m1, e, cols, colFirst, sm2, sm1, lead}, nil); err != nil {
 			t.Fatal(err)
 		}
 		exec := mustOf[compute.Executable](t)(bld.Compile())
@@ -222,7 +227,7 @@ func TestReduceLastMatchesGoBackend(t *testing.T) {
 	}
 	fast, steps := build(mustOf[*Backend](t)(New("")))
 	plain, _ := build(mustOf[compute.Backend](t)(NewGo(DefaultInnerConfig)))
-	for _, want := range []string{"reduce-max-last", "pointwise-reduce/1", "pointwise/2", "elementwise-col"} {
+	for _, want := range []string{"reduce-max-last", "pointwise-reduce/1", "pointwise/2", "elementwise-col", "softmax", "reduce-leading"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("no %s step in %v", want, steps)
 		}

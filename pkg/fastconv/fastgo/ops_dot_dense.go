@@ -10,10 +10,11 @@ import (
 	"github.com/pkg/errors"
 )
 
-// FusedDense implements compute.Function: y = x W (+ bias) for float32 x [batch..., in] of rank >= 3, W
-// [in, out...] (compute.DenseLayoutInputOutputs) or [out..., in] (DenseLayoutOutputsInput) and
-// bias [out...] or nil, without activation, runs as one product [prod(batch), in] x [in, prod(out)]
-// on the native GEMM (as DotGeneral) and a native bias add, when it has at least
+// FusedDense implements compute.Function: y = act(x W (+ bias)) for float32 x [batch..., in] of rank
+// >= 3 (or rank 2 with more than maxDelegatedDenseRows rows), W [in, out...]
+// (compute.DenseLayoutInputOutputs) or [out..., in] (DenseLayoutOutputsInput), bias [out...] or
+// nil, and no activation or the exact GELU, runs as one product [prod(batch), in] x [in, prod(out)]
+// on the native GEMM (as DotGeneral), a native bias add and a pointwise GELU, when it has at least
 // minNativeDotFlops multiply-adds (GoMLX's layers.Dense builds its forward pass with this op;
 // its gradients are DotGenerals). Other cases, and all of them under COARSEALIGN_DOT=rank2, are
 // delegated.
@@ -32,12 +33,16 @@ func (f *function) FusedDense(x, weight, bias compute.Value, config compute.Dens
 		if bv != nil {
 			inputs = append(inputs, bv)
 		}
-		return f.b.addNative("dense", inputs, shapes.Make(dtypes.Float32, dims...), func(c []float32, in [][]float32) {
+		out := f.b.addNative("dense", inputs, shapes.Make(dtypes.Float32, dims...), func(c []float32, in [][]float32) {
 			matmul2D(c, in[0], in[1], M, N, K, false, transB)
 			if len(in) == 3 {
 				kernels.BiasAdd(c, c, in[2])
 			}
-		}), nil
+		})
+		if config.Activation == compute.ActivationGelu {
+			return f.b.addPointwise("gelu", []*value{out}, out.shape, kernels.PWNode{Kind: kernels.PWGelu, Args: pwIn(0, 0)}), nil
+		}
+		return out, nil
 	}
 	g := f.target()
 	ix, err := f.in(x)
@@ -61,6 +66,9 @@ func (f *function) FusedDense(x, weight, bias compute.Value, config compute.Dens
 	return f.out(r), nil
 }
 
+// maxDelegatedDenseRows: rank-2 FusedDense inputs with at most this many rows are delegated.
+const maxDelegatedDenseRows = 2048
+
 // nativeDenseDims returns the output dimensions and the product's M, N, K of a FusedDense that
 // runs natively (see FusedDense), or false.
 func nativeDenseDims(x, w, bias *value, config compute.DenseConfig) (dims []int, M, N, K int, ok bool) {
@@ -69,10 +77,13 @@ func nativeDenseDims(x, w, bias *value, config compute.DenseConfig) (dims []int,
 			return nil, 0, 0, 0, false
 		}
 	}
-	// Rank-2 inputs (the FC layers of AlexNet-BN and vgg-bn) stay delegated, so that their
-	// training numbers are bit-identical to those of the committed runs made before this op was
-	// native; the ViT's dense layers act on [B, T, D].
-	if config.Activation != compute.ActivationNone || x.shape.Rank() < 3 || w.shape.Rank() < 2 {
+	// Rank-2 inputs with at most maxDelegatedDenseRows rows (the FC layers of AlexNet-BN and
+	// vgg-bn at the study's batch sizes) stay delegated, so that their training numbers are
+	// bit-identical to those of the committed runs made before this op was native; the ViT's
+	// dense layers act on [B, T, D] or on [B*T, D] (thousands of rows).
+	act := config.Activation
+	if (act != compute.ActivationNone && act != compute.ActivationGelu) || w.shape.Rank() < 2 ||
+		x.shape.Rank() < 2 || (x.shape.Rank() == 2 && x.shape.Dimensions[0] <= maxDelegatedDenseRows) {
 		return nil, 0, 0, 0, false
 	}
 	xd, wd := x.shape.Dimensions, w.shape.Dimensions

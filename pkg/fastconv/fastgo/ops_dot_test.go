@@ -265,6 +265,8 @@ func TestFusedDenseMatchesDelegated(t *testing.T) {
 		{"weights [out, in]", []int{4, 65, 48}, []int{144, 48}, compute.DenseLayoutOutputsInput, true, compute.ActivationNone, true},
 		{"no bias, two output axes", []int{2, 65, 70}, []int{70, 12, 13}, compute.DenseLayoutInputOutputs, false, compute.ActivationNone, true},
 		{"delegated: rank-2 input (AlexNet's FC layers keep their numbers)", []int{130, 70}, []int{70, 12, 13}, compute.DenseLayoutInputOutputs, false, compute.ActivationNone, false},
+		{"rank-2 input with many rows (ViT tokens as [B*T, D])", []int{2100, 40}, []int{40, 24}, compute.DenseLayoutInputOutputs, true, compute.ActivationNone, true},
+		{"exact GELU activation", []int{4, 65, 48}, []int{48, 144}, compute.DenseLayoutInputOutputs, true, compute.ActivationGelu, true},
 		{"delegated: activation", []int{4, 65, 48}, []int{48, 144}, compute.DenseLayoutInputOutputs, true, compute.ActivationRelu, false},
 		{"delegated: small", []int{8, 48}, []int{48, 16}, compute.DenseLayoutInputOutputs, true, compute.ActivationNone, false},
 	} {
@@ -323,8 +325,14 @@ func TestFusedDenseMatchesDelegated(t *testing.T) {
 					w += float64(bs[i%N])
 					tol += 3 * u * math.Abs(float64(bs[i%N]))
 				}
-				if c.act == compute.ActivationRelu {
+				switch c.act {
+				case compute.ActivationRelu:
 					w = max(w, 0) // relu adds no rounding
+				case compute.ActivationGelu:
+					// |gelu'| <= 1.13, so the product's error carries over scaled by at most 1.13;
+					// the float32 GELU adds a few roundings of its result.
+					w = w / 2 * (1 + math.Erf(w/math.Sqrt2))
+					tol = 1.13*tol + 8*u*math.Abs(w) + 1e-30
 				}
 				for side, got := range map[string][]float32{"wrapper": gotFast, "plain": gotPlain} {
 					if d := math.Abs(float64(got[i]) - w); d > tol {

@@ -24,6 +24,7 @@ const minNativeSize = 1 << 15
 
 func (f *function) delegate1(x compute.Value, op func(g compute.Function, ix compute.Value) (compute.Value, error)) (compute.Value, error) {
 	g := f.target()
+	f.noteCaller()
 	ix, err := f.in(x)
 	if err != nil {
 		return nil, err
@@ -37,6 +38,7 @@ func (f *function) delegate1(x compute.Value, op func(g compute.Function, ix com
 
 func (f *function) delegate2(x, y compute.Value, op func(g compute.Function, ix, iy compute.Value) (compute.Value, error)) (compute.Value, error) {
 	g := f.target()
+	f.noteCaller()
 	ix, err := f.in(x)
 	if err != nil {
 		return nil, err
@@ -359,6 +361,51 @@ func (f *function) Rsqrt(x compute.Value) (compute.Value, error) {
 	return f.unary(kernels.PWRsqrt, "rsqrt", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Rsqrt(ix) })
 }
 
+// FusedGelu implements compute.Function: the exact GELU is native (a fusable pointwise step, the
+// go backend's formula) for large float32 operands; the tanh approximation is delegated.
+func (f *function) FusedGelu(x compute.Value, exact bool) (compute.Value, error) {
+	if exact {
+		return f.unary(kernels.PWGelu, "gelu", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.FusedGelu(ix, true) })
+	}
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.FusedGelu(ix, false) })
+}
+
+// FusedSoftmax implements compute.Function: native for large float32 operands (kernels.Softmax,
+// bitwise the go backend's fused softmax), else delegated.
+func (f *function) FusedSoftmax(x compute.Value, axis int) (compute.Value, error) {
+	xv := x.(*value)
+	if f.nativeOK(xv) && axis >= 0 && axis < xv.shape.Rank() {
+		dims := xv.shape.Dimensions
+		outer, inner := 1, 1
+		for _, d := range dims[:axis] {
+			outer *= d
+		}
+		for _, d := range dims[axis+1:] {
+			inner *= d
+		}
+		n := dims[axis]
+		return f.b.addNative("softmax", []*value{xv}, xv.shape, func(out []float32, in [][]float32) {
+			kernels.Softmax(out, in[0], outer, n, inner)
+		}), nil
+	}
+	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.FusedSoftmax(ix, axis) })
+}
+
+// Reshape implements compute.Function: delegated (the go backend copies), but a large float32
+// result remembers its source, so that native consumers read the source's buffer instead
+// (resolveReshapes).
+func (f *function) Reshape(x compute.Value, dims ...int) (compute.Value, error) {
+	r, err := f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Reshape(ix, dims...) })
+	if err != nil {
+		return nil, err
+	}
+	xv, rv := x.(*value), r.(*value)
+	if f.isMain() && xv.shape.DType == dtypes.Float32 && xv.shape.Size() == rv.shape.Size() && !xv.shape.IsDynamic() {
+		rv.reshapeOf = xv
+	}
+	return rv, nil
+}
+
 // ReduceSum implements compute.Function: native for summing all axes but the last (bias gradient).
 func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error) {
 	xv := x.(*value)
@@ -380,6 +427,12 @@ func (f *function) ReduceSum(x compute.Value, axes ...int) (compute.Value, error
 	if first, ok := trailingAxes(rank, axes); ok && f.nativeOK(xv) {
 		return f.b.addReduceLast("reduce-last", xv, first, false, shapes.Make(dtypes.Float32, xv.shape.Dimensions[:first]...)), nil
 	}
+	if k, ok := leadingAxes(rank, axes); ok && k < rank-1 && f.nativeOK(xv) {
+		outShape := shapes.Make(dtypes.Float32, xv.shape.Dimensions[k:]...)
+		return f.b.addNative("reduce-leading", []*value{xv}, outShape, func(out []float32, in [][]float32) {
+			kernels.SumLeading(out, in[0])
+		}), nil
+	}
 	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.ReduceSum(ix, axes...) })
 }
 
@@ -391,6 +444,22 @@ func (f *function) ReduceMax(x compute.Value, axes ...int) (compute.Value, error
 		return f.b.addReduceLast("reduce-max-last", xv, first, true, shapes.Make(dtypes.Float32, xv.shape.Dimensions[:first]...)), nil
 	}
 	return f.delegate1(x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.ReduceMax(ix, axes...) })
+}
+
+// leadingAxes reports whether axes are exactly the first k >= 1 axes (in any order, no repeats).
+func leadingAxes(rank int, axes []int) (k int, ok bool) {
+	k = len(axes)
+	if k == 0 || k >= rank {
+		return 0, false
+	}
+	seen := make([]bool, rank)
+	for _, a := range axes {
+		if a < 0 || a >= k || seen[a] {
+			return 0, false
+		}
+		seen[a] = true
+	}
+	return k, true
 }
 
 // trailingAxes reports whether axes are exactly the last len(axes) >= 1 axes of a tensor of the

@@ -23,6 +23,8 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeErf,
 	compute.OpTypeExp,
 	compute.OpTypeFusedDense,
+	compute.OpTypeFusedGelu,
+	compute.OpTypeFusedSoftmax,
 	compute.OpTypeLog,
 	compute.OpTypeMax,
 	compute.OpTypeMul,
@@ -42,6 +44,7 @@ var nativeOps = []compute.OpType{
 // Abs delegates to the wrapped backend.
 func (f *function) Abs(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Abs")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -57,6 +60,7 @@ func (f *function) Abs(a0 compute.Value) (r0 compute.Value, err error) {
 // AllReduce delegates to the wrapped backend.
 func (f *function) AllReduce(a0 []compute.Value, a1 compute.ReduceOpType, a2 [][]int) (r0 []compute.Value, err error) {
 	g := f.target()
+	f.noteOp("AllReduce")
 	i0, err := f.ins(a0)
 	if err != nil {
 		return
@@ -72,6 +76,7 @@ func (f *function) AllReduce(a0 []compute.Value, a1 compute.ReduceOpType, a2 [][
 // ArgMinMax delegates to the wrapped backend.
 func (f *function) ArgMinMax(a0 compute.Value, a1 int, a2 dtypes.DType, a3 bool) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ArgMinMax")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -87,6 +92,7 @@ func (f *function) ArgMinMax(a0 compute.Value, a1 int, a2 dtypes.DType, a3 bool)
 // Atan2 delegates to the wrapped backend.
 func (f *function) Atan2(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Atan2")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -106,6 +112,7 @@ func (f *function) Atan2(a0 compute.Value, a1 compute.Value) (r0 compute.Value, 
 // BatchNormForInference delegates to the wrapped backend.
 func (f *function) BatchNormForInference(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 compute.Value, a4 compute.Value, a5 float32, a6 int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BatchNormForInference")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -137,6 +144,7 @@ func (f *function) BatchNormForInference(a0 compute.Value, a1 compute.Value, a2 
 // BatchNormForTraining delegates to the wrapped backend.
 func (f *function) BatchNormForTraining(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 float32, a4 int) (r0 compute.Value, r1 compute.Value, r2 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BatchNormForTraining")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -162,6 +170,7 @@ func (f *function) BatchNormForTraining(a0 compute.Value, a1 compute.Value, a2 c
 // BatchNormGradient delegates to the wrapped backend.
 func (f *function) BatchNormGradient(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 compute.Value, a4 compute.Value, a5 float32, a6 int) (r0 compute.Value, r1 compute.Value, r2 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BatchNormGradient")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -195,6 +204,7 @@ func (f *function) BatchNormGradient(a0 compute.Value, a1 compute.Value, a2 comp
 // BitCount delegates to the wrapped backend.
 func (f *function) BitCount(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BitCount")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -210,6 +220,7 @@ func (f *function) BitCount(a0 compute.Value) (r0 compute.Value, err error) {
 // Bitcast delegates to the wrapped backend.
 func (f *function) Bitcast(a0 compute.Value, a1 dtypes.DType) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Bitcast")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -225,6 +236,7 @@ func (f *function) Bitcast(a0 compute.Value, a1 dtypes.DType) (r0 compute.Value,
 // BitwiseAnd delegates to the wrapped backend.
 func (f *function) BitwiseAnd(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BitwiseAnd")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -244,6 +256,7 @@ func (f *function) BitwiseAnd(a0 compute.Value, a1 compute.Value) (r0 compute.Va
 // BitwiseNot delegates to the wrapped backend.
 func (f *function) BitwiseNot(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BitwiseNot")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -259,6 +272,7 @@ func (f *function) BitwiseNot(a0 compute.Value) (r0 compute.Value, err error) {
 // BitwiseOr delegates to the wrapped backend.
 func (f *function) BitwiseOr(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BitwiseOr")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -278,6 +292,7 @@ func (f *function) BitwiseOr(a0 compute.Value, a1 compute.Value) (r0 compute.Val
 // BitwiseXor delegates to the wrapped backend.
 func (f *function) BitwiseXor(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("BitwiseXor")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -297,6 +312,7 @@ func (f *function) BitwiseXor(a0 compute.Value, a1 compute.Value) (r0 compute.Va
 // Ceil delegates to the wrapped backend.
 func (f *function) Ceil(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Ceil")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -312,6 +328,7 @@ func (f *function) Ceil(a0 compute.Value) (r0 compute.Value, err error) {
 // Clamp delegates to the wrapped backend.
 func (f *function) Clamp(a0 compute.Value, a1 compute.Value, a2 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Clamp")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -335,6 +352,7 @@ func (f *function) Clamp(a0 compute.Value, a1 compute.Value, a2 compute.Value) (
 // Clz delegates to the wrapped backend.
 func (f *function) Clz(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Clz")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -350,6 +368,7 @@ func (f *function) Clz(a0 compute.Value) (r0 compute.Value, err error) {
 // Complex delegates to the wrapped backend.
 func (f *function) Complex(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Complex")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -369,6 +388,7 @@ func (f *function) Complex(a0 compute.Value, a1 compute.Value) (r0 compute.Value
 // Concatenate delegates to the wrapped backend.
 func (f *function) Concatenate(a0 int, a1 ...compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Concatenate")
 	i1, err := f.ins(a1)
 	if err != nil {
 		return
@@ -384,6 +404,7 @@ func (f *function) Concatenate(a0 int, a1 ...compute.Value) (r0 compute.Value, e
 // Conj delegates to the wrapped backend.
 func (f *function) Conj(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Conj")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -399,6 +420,7 @@ func (f *function) Conj(a0 compute.Value) (r0 compute.Value, err error) {
 // ConvertDType delegates to the wrapped backend.
 func (f *function) ConvertDType(a0 compute.Value, a1 dtypes.DType) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ConvertDType")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -414,6 +436,7 @@ func (f *function) ConvertDType(a0 compute.Value, a1 dtypes.DType) (r0 compute.V
 // Cos delegates to the wrapped backend.
 func (f *function) Cos(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Cos")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -429,6 +452,7 @@ func (f *function) Cos(a0 compute.Value) (r0 compute.Value, err error) {
 // DynamicDimensionSize delegates to the wrapped backend.
 func (f *function) DynamicDimensionSize(a0 compute.Value, a1 int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("DynamicDimensionSize")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -444,6 +468,7 @@ func (f *function) DynamicDimensionSize(a0 compute.Value, a1 int) (r0 compute.Va
 // DynamicReshape delegates to the wrapped backend.
 func (f *function) DynamicReshape(a0 compute.Value, a1 ...compute.DynamicDimensionSpec) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("DynamicReshape")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -459,6 +484,7 @@ func (f *function) DynamicReshape(a0 compute.Value, a1 ...compute.DynamicDimensi
 // DynamicShape delegates to the wrapped backend.
 func (f *function) DynamicShape(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("DynamicShape")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -474,6 +500,7 @@ func (f *function) DynamicShape(a0 compute.Value) (r0 compute.Value, err error) 
 // DynamicSlice delegates to the wrapped backend.
 func (f *function) DynamicSlice(a0 compute.Value, a1 []compute.Value, a2 []int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("DynamicSlice")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -493,6 +520,7 @@ func (f *function) DynamicSlice(a0 compute.Value, a1 []compute.Value, a2 []int) 
 // DynamicUpdateSlice delegates to the wrapped backend.
 func (f *function) DynamicUpdateSlice(a0 compute.Value, a1 compute.Value, a2 []compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("DynamicUpdateSlice")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -516,6 +544,7 @@ func (f *function) DynamicUpdateSlice(a0 compute.Value, a1 compute.Value, a2 []c
 // Equal delegates to the wrapped backend.
 func (f *function) Equal(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Equal")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -535,6 +564,7 @@ func (f *function) Equal(a0 compute.Value, a1 compute.Value) (r0 compute.Value, 
 // EqualTotalOrder delegates to the wrapped backend.
 func (f *function) EqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("EqualTotalOrder")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -554,6 +584,7 @@ func (f *function) EqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compu
 // Expm1 delegates to the wrapped backend.
 func (f *function) Expm1(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Expm1")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -569,6 +600,7 @@ func (f *function) Expm1(a0 compute.Value) (r0 compute.Value, err error) {
 // FFT delegates to the wrapped backend.
 func (f *function) FFT(a0 compute.Value, a1 compute.FFTType, a2 []int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("FFT")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -584,6 +616,7 @@ func (f *function) FFT(a0 compute.Value, a1 compute.FFTType, a2 []int) (r0 compu
 // Floor delegates to the wrapped backend.
 func (f *function) Floor(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Floor")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -599,6 +632,7 @@ func (f *function) Floor(a0 compute.Value) (r0 compute.Value, err error) {
 // FusedAttentionQKVProjection delegates to the wrapped backend.
 func (f *function) FusedAttentionQKVProjection(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 compute.Value, a4 compute.Value, a5 int, a6 int) (r0 compute.Value, r1 compute.Value, r2 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("FusedAttentionQKVProjection")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -629,24 +663,10 @@ func (f *function) FusedAttentionQKVProjection(a0 compute.Value, a1 compute.Valu
 	return
 }
 
-// FusedGelu delegates to the wrapped backend.
-func (f *function) FusedGelu(a0 compute.Value, a1 bool) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.FusedGelu(i0, a1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // FusedLayerNorm delegates to the wrapped backend.
 func (f *function) FusedLayerNorm(a0 compute.Value, a1 []int, a2 float64, a3 compute.Value, a4 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("FusedLayerNorm")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -670,6 +690,7 @@ func (f *function) FusedLayerNorm(a0 compute.Value, a1 []int, a2 float64, a3 com
 // FusedQuantizedDense delegates to the wrapped backend.
 func (f *function) FusedQuantizedDense(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 *compute.Quantization, a4 compute.ActivationType) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("FusedQuantizedDense")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -693,6 +714,7 @@ func (f *function) FusedQuantizedDense(a0 compute.Value, a1 compute.Value, a2 co
 // FusedScaledDotProductAttention delegates to the wrapped backend.
 func (f *function) FusedScaledDotProductAttention(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 compute.AttentionAxesLayout, a4 *compute.ScaledDotProductAttentionConfig) (r0 compute.Value, r1 []compute.Value, err error) {
 	g := f.target()
+	f.noteOp("FusedScaledDotProductAttention")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -717,6 +739,7 @@ func (f *function) FusedScaledDotProductAttention(a0 compute.Value, a1 compute.V
 // FusedScaledDotProductAttentionVJP delegates to the wrapped backend.
 func (f *function) FusedScaledDotProductAttentionVJP(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 compute.AttentionAxesLayout, a4 *compute.ScaledDotProductAttentionConfig, a5 compute.Value, a6 []compute.Value, a7 compute.Value) (r0 compute.Value, r1 compute.Value, r2 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("FusedScaledDotProductAttentionVJP")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -751,24 +774,10 @@ func (f *function) FusedScaledDotProductAttentionVJP(a0 compute.Value, a1 comput
 	return
 }
 
-// FusedSoftmax delegates to the wrapped backend.
-func (f *function) FusedSoftmax(a0 compute.Value, a1 int) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.FusedSoftmax(i0, a1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // Gather delegates to the wrapped backend.
 func (f *function) Gather(a0 compute.Value, a1 compute.Value, a2 int, a3 []int, a4 []int, a5 []int, a6 []int, a7 bool) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Gather")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -788,6 +797,7 @@ func (f *function) Gather(a0 compute.Value, a1 compute.Value, a2 int, a3 []int, 
 // GreaterOrEqualTotalOrder delegates to the wrapped backend.
 func (f *function) GreaterOrEqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("GreaterOrEqualTotalOrder")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -807,6 +817,7 @@ func (f *function) GreaterOrEqualTotalOrder(a0 compute.Value, a1 compute.Value) 
 // GreaterThan delegates to the wrapped backend.
 func (f *function) GreaterThan(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("GreaterThan")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -826,6 +837,7 @@ func (f *function) GreaterThan(a0 compute.Value, a1 compute.Value) (r0 compute.V
 // GreaterThanTotalOrder delegates to the wrapped backend.
 func (f *function) GreaterThanTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("GreaterThanTotalOrder")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -845,6 +857,7 @@ func (f *function) GreaterThanTotalOrder(a0 compute.Value, a1 compute.Value) (r0
 // Identity delegates to the wrapped backend.
 func (f *function) Identity(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Identity")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -860,6 +873,7 @@ func (f *function) Identity(a0 compute.Value) (r0 compute.Value, err error) {
 // Imag delegates to the wrapped backend.
 func (f *function) Imag(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Imag")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -875,6 +889,7 @@ func (f *function) Imag(a0 compute.Value) (r0 compute.Value, err error) {
 // Iota delegates to the wrapped backend.
 func (f *function) Iota(a0 shapes.Shape, a1 int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Iota")
 	r0, err = g.Iota(a0, a1)
 	if err != nil {
 		return
@@ -886,6 +901,7 @@ func (f *function) Iota(a0 shapes.Shape, a1 int) (r0 compute.Value, err error) {
 // IsFinite delegates to the wrapped backend.
 func (f *function) IsFinite(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("IsFinite")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -901,6 +917,7 @@ func (f *function) IsFinite(a0 compute.Value) (r0 compute.Value, err error) {
 // IsNaN delegates to the wrapped backend.
 func (f *function) IsNaN(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("IsNaN")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -916,6 +933,7 @@ func (f *function) IsNaN(a0 compute.Value) (r0 compute.Value, err error) {
 // LessOrEqual delegates to the wrapped backend.
 func (f *function) LessOrEqual(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LessOrEqual")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -935,6 +953,7 @@ func (f *function) LessOrEqual(a0 compute.Value, a1 compute.Value) (r0 compute.V
 // LessOrEqualTotalOrder delegates to the wrapped backend.
 func (f *function) LessOrEqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LessOrEqualTotalOrder")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -954,6 +973,7 @@ func (f *function) LessOrEqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0
 // LessThan delegates to the wrapped backend.
 func (f *function) LessThan(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LessThan")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -973,6 +993,7 @@ func (f *function) LessThan(a0 compute.Value, a1 compute.Value) (r0 compute.Valu
 // LessThanTotalOrder delegates to the wrapped backend.
 func (f *function) LessThanTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LessThanTotalOrder")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -992,6 +1013,7 @@ func (f *function) LessThanTotalOrder(a0 compute.Value, a1 compute.Value) (r0 co
 // Log1p delegates to the wrapped backend.
 func (f *function) Log1p(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Log1p")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1007,6 +1029,7 @@ func (f *function) Log1p(a0 compute.Value) (r0 compute.Value, err error) {
 // LogicalAnd delegates to the wrapped backend.
 func (f *function) LogicalAnd(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LogicalAnd")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1026,6 +1049,7 @@ func (f *function) LogicalAnd(a0 compute.Value, a1 compute.Value) (r0 compute.Va
 // LogicalNot delegates to the wrapped backend.
 func (f *function) LogicalNot(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LogicalNot")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1041,6 +1065,7 @@ func (f *function) LogicalNot(a0 compute.Value) (r0 compute.Value, err error) {
 // LogicalOr delegates to the wrapped backend.
 func (f *function) LogicalOr(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LogicalOr")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1060,6 +1085,7 @@ func (f *function) LogicalOr(a0 compute.Value, a1 compute.Value) (r0 compute.Val
 // LogicalXor delegates to the wrapped backend.
 func (f *function) LogicalXor(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("LogicalXor")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1079,6 +1105,7 @@ func (f *function) LogicalXor(a0 compute.Value, a1 compute.Value) (r0 compute.Va
 // Logistic delegates to the wrapped backend.
 func (f *function) Logistic(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Logistic")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1094,6 +1121,7 @@ func (f *function) Logistic(a0 compute.Value) (r0 compute.Value, err error) {
 // Min delegates to the wrapped backend.
 func (f *function) Min(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Min")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1113,6 +1141,7 @@ func (f *function) Min(a0 compute.Value, a1 compute.Value) (r0 compute.Value, er
 // NotEqual delegates to the wrapped backend.
 func (f *function) NotEqual(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("NotEqual")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1132,6 +1161,7 @@ func (f *function) NotEqual(a0 compute.Value, a1 compute.Value) (r0 compute.Valu
 // NotEqualTotalOrder delegates to the wrapped backend.
 func (f *function) NotEqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("NotEqualTotalOrder")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1151,6 +1181,7 @@ func (f *function) NotEqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 co
 // OptimizationBarrier delegates to the wrapped backend.
 func (f *function) OptimizationBarrier(a0 ...compute.Value) (r0 []compute.Value, err error) {
 	g := f.target()
+	f.noteOp("OptimizationBarrier")
 	i0, err := f.ins(a0)
 	if err != nil {
 		return
@@ -1166,6 +1197,7 @@ func (f *function) OptimizationBarrier(a0 ...compute.Value) (r0 []compute.Value,
 // Pad delegates to the wrapped backend.
 func (f *function) Pad(a0 compute.Value, a1 compute.Value, a2 ...compute.PadAxis) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Pad")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1185,6 +1217,7 @@ func (f *function) Pad(a0 compute.Value, a1 compute.Value, a2 ...compute.PadAxis
 // Pow delegates to the wrapped backend.
 func (f *function) Pow(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Pow")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1204,6 +1237,7 @@ func (f *function) Pow(a0 compute.Value, a1 compute.Value) (r0 compute.Value, er
 // QuantizedEmbeddingLookup delegates to the wrapped backend.
 func (f *function) QuantizedEmbeddingLookup(a0 compute.Value, a1 compute.Value, a2 *compute.Quantization) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("QuantizedEmbeddingLookup")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1223,6 +1257,7 @@ func (f *function) QuantizedEmbeddingLookup(a0 compute.Value, a1 compute.Value, 
 // RNGBitGenerator delegates to the wrapped backend.
 func (f *function) RNGBitGenerator(a0 compute.Value, a1 shapes.Shape) (r0 compute.Value, r1 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("RNGBitGenerator")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1239,6 +1274,7 @@ func (f *function) RNGBitGenerator(a0 compute.Value, a1 shapes.Shape) (r0 comput
 // Real delegates to the wrapped backend.
 func (f *function) Real(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Real")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1254,6 +1290,7 @@ func (f *function) Real(a0 compute.Value) (r0 compute.Value, err error) {
 // ReduceBitwiseAnd delegates to the wrapped backend.
 func (f *function) ReduceBitwiseAnd(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceBitwiseAnd")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1269,6 +1306,7 @@ func (f *function) ReduceBitwiseAnd(a0 compute.Value, a1 ...int) (r0 compute.Val
 // ReduceBitwiseOr delegates to the wrapped backend.
 func (f *function) ReduceBitwiseOr(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceBitwiseOr")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1284,6 +1322,7 @@ func (f *function) ReduceBitwiseOr(a0 compute.Value, a1 ...int) (r0 compute.Valu
 // ReduceBitwiseXor delegates to the wrapped backend.
 func (f *function) ReduceBitwiseXor(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceBitwiseXor")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1299,6 +1338,7 @@ func (f *function) ReduceBitwiseXor(a0 compute.Value, a1 ...int) (r0 compute.Val
 // ReduceLogicalAnd delegates to the wrapped backend.
 func (f *function) ReduceLogicalAnd(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceLogicalAnd")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1314,6 +1354,7 @@ func (f *function) ReduceLogicalAnd(a0 compute.Value, a1 ...int) (r0 compute.Val
 // ReduceLogicalOr delegates to the wrapped backend.
 func (f *function) ReduceLogicalOr(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceLogicalOr")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1329,6 +1370,7 @@ func (f *function) ReduceLogicalOr(a0 compute.Value, a1 ...int) (r0 compute.Valu
 // ReduceLogicalXor delegates to the wrapped backend.
 func (f *function) ReduceLogicalXor(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceLogicalXor")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1344,6 +1386,7 @@ func (f *function) ReduceLogicalXor(a0 compute.Value, a1 ...int) (r0 compute.Val
 // ReduceMin delegates to the wrapped backend.
 func (f *function) ReduceMin(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceMin")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1359,6 +1402,7 @@ func (f *function) ReduceMin(a0 compute.Value, a1 ...int) (r0 compute.Value, err
 // ReduceProduct delegates to the wrapped backend.
 func (f *function) ReduceProduct(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ReduceProduct")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1374,6 +1418,7 @@ func (f *function) ReduceProduct(a0 compute.Value, a1 ...int) (r0 compute.Value,
 // Rem delegates to the wrapped backend.
 func (f *function) Rem(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Rem")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1390,24 +1435,10 @@ func (f *function) Rem(a0 compute.Value, a1 compute.Value) (r0 compute.Value, er
 	return
 }
 
-// Reshape delegates to the wrapped backend.
-func (f *function) Reshape(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
-	g := f.target()
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Reshape(i0, a1...)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // Reverse delegates to the wrapped backend.
 func (f *function) Reverse(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Reverse")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1423,6 +1454,7 @@ func (f *function) Reverse(a0 compute.Value, a1 ...int) (r0 compute.Value, err e
 // Round delegates to the wrapped backend.
 func (f *function) Round(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Round")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1438,6 +1470,7 @@ func (f *function) Round(a0 compute.Value) (r0 compute.Value, err error) {
 // ScatterMax delegates to the wrapped backend.
 func (f *function) ScatterMax(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 int, a4 []int, a5 []int, a6 []int, a7 bool, a8 bool) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ScatterMax")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1461,6 +1494,7 @@ func (f *function) ScatterMax(a0 compute.Value, a1 compute.Value, a2 compute.Val
 // ScatterMin delegates to the wrapped backend.
 func (f *function) ScatterMin(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 int, a4 []int, a5 []int, a6 []int, a7 bool, a8 bool) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ScatterMin")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1484,6 +1518,7 @@ func (f *function) ScatterMin(a0 compute.Value, a1 compute.Value, a2 compute.Val
 // ScatterSum delegates to the wrapped backend.
 func (f *function) ScatterSum(a0 compute.Value, a1 compute.Value, a2 compute.Value, a3 int, a4 []int, a5 []int, a6 []int, a7 bool, a8 bool) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ScatterSum")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1507,6 +1542,7 @@ func (f *function) ScatterSum(a0 compute.Value, a1 compute.Value, a2 compute.Val
 // SchedulingBarrier delegates to the wrapped backend.
 func (f *function) SchedulingBarrier(a0 compute.Value, a1 ...compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("SchedulingBarrier")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1526,6 +1562,7 @@ func (f *function) SchedulingBarrier(a0 compute.Value, a1 ...compute.Value) (r0 
 // SelectAndScatterMin delegates to the wrapped backend.
 func (f *function) SelectAndScatterMin(a0 compute.Value, a1 compute.Value, a2 []int, a3 []int, a4 [][2]int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("SelectAndScatterMin")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1545,6 +1582,7 @@ func (f *function) SelectAndScatterMin(a0 compute.Value, a1 compute.Value, a2 []
 // ShiftLeft delegates to the wrapped backend.
 func (f *function) ShiftLeft(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ShiftLeft")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1564,6 +1602,7 @@ func (f *function) ShiftLeft(a0 compute.Value, a1 compute.Value) (r0 compute.Val
 // ShiftRightArithmetic delegates to the wrapped backend.
 func (f *function) ShiftRightArithmetic(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ShiftRightArithmetic")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1583,6 +1622,7 @@ func (f *function) ShiftRightArithmetic(a0 compute.Value, a1 compute.Value) (r0 
 // ShiftRightLogical delegates to the wrapped backend.
 func (f *function) ShiftRightLogical(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("ShiftRightLogical")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1602,6 +1642,7 @@ func (f *function) ShiftRightLogical(a0 compute.Value, a1 compute.Value) (r0 com
 // Sign delegates to the wrapped backend.
 func (f *function) Sign(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Sign")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1617,6 +1658,7 @@ func (f *function) Sign(a0 compute.Value) (r0 compute.Value, err error) {
 // Sin delegates to the wrapped backend.
 func (f *function) Sin(a0 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Sin")
 	i0, err := f.in(a0)
 	if err != nil {
 		return
@@ -1632,6 +1674,7 @@ func (f *function) Sin(a0 compute.Value) (r0 compute.Value, err error) {
 // Slice delegates to the wrapped backend.
 func (f *function) Slice(a0 compute.Value, a1 []int, a2 []int, a3 []int) (r0 compute.Value, err error) {
 	g := f.target()
+	f.noteOp("Slice")
 	i0, err := f.in(a0)
 	if err != nil {
 		return

@@ -249,3 +249,19 @@ func broadcastInto(out, src []float32, srcDims, outDims []int) {
 		broadcastInto(out[i*outStride:][:outStride], src[si*srcStride:][:srcStride], srcDims[1:], outDims[1:])
 	}
 }
+
+// SumLeading sets out[j] (len(out) = C) = sum over r of x[r*C+j] for x [rows, C], adding the rows
+// in order to 0 (the go backend's order for a ReduceSum over leading axes, so the values are
+// bitwise its own); columns are split between workers.
+func SumLeading(out, x []float32) {
+	C := len(out)
+	rows := len(x) / C
+	const colChunk = 2048
+	chunks(C, colChunk, func(s, e int) {
+		o := out[s:e]
+		clear(o)
+		for r := range rows {
+			addF32(o, o, x[r*C+s:r*C+e])
+		}
+	})
+}

@@ -22,6 +22,7 @@ const (
 	PWErf                    // erf(Args[0])
 	PWTanh                   // tanh(Args[0])
 	PWRsqrt                  // 1 / sqrt(Args[0])
+	PWGelu                   // exact GELU: x/2 (1 + erf(x / sqrt 2)), x = Args[0]
 )
 
 // unaryMath evaluates the transcendental kinds as GoMLX's go backend does (float64 math, rounded
@@ -52,6 +53,11 @@ func unaryMath(k PWKind, out, x []float32) {
 	case PWRsqrt:
 		for i, v := range x {
 			out[i] = float32(1.0 / math.Sqrt(float64(v)))
+		}
+	case PWGelu: // GoMLX's fused GELU (go backend geluChunk), in the same float32 order
+		sqrt2Inv := float32(1.0 / math.Sqrt(2.0))
+		for i, v := range x {
+			out[i] = v * 0.5 * (1.0 + float32(math.Erf(float64(v*sqrt2Inv))))
 		}
 	}
 }

@@ -223,6 +223,7 @@ func writeDelegate(w *bytes.Buffer, name string, mt reflect.Type) {
 	fmt.Fprintf(w, "// %s delegates to the wrapped backend.\n", name)
 	fmt.Fprintf(w, "func (f *function) %s(%s) (%s) {\n", name, strings.Join(params, ", "), strings.Join(results, ", "))
 	fmt.Fprintln(w, "\tg := f.target()")
+	fmt.Fprintf(w, "\tf.noteOp(%q)\n", name)
 	for _, c := range conv {
 		fmt.Fprintln(w, c)
 	}
