@@ -65,3 +65,19 @@ func TestRowBlocks(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLongKTA times A^T B products with a long contraction (weight gradients: A [k, m] the
+// layer inputs, B [k, n] the output gradients): AlexNet-BN conv4 at width 1/4 and a ViT MLP
+// weight (8320 tokens).
+func BenchmarkLongKTA(b *testing.B) {
+	for _, s := range [][3]int{{864, 64, 8192}, {192, 768, 8320}} {
+		m, n, k := s[0], s[1], s[2]
+		a, bb, c := make([]float32, k*m), make([]float32, k*n), make([]float32, m*n)
+		b.Run(fmt.Sprintf("m=%d/n=%d/k=%d", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				MulF32TA(m, n, k, a, m, bb, n, c, n)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -188,7 +188,10 @@ func packB[T float](bp, b []T, bRow, bCol, k0, kb, j0, nb, nr int, parallel bool
 				row := dst[l*nr:][:nr]
 				off := (k0+l)*bRow + (j0+q*nr)*bCol
 				if bCol == 1 {
-					copy(row, b[off:][:nc])
+					// Element moves rather than a copy call per nr values.
+					for j, v := range b[off:][:nc] {
+						row[j] = v
+					}
 				} else {
 					for j := range nc {
 						row[j] = b[off+j*bCol]
@@ -214,13 +217,18 @@ func packA[T float](ap, a []T, aRow, aCol, i0, mb, k0, kb, mr int) {
 		if aRow == 1 { // A^T in place: the mr values of one l are contiguous
 			src := a[k0*aCol+i0+p0:]
 			switch {
+			// Element moves: an array copy of a generic T compiles to a memmove call per l.
 			case m == 6 && mr == 6:
 				for l := range kb {
-					*(*[6]T)(dst[l*6:]) = *(*[6]T)(src[l*aCol:])
+					d, v := dst[l*6:][:6], src[l*aCol:][:6]
+					d[0], d[1], d[2], d[3], d[4], d[5] = v[0], v[1], v[2], v[3], v[4], v[5]
 				}
 			case m == 12 && mr == 12:
 				for l := range kb {
-					*(*[12]T)(dst[l*12:]) = *(*[12]T)(src[l*aCol:])
+					d, v := dst[l*12:][:12], src[l*aCol:][:12]
+					for r := range d {
+						d[r] = v[r]
+					}
 				}
 			default: // a partial tile: element loops (a copy call per few values costs more)
 				for l := range kb {
