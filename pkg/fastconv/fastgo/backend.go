@@ -11,12 +11,22 @@
 // Native (main function, float32, static shapes; anything else is delegated): ConvGeneral in 2D
 // without groups (forward and both gradients), ReduceWindow max and SelectAndScatterMax
 // (max-pool and its gradient, which the go backend lacks), DotGeneral of matrices, batched over
-// leading axes or not (ops_dot.go), large Transpose, ReLU (Max with 0), its gradient
-// (Where(x >= 0, v, 0)), bias add and gradient, and large elementwise Add/Sub/Mul/Div/Sqrt. The list of ops, nativeOps, is derived by internal/genwrap
-// from this package's source, with the delegating methods of zz_wrap_ops.go.
+// leading axes or not (ops_dot.go), FusedDense (no activation or the exact GELU), large
+// Transpose, FusedSoftmax, and the pointwise ops on large operands: ReLU (Max with 0), its
+// gradient (Where(x >= 0, v, 0)), Add/Sub/Mul/Div with a same-shape, scalar, last-axis row or
+// [..., 1] column operand, Sqrt, Rsqrt, Neg, Exp, Log, Erf, Tanh and the exact GELU, plus sums
+// over all axes but the last, sums and maxima over trailing axes and sums over leading axes.
+// The transcendental ops, softmax and the trailing and leading reductions compute what the go
+// backend computes, in its order, so they are bitwise equal to it (tests). Pointwise steps are
+// fused at Compile (fuse.go): a chain of them, ending possibly in a reduction, runs as one pass.
+// Native consumers of a Reshape read its source's buffer (the flat data is the same). The list
+// of ops, nativeOps, is derived by internal/genwrap from this package's source, with the
+// delegating methods of zz_wrap_ops.go.
 //
 // Process-wide effects: importing the package registers the backend; New raises the GC target
-// (GCPercent) once unless GOGC is set; FASTCONV_TRACE=1 prints per-step timings to stderr.
+// (GCPercent) once unless GOGC is set; FASTCONV_TRACE=1 prints per-step timings (with the first
+// input's shape and, for segments, the ops delegated into them) and the delegated products and
+// large binary ops to stderr; FASTCONV_FUSE=0 turns pointwise fusion off.
 package fastgo
 
 import (
