@@ -112,3 +112,54 @@ func TestPool(t *testing.T) {
 		}
 	}
 }
+
+// The 2x2 stride-2 pools (max2x2, maxGrad2x2) follow the definition: the window maximum, and the
+// gradient at the window's first maximum in row-major order (XLA's SelectAndScatter), with ties
+// from a small integer range, and agree bit for bit with the general tiled gradient.
+func TestPool2x2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	B, H, W, C := 3, 6, 8, 19
+	p, ok := NewPool([]int{B, H, W, C}, []int{1, 2, 2, 1}, []int{1, 2, 2, 1}, nil)
+	if !ok || !p.tiled2x2() {
+		t.Fatalf("NewPool: %+v, %v (tiled2x2 %v)", p, ok, ok && p.tiled2x2())
+	}
+	x := make([]float32, B*H*W*C)
+	for i := range x {
+		x[i] = float32(rng.IntN(4))
+	}
+	dy := randn(rng, B*p.OH*p.OW*C)
+	y := make([]float32, len(dy))
+	p.Max(y, x)
+	dx := make([]float32, len(x))
+	p.MaxGrad(dx, x, dy)
+	want := make([]float32, len(x))
+	for b := range B {
+		for oh := range p.OH {
+			for ow := range p.OW {
+				for c := range C {
+					bestI := -1
+					for i := range 2 {
+						for j := range 2 {
+							idx := ((b*H+2*oh+i)*W+2*ow+j)*C + c
+							if bestI < 0 || x[idx] > x[bestI] {
+								bestI = idx
+							}
+						}
+					}
+					o := ((b*p.OH+oh)*p.OW+ow)*C + c
+					if y[o] != x[bestI] {
+						t.Fatalf("max at %d = %g, want %g", o, y[o], x[bestI])
+					}
+					want[bestI] = dy[o]
+				}
+			}
+		}
+	}
+	tiled := make([]float32, len(x))
+	p.maxGradTiled(tiled, x, dy)
+	for i := range want {
+		if dx[i] != want[i] || math.Float32bits(dx[i]) != math.Float32bits(tiled[i]) {
+			t.Fatalf("grad[%d] = %g, want %g (general tiled path %g)", i, dx[i], want[i], tiled[i])
+		}
+	}
+}

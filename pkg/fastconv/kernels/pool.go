@@ -77,6 +77,10 @@ func (p *Pool) window(b, oh, ow int, fn func(base int, first bool)) bool {
 
 // Max sets out [B, OH, OW, C] to the window maxima of x (-Inf for windows entirely in padding).
 func (p *Pool) Max(out, x []float32) {
+	if p.tiled2x2() {
+		p.max2x2(out, x)
+		return
+	}
 	C := p.C
 	negInf := float32(math.Inf(-1))
 	gemm.ParallelFor(p.B*p.OH, func(start, end int) {
@@ -104,6 +108,10 @@ func (p *Pool) Max(out, x []float32) {
 // MaxGrad sets out (shaped like x) to the gradient of Max: dy[b, oh, ow, c] added at the position
 // of the first maximum of x in window (oh, ow), zero elsewhere (XLA's SelectAndScatter with max).
 func (p *Pool) MaxGrad(out, x, dy []float32) {
+	if p.tiled2x2() {
+		p.maxGrad2x2(out, x, dy)
+		return
+	}
 	if p.SH == p.WH && p.SW == p.WW && p.PH == 0 && p.PW == 0 && p.OH*p.WH == p.H && p.OW*p.WW == p.W {
 		p.maxGradTiled(out, x, dy)
 		return
@@ -166,4 +174,54 @@ func (m argmax) add(x []float32, base int, first bool) {
 		return
 	}
 	argmaxUpdate(m.v, m.idx, x[base:][:C], int32(base))
+}
+
+// tiled2x2 reports whether the pool is 2x2 with stride 2 tiling the input exactly (the CNNs'
+// pools), for which Max and MaxGrad have loops without a callback per window position.
+func (p *Pool) tiled2x2() bool {
+	return p.WH == 2 && p.WW == 2 && p.SH == 2 && p.SW == 2 && p.PH == 0 && p.PW == 0 && p.OH*2 == p.H && p.OW*2 == p.W
+}
+
+// max2x2 is Max for tiled2x2 pools: the same passes over the four positions in window order.
+func (p *Pool) max2x2(out, x []float32) {
+	C, W := p.C, p.W
+	gemm.ParallelFor(p.B*p.OH, func(start, end int) {
+		for bo := start; bo < end; bo++ {
+			b, oh := bo/p.OH, bo%p.OH
+			row := ((b*p.H + 2*oh) * W) * C
+			for ow := range p.OW {
+				dst := out[((b*p.OH+oh)*p.OW+ow)*C:][:C]
+				b00 := row + 2*ow*C
+				b10 := b00 + W*C
+				copy(dst, x[b00:][:C])
+				maxInto(dst, x[b00+C:][:C])
+				maxInto(dst, x[b10:][:C])
+				maxInto(dst, x[b10+C:][:C])
+			}
+		}
+	})
+}
+
+// maxGrad2x2 is maxGradTiled for tiled2x2 pools.
+func (p *Pool) maxGrad2x2(out, x, dy []float32) {
+	C, W := p.C, p.W
+	gemm.ParallelFor(p.B*p.OH, func(start, end int) {
+		best := newArgmax(C)
+		for bo := start; bo < end; bo++ {
+			b, oh := bo/p.OH, bo%p.OH
+			row := ((b*p.H + 2*oh) * W) * C
+			for ow := range p.OW {
+				b00 := row + 2*ow*C
+				b10 := b00 + W*C
+				best.add(x, b00, true)
+				best.add(x, b00+C, false)
+				best.add(x, b10, false)
+				best.add(x, b10+C, false)
+				src := dy[((b*p.OH+oh)*p.OW+ow)*C:][:C]
+				for _, base := range [4]int{b00, b00 + C, b10, b10 + C} {
+					scatterSelected(out[base:base+C], src, best.idx, int32(base))
+				}
+			}
+		}
+	})
 }
