@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,9 @@ type executable struct {
 	// lastUse[id] is -1 for values never consumed, len(steps) for final outputs.
 	dying   [][]*value
 	lastUse []int
+
+	planOnce sync.Once
+	dag      *dagPlan // executeDAG's dependency structure, built at the first run
 }
 
 var _ compute.Executable = (*executable)(nil)
@@ -175,6 +179,12 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 	for _, in := range inputs {
 		protected[unwrapBuffer(in)] = true
 	}
+	if dagEnabled && !traceConv && dagWorkers() > 1 {
+		if err := e.executeDAG(bufs, protected, defaultDevice); err != nil {
+			return nil, err
+		}
+		return e.results(bufs, inputs, donate), nil
+	}
 	refs := make(map[compute.Buffer]int)
 	release := func(buf compute.Buffer) {
 		if buf == nil || protected[buf] {
@@ -251,6 +261,12 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 			bufs[v.id] = nil
 		}
 	}
+	return e.results(bufs, inputs, donate), nil
+}
+
+// results collects the final outputs from bufs, finalizes donated inputs that are not among them
+// and wraps the outputs for the caller.
+func (e *executable) results(bufs, inputs []compute.Buffer, donate []bool) []compute.Buffer {
 	results := make([]compute.Buffer, len(e.b.outputs))
 	for i, o := range e.b.outputs {
 		results[i] = bufs[o.id]
@@ -273,7 +289,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 	for i, r := range results {
 		results[i] = b2w(e.b.backend, r)
 	}
-	return results, nil
+	return results
 }
 
 // opList formats a segment's delegated ops for the trace, most frequent first.
