@@ -32,6 +32,9 @@ func (b *builder) Compile() (compute.Executable, error) {
 		return nil, errors.New("fastconv: Main().Return() must be called before Compile()")
 	}
 	b.fusePointwise()
+	if err := b.checkOrder(); err != nil {
+		return nil, err
+	}
 	// Liveness: drop custom steps whose outputs are never used (e.g. the gradient of a convolution
 	// with respect to the model input), and inner steps none of whose outputs are used.
 	needed := make(map[int]bool)
@@ -312,4 +315,24 @@ func opList(ops map[string]int) string {
 		parts[i] = fmt.Sprintf("%s:%d", n, ops[n])
 	}
 	return "ops " + strings.Join(parts, ",")
+}
+
+// checkOrder verifies that every step reads only values computed by earlier steps or given as
+// inputs (what the sequential executor needs, and what rules out cycles for the concurrent one).
+func (b *builder) checkOrder() error {
+	computed := make(map[int]bool)
+	for _, p := range b.params {
+		computed[p.id] = true
+	}
+	for i, s := range b.steps {
+		for _, v := range stepInputs(s) {
+			if !computed[v.id] && v.global < 0 {
+				return errors.Errorf("fastconv: internal error: step %d reads value #%d before it is computed (set FASTCONV_FUSE=0 to run without fusion)", i, v.id)
+			}
+		}
+		for _, v := range stepOutputs(s) {
+			computed[v.id] = true
+		}
+	}
+	return nil
 }

@@ -176,6 +176,10 @@ func (e *executable) executeDAG(bufs []compute.Buffer, protected map[compute.Buf
 			defer mu.Unlock()
 			for {
 				for ready.Len() == 0 && done+running < n && firstErr == nil {
+					if running == 0 { // nothing runs and nothing can start: a dependency cycle
+						firstErr = errors.Errorf("fastconv: internal error: %d of %d steps cannot start (dependency cycle); FASTCONV_FUSE=0 or FASTCONV_DAG=0 avoid it", n-done, n)
+						break
+					}
 					cond.Wait()
 				}
 				if firstErr != nil || ready.Len() == 0 {

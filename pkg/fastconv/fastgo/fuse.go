@@ -28,6 +28,7 @@ type pwExpr struct {
 	leaf *value
 	node kernels.PWNode
 	args []*pwExpr
+	out  *value // a value this node's result is also returned as (a side output), or nil
 }
 
 // pwArity is the number of operands of each node kind.
@@ -97,10 +98,22 @@ func (b *builder) addSumRows(name string, x *value) *value {
 // custom step's run function, which returns e or its reduction red; the inputs it expects are
 // pwLeaves(e).
 func pwRun(e *pwExpr, shape shapes.Shape, red pwReduction) func(backend compute.Backend, bufs []compute.Buffer) ([]compute.Buffer, error) {
+	run, _ := pwRunSide(e, shape, red)
+	return run
+}
+
+// pwRunSide is pwRun for an expression with side outputs (pwExpr.out): the run function returns
+// the expression's value and then the side outputs, in the order of the returned values.
+func pwRunSide(e *pwExpr, shape shapes.Shape, red pwReduction) (func(backend compute.Backend, bufs []compute.Buffer) ([]compute.Buffer, error), []*value) {
 	prog := &kernels.Pointwise{}
 	index := make(map[int]int) // leaf value id -> input index
+	memo := make(map[*pwExpr]kernels.PWRef)
+	var sides []*value
 	var walk func(e *pwExpr) kernels.PWRef
 	walk = func(e *pwExpr) kernels.PWRef {
+		if r, ok := memo[e]; ok {
+			return r
+		}
 		if e.leaf != nil {
 			i, ok := index[e.leaf.id]
 			if !ok {
@@ -121,7 +134,13 @@ func pwRun(e *pwExpr, shape shapes.Shape, red pwReduction) func(backend compute.
 			prog.RowC = dims[len(dims)-1]
 		}
 		prog.Nodes = append(prog.Nodes, nd)
-		return kernels.PWRef{Idx: len(prog.Nodes) - 1}
+		r := kernels.PWRef{Idx: len(prog.Nodes) - 1}
+		memo[e] = r
+		if e.out != nil {
+			prog.Side = append(prog.Side, r.Idx)
+			sides = append(sides, e.out)
+		}
+		return r
 	}
 	walk(e)
 	return func(backend compute.Backend, bufs []compute.Buffer) ([]compute.Buffer, error) {
@@ -157,9 +176,19 @@ func pwRun(e *pwExpr, shape shapes.Shape, red pwReduction) func(backend compute.
 		if err != nil {
 			return nil, err
 		}
-		prog.Run(out, in)
-		return []compute.Buffer{buf}, nil
-	}
+		outBufs := []compute.Buffer{buf}
+		var side [][]float32
+		for range sides {
+			sb, sf, err := newFloat32Buffer(backend, shape.Dimensions...)
+			if err != nil {
+				return nil, err
+			}
+			outBufs = append(outBufs, sb)
+			side = append(side, sf)
+		}
+		prog.RunSide(out, side, in)
+		return outBufs, nil
+	}, sides
 }
 
 // pwLeaves lists the distinct leaf values of e in first-visit order (the order pwRun indexes them).
@@ -220,7 +249,18 @@ func (b *builder) fusePointwise() {
 			producer[s.custom.outputs[0].id] = i
 		}
 	}
+	consumers := make(map[int][]int) // value id -> indices of the steps reading it
+	for i, s := range b.steps {
+		ins := s.inputs
+		if s.custom != nil {
+			ins = s.custom.inputs
+		}
+		for _, v := range ins {
+			consumers[v.id] = append(consumers[v.id], i)
+		}
+	}
 	removed := make([]bool, len(b.steps))
+	absorbedInto := make(map[int]int) // step index -> the step that absorbed it
 	fused := false
 	for i, s := range b.steps {
 		if s.custom == nil || s.custom.pw == nil {
@@ -234,6 +274,7 @@ func (b *builder) fusePointwise() {
 				j, ok := producer[v.id]
 				if ok && j < i && !removed[j] && uses[v.id] == 1 && v.shape.Equal(shape) {
 					removed[j], changed = true, true
+					absorbedInto[j] = i
 					return inline(b.steps[j].custom.pw)
 				}
 				return e
@@ -247,12 +288,19 @@ func (b *builder) fusePointwise() {
 		if changed {
 			fused = true
 			s.custom.inputs = pwLeaves(s.custom.pw)
-			s.custom.run = pwRun(s.custom.pw, shape, s.custom.pwReduce)
+			var sides []*value
+			s.custom.run, sides = pwRunSide(s.custom.pw, shape, s.custom.pwReduce)
+			if len(sides) > 0 {
+				s.custom.outputs = append(s.custom.outputs[:1:1], sides...)
+			}
 			s.custom.name = fmt.Sprintf("pointwise/%d", pwSize(s.custom.pw))
 			if s.custom.pwReduce.kind != reduceNone {
 				s.custom.name = fmt.Sprintf("pointwise-reduce/%d", pwSize(s.custom.pw))
 			}
 		}
+	}
+	if b.absorbSideOutputs(producer, consumers, removed, absorbedInto) {
+		fused = true
 	}
 	if !fused {
 		return
@@ -264,4 +312,126 @@ func (b *builder) fusePointwise() {
 		}
 	}
 	b.steps = kept
+}
+
+// absorbSideOutputs is fusion's second phase: a pointwise step reading the output v of an earlier
+// pointwise step P of the same shape that others read too (the optimizer's new moments, read by
+// the weight update and returned) absorbs P and returns v as a side output, when every other
+// reader of v (and of P's own side outputs) comes after it, so that no step it waits for waits
+// for it. The moments and the weights are then written in one pass. Reports whether any step
+// changed.
+func (b *builder) absorbSideOutputs(producer map[int]int, consumers map[int][]int, removed []bool, absorbedInto map[int]int) bool {
+	// root is the step that now runs step k's work.
+	root := func(k int) int {
+		for {
+			r, ok := absorbedInto[k]
+			if !ok {
+				return k
+			}
+			k = r
+		}
+	}
+	changedAny := false
+	for i, s := range b.steps {
+		if removed[i] || s.custom == nil || s.custom.pw == nil || s.custom.pwReduce.kind != reduceNone {
+			continue
+		}
+		shape := s.custom.pwShape
+		laterOnly := func(vid int) bool { // every reader outside this step runs after it
+			for _, c := range consumers[vid] {
+				if r := root(c); r != i && r < i {
+					return false
+				}
+			}
+			return true
+		}
+		changed := false
+		var absorb func(e *pwExpr) *pwExpr
+		absorb = func(e *pwExpr) *pwExpr {
+			if v := e.leaf; v != nil {
+				j, ok := producer[v.id]
+				if !ok || j >= i || removed[j] || !v.shape.Equal(shape) || !laterOnly(v.id) {
+					return e
+				}
+				p := b.steps[j].custom
+				if p.pw.leaf != nil || p.pwReduce.kind != reduceNone {
+					return e
+				}
+				for _, sv := range pwSides(p.pw) {
+					if !laterOnly(sv.id) {
+						return e
+					}
+				}
+				removed[j], changed = true, true
+				absorbedInto[j] = i
+				p.pw.out = v
+				return p.pw
+			}
+			for k, a := range e.args {
+				e.args[k] = absorb(a)
+			}
+			return e
+		}
+		s.custom.pw = absorb(s.custom.pw)
+		if !changed {
+			continue
+		}
+		// Leaves that are side outputs now computed inside the expression read that node.
+		sideOf := make(map[int]*pwExpr)
+		var collect func(e *pwExpr)
+		collect = func(e *pwExpr) {
+			if e.out != nil {
+				sideOf[e.out.id] = e
+			}
+			for _, a := range e.args {
+				collect(a)
+			}
+		}
+		collect(s.custom.pw)
+		var relink func(e *pwExpr) *pwExpr
+		relink = func(e *pwExpr) *pwExpr {
+			if e.leaf != nil {
+				if se, ok := sideOf[e.leaf.id]; ok {
+					return se
+				}
+				return e
+			}
+			for k, a := range e.args {
+				e.args[k] = relink(a)
+			}
+			return e
+		}
+		s.custom.pw = relink(s.custom.pw)
+		changedAny = true
+		s.custom.inputs = pwLeaves(s.custom.pw)
+		var sides []*value
+		s.custom.run, sides = pwRunSide(s.custom.pw, shape, s.custom.pwReduce)
+		s.custom.outputs = append(s.custom.outputs[:1:1], sides...)
+		s.custom.name = fmt.Sprintf("pointwise/%d+%d", pwSize(s.custom.pw), len(sides))
+		for _, sv := range sides {
+			producer[sv.id] = i
+		}
+	}
+	return changedAny
+}
+
+// pwSides lists the side-output values of e's nodes.
+func pwSides(e *pwExpr) []*value {
+	var out []*value
+	seen := make(map[*pwExpr]bool)
+	var walk func(e *pwExpr)
+	walk = func(e *pwExpr) {
+		if seen[e] {
+			return
+		}
+		seen[e] = true
+		if e.out != nil {
+			out = append(out, e.out)
+		}
+		for _, a := range e.args {
+			walk(a)
+		}
+	}
+	walk(e)
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -116,6 +117,10 @@ func TestFusionBitwise(t *testing.T) {
 	}
 	plain, plainSteps := run(false)
 	fused, fusedSteps := run(true)
+	// The moments m', v' are returned and read by the update: one pass writes all three.
+	if !slices.ContainsFunc(fusedSteps, func(n string) bool { return strings.HasSuffix(n, "+2") }) {
+		t.Errorf("no step writes the moments as side outputs: steps %v", fusedSteps)
+	}
 	if !slices.Contains(fusedSteps, "pointwise-reduce/2") {
 		t.Errorf("the row sum did not absorb its product: steps %v", fusedSteps)
 	}

@@ -87,13 +87,19 @@ type PWNode struct {
 type Pointwise struct {
 	Nodes []PWNode
 	RowC  int
+	// Side lists nodes (before the last) whose values are outputs too: RunSide writes node
+	// Side[k] to side[k] in the same pass (the optimizer's moments beside the new weights).
+	Side []int
 }
 
 // pwChunk is the number of elements of one chunk (rounded to whole rows with row inputs).
 const pwChunk = 2048
 
 // Run sets out (length n) to the program's result on the inputs in, split between workers.
-func (p *Pointwise) Run(out []float32, in [][]float32) {
+func (p *Pointwise) Run(out []float32, in [][]float32) { p.RunSide(out, nil, in) }
+
+// RunSide is Run that also writes the values of the nodes p.Side to side (each of length n).
+func (p *Pointwise) RunSide(out []float32, side [][]float32, in [][]float32) {
 	n := len(out)
 	ch := pwChunk
 	if C := p.RowC; C > 0 {
@@ -103,9 +109,16 @@ func (p *Pointwise) Run(out []float32, in [][]float32) {
 	gemm.ParallelFor((n+ch-1)/ch, func(c0, c1 int) {
 		scratch := gemm.Scratch(p.scratchLen(ch))
 		defer gemm.Release(scratch)
+		var sideDst [][]float32
+		if len(side) > 0 {
+			sideDst = make([][]float32, len(p.Nodes))
+		}
 		for c := c0; c < c1; c++ {
 			s, e := c*ch, min(n, (c+1)*ch)
-			p.runRange(out[s:e], in, n, s, e, scratch)
+			for k, node := range p.Side {
+				sideDst[node] = side[k][s:e]
+			}
+			p.runRangeTo(out[s:e], sideDst, in, n, s, e, scratch)
 		}
 	})
 }
@@ -149,6 +162,12 @@ func (p *Pointwise) scratchLen(ch int) int { return max(1, len(p.Nodes)-1) * ch 
 // n, on the calling goroutine (s a multiple of RowC with row inputs), using scratch of at least
 // scratchLen(e-s) elements for the intermediate nodes.
 func (p *Pointwise) runRange(dst []float32, in [][]float32, n, s, e int, scratch []float32) {
+	p.runRangeTo(dst, nil, in, n, s, e, scratch)
+}
+
+// runRangeTo is runRange writing node i to nodeDst[i] instead of the scratch where nodeDst[i]
+// is not nil (side outputs); nodeDst may be nil.
+func (p *Pointwise) runRangeTo(dst []float32, nodeDst [][]float32, in [][]float32, n, s, e int, scratch []float32) {
 	last := len(p.Nodes) - 1
 	ch := e - s
 	var small [8][]float32
@@ -172,7 +191,11 @@ func (p *Pointwise) runRange(dst []float32, in [][]float32, n, s, e int, scratch
 	for i, nd := range p.Nodes {
 		d := dst
 		if i != last {
-			d = scratch[i*ch:][:ch]
+			if nodeDst != nil && nodeDst[i] != nil {
+				d = nodeDst[i]
+			} else {
+				d = scratch[i*ch:][:ch]
+			}
 		}
 		a := get(nd.Args[0])
 		switch nd.Kind {
