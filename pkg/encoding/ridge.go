@@ -646,10 +646,14 @@ func eigKeep(s *mat.SymDense) (*mat.Dense, []float64) {
 	out := mat.NewDense(n, max(len(keep), 1), nil)
 	lam := make([]float64, len(keep))
 	for c, i := range keep {
-		for r := 0; r < n; r++ {
-			out.Set(r, c, vec.At(r, i))
-		}
 		lam[c] = vals[i]
+	}
+	ro, rv := out.RawMatrix(), vec.RawMatrix()
+	for r := 0; r < n; r++ {
+		src, dst := rv.Data[r*rv.Stride:r*rv.Stride+n], ro.Data[r*ro.Stride:r*ro.Stride+len(keep)]
+		for c, i := range keep {
+			dst[c] = src[i]
+		}
 	}
 	if len(keep) == 0 { // all-zero features: predict the training mean
 		return out, []float64{math.Inf(1)}
