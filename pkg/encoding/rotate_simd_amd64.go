@@ -35,17 +35,18 @@ func sweepPanelAVX2(p []float64, top int, cs []float64) {
 	for j := 0; j+1 < len(cs); j += 2 {
 		cv, sv := archsimd.BroadcastFloat64x4(cs[j]), archsimd.BroadcastFloat64x4(cs[j+1])
 		x := (*[qlPanel]float64)(p[i*qlPanel : (i+1)*qlPanel])
+		// One vector at a time, so that few registers are live (Go spills otherwise).
 		x0 := archsimd.LoadFloat64x4((*[4]float64)(x[0:4]))
-		x1 := archsimd.LoadFloat64x4((*[4]float64)(x[4:8]))
-		x2 := archsimd.LoadFloat64x4((*[4]float64)(x[8:12]))
-		x3 := archsimd.LoadFloat64x4((*[4]float64)(x[12:16]))
 		sv.Mul(x0).Add(cv.Mul(k0)).Store((*[4]float64)(y[0:4]))
-		sv.Mul(x1).Add(cv.Mul(k1)).Store((*[4]float64)(y[4:8]))
-		sv.Mul(x2).Add(cv.Mul(k2)).Store((*[4]float64)(y[8:12]))
-		sv.Mul(x3).Add(cv.Mul(k3)).Store((*[4]float64)(y[12:16]))
 		k0 = cv.Mul(x0).Sub(sv.Mul(k0))
+		x1 := archsimd.LoadFloat64x4((*[4]float64)(x[4:8]))
+		sv.Mul(x1).Add(cv.Mul(k1)).Store((*[4]float64)(y[4:8]))
 		k1 = cv.Mul(x1).Sub(sv.Mul(k1))
+		x2 := archsimd.LoadFloat64x4((*[4]float64)(x[8:12]))
+		sv.Mul(x2).Add(cv.Mul(k2)).Store((*[4]float64)(y[8:12]))
 		k2 = cv.Mul(x2).Sub(sv.Mul(k2))
+		x3 := archsimd.LoadFloat64x4((*[4]float64)(x[12:16]))
+		sv.Mul(x3).Add(cv.Mul(k3)).Store((*[4]float64)(y[12:16]))
 		k3 = cv.Mul(x3).Sub(sv.Mul(k3))
 		y = x
 		i--
@@ -65,10 +66,10 @@ func sweepPanelAVX512(p []float64, top int, cs []float64) {
 		cv, sv := archsimd.BroadcastFloat64x8(cs[j]), archsimd.BroadcastFloat64x8(cs[j+1])
 		x := (*[qlPanel]float64)(p[i*qlPanel : (i+1)*qlPanel])
 		x0 := archsimd.LoadFloat64x8((*[8]float64)(x[0:8]))
-		x1 := archsimd.LoadFloat64x8((*[8]float64)(x[8:16]))
 		sv.Mul(x0).Add(cv.Mul(k0)).Store((*[8]float64)(y[0:8]))
-		sv.Mul(x1).Add(cv.Mul(k1)).Store((*[8]float64)(y[8:16]))
 		k0 = cv.Mul(x0).Sub(sv.Mul(k0))
+		x1 := archsimd.LoadFloat64x8((*[8]float64)(x[8:16]))
+		sv.Mul(x1).Add(cv.Mul(k1)).Store((*[8]float64)(y[8:16]))
 		k1 = cv.Mul(x1).Sub(sv.Mul(k1))
 		y = x
 		i--
