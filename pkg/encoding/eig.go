@@ -2,18 +2,17 @@ package encoding
 
 import (
 	"math"
+	"slices"
 	"sort"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/coarsealign/coarsealign/internal/gemm"
 )
 
 // eigSym returns the eigenvalues (ascending) and eigenvectors (columns of vecs) of the
-// symmetric matrix s. It reduces s to tridiagonal form T = Q^T S Q with LAPACK's Dsytrd
-// and Dorgtr (gonum), then diagonalises T by the implicit QL method with Wilkinson-type
+// symmetric matrix s. It reduces s to tridiagonal form T = Q^T S Q (tridiag, tridiag.go:
+// LAPACK's blocked reduction on contiguous rows, products on internal/gemm), then diagonalises T by the implicit QL method with Wilkinson-type
 // shifts (Bowdler, Martin, Reinsch & Wilkinson 1968, "The QR and QL algorithms for
 // symmetric matrices", Numer. Math. 11; EISPACK tql2), accumulating the plane rotations
 // into the rows of W = Q^T. The rotations depend on T alone, so tql records them in
@@ -35,12 +34,18 @@ func eigSymWorkers(s *mat.SymDense, workers int) (vals []float64, vecs *mat.Dens
 		return nil, mat.NewDense(1, 1, nil), false
 	}
 	d, e, a := tridiag(s)
-	// W = Q^T (row k of W is column k of Q, a[i*n+k] = Q_ik) in column panels.
+	// tridiag reduces from the top, so a low-rank s leaves its large entries at the top of T
+	// and a numerically zero tail; QL converges fastest with them at the bottom (as after
+	// EISPACK's tred2 or gonum's upper Dsytrd, which reduce from the bottom), so T is
+	// reversed, T' = P T P: d'[i] = d[n-1-i], e'[i] = e[n-2-i], and W = (Q P)^T.
+	slices.Reverse(d)
+	slices.Reverse(e[:n-1])
+	// W = (Q P)^T: row k of W is column n-1-k of Q (a[i*n+k] = Q_ik), in column panels.
 	w := newPanels(n)
 	for i := 0; i < n; i++ {
 		pi := w.data[(i/qlPanel)*n*qlPanel+i%qlPanel:]
 		for k, v := range a[i*n : (i+1)*n] {
-			pi[k*qlPanel] = v
+			pi[(n-1-k)*qlPanel] = v
 		}
 	}
 	rot := &qlRotations{}
@@ -67,87 +72,6 @@ func eigSymWorkers(s *mat.SymDense, workers int) (vals []float64, vecs *mat.Dens
 		}
 	}
 	return vals, vecs, true
-}
-
-// tridiag reduces the symmetric n x n matrix s to tridiagonal form T = Q^T S Q. It returns
-// the diagonal d, the off-diagonal e (e[i] couples d[i] and d[i+1]; e[n-1] = 0) and Q
-// row-major in q (q[i*n+k] = Q_ik). n must be positive. The reduction is gonum's blocked
-// Dsytrd (upper triangle, panels of trdBlock columns by Dlatrd) with its rank-2k update of
-// the trailing matrix on internal/gemm (syr2k) instead of gonum's reference Dsyr2k; Q is
-// formed by gonum's Dorgtr.
-func tridiag(s *mat.SymDense) (d, e, q []float64) {
-	n := s.SymmetricDim()
-	raw := s.RawSymmetric()
-	a := make([]float64, n*n)
-	for i := 0; i < n; i++ {
-		copy(a[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
-	}
-	var impl gonum.Implementation
-	d = make([]float64, n)
-	e = make([]float64, n)
-	tau := make([]float64, max(1, n-1))
-	// Dsytrd, upper, as gonum v0.17.0 lapack/gonum/dsytrd.go with nb = nx = trdBlock.
-	nb := trdBlock
-	kk := n
-	if nb < n {
-		kk = n - ((n-nb+nb-1)/nb)*nb
-		w := make([]float64, n*nb)
-		var buf syr2kBuf
-		for i := n - nb; i >= kk; i -= nb {
-			impl.Dlatrd(blas.Upper, i+nb, nb, a, n, e, tau, w, nb)
-			buf.update(i, nb, a[i:], n, w, nb, a, n)
-			for j := i; j < i+nb; j++ {
-				a[(j-1)*n+j] = e[j-1]
-				d[j] = a[j*n+j]
-			}
-		}
-	}
-	impl.Dsytd2(blas.Upper, kk, a, n, d, e, tau)
-	lq := make([]float64, 1)
-	impl.Dorgtr(blas.Upper, n, a, n, tau, lq, -1)
-	work := make([]float64, max(int(lq[0]), 1))
-	impl.Dorgtr(blas.Upper, n, a, n, tau, work, len(work))
-	e[n-1] = 0
-	return d, e, a
-}
-
-// trdBlock is the panel width of the tridiagonal reduction (gonum's Ilaenv for DSYTRD).
-const trdBlock = 32
-
-// syr2kBuf holds the operands of syr2k between calls.
-type syr2kBuf struct{ l, r, p []float64 }
-
-// update sets the upper triangle of the m x m matrix c (row stride ldc) to
-// c - a w^T - w a^T for a and w m x k (row strides lda, ldw), as BLAS Dsyr2k(Upper, NoTrans,
-// alpha = -1, beta = 1), through one product on internal/gemm: P = [a | w] [w | a]^T.
-func (b *syr2kBuf) update(m, k int, a []float64, lda int, w []float64, ldw int, c []float64, ldc int) {
-	if m == 0 {
-		return
-	}
-	k2 := 2 * k
-	grow := func(s []float64, n int) []float64 {
-		if cap(s) < n {
-			return make([]float64, n)
-		}
-		return s[:n]
-	}
-	b.l, b.r, b.p = grow(b.l, m*k2), grow(b.r, k2*m), grow(b.p, m*m)
-	for i := 0; i < m; i++ {
-		li := b.l[i*k2 : (i+1)*k2]
-		copy(li[:k], a[i*lda:i*lda+k])
-		copy(li[k:], w[i*ldw:i*ldw+k])
-		for j := 0; j < k; j++ {
-			b.r[j*m+i] = w[i*ldw+j]
-			b.r[(k+j)*m+i] = a[i*lda+j]
-		}
-	}
-	gemm.MulF64(m, m, k2, b.l, k2, b.r, m, b.p, m)
-	for i := 0; i < m; i++ {
-		ci, pi := c[i*ldc+i:i*ldc+m], b.p[i*m+i:i*m+m]
-		for j, v := range pi {
-			ci[j] -= v
-		}
-	}
 }
 
 // qlRotations is a batch of recorded QL sweeps. Sweep k applies, for j = 0, 1, ...,

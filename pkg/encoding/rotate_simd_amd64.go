@@ -77,3 +77,27 @@ func sweepPanelAVX512(p []float64, top int, cs []float64) {
 	k0.Store((*[8]float64)(y[0:8]))
 	k1.Store((*[8]float64)(y[8:16]))
 }
+
+// dotAxpy returns sum_k x[k] v[k] and adds alpha x to y (len(v), len(y) >= len(x)), 8 values
+// per step with AVX2 (two 4-lane partial sums) and the scalar loop on other CPUs and the tail.
+func dotAxpy(x, v, y []float64, alpha float64) float64 {
+	if !useAVX2 || len(x) < 8 {
+		return dotAxpyScalar(x, v, y, alpha)
+	}
+	v, y = v[:len(x)], y[:len(x)]
+	av := archsimd.BroadcastFloat64x4(alpha)
+	var s0, s1 archsimd.Float64x4
+	k := 0
+	for ; k+8 <= len(x); k += 8 {
+		xs, vs, ys := (*[8]float64)(x[k:k+8]), (*[8]float64)(v[k:k+8]), (*[8]float64)(y[k:k+8])
+		x0 := archsimd.LoadFloat64x4((*[4]float64)(xs[0:4]))
+		x1 := archsimd.LoadFloat64x4((*[4]float64)(xs[4:8]))
+		s0 = s0.Add(x0.Mul(archsimd.LoadFloat64x4((*[4]float64)(vs[0:4]))))
+		s1 = s1.Add(x1.Mul(archsimd.LoadFloat64x4((*[4]float64)(vs[4:8]))))
+		archsimd.LoadFloat64x4((*[4]float64)(ys[0:4])).Add(av.Mul(x0)).Store((*[4]float64)(ys[0:4]))
+		archsimd.LoadFloat64x4((*[4]float64)(ys[4:8])).Add(av.Mul(x1)).Store((*[4]float64)(ys[4:8]))
+	}
+	var sum [4]float64
+	s0.Add(s1).Store(&sum)
+	return (sum[0] + sum[1]) + (sum[2] + sum[3]) + dotAxpyScalar(x[k:], v[k:], y[k:], alpha)
+}

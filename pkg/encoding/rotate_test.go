@@ -97,10 +97,12 @@ func TestEigSymParallelMatchesSerial(t *testing.T) {
 func eigSymRef(s *mat.SymDense) ([]float64, *mat.Dense, int) {
 	n := s.SymmetricDim()
 	d, e, q := tridiag(s)
+	slices.Reverse(d) // as eigSym
+	slices.Reverse(e[:n-1])
 	w := make([]float64, n*n)
 	for i := 0; i < n; i++ {
 		for k, v := range q[i*n : (i+1)*n] {
-			w[k*n+i] = v
+			w[(n-1-k)*n+i] = v
 		}
 	}
 	batches := 0
