@@ -174,7 +174,7 @@ func Ridge(x, y mat.Matrix, opt Options) (*Result, error) {
 	if n/k*(k-1)/ki*(ki-1) < 2 || n < k {
 		return nil, fmt.Errorf("encoding: %d stimuli are too few for %d outer x %d inner folds", n, k, ki)
 	}
-	xd, yd := mat.DenseCopyOf(x), mat.DenseCopyOf(y)
+	xd, yd := asDense(x), asDense(y)
 	if err := finite("X", xd); err != nil {
 		return nil, err
 	}
@@ -367,9 +367,11 @@ func (fe *fitter) looSSE(d *decomp, alphas []float64) [][]float64 {
 	sse := make([][]float64, na)
 	// Alphas per product: bounds the ntr x (chunk*t) buffer (~16 MB at ntr=800, t=500).
 	chunk := max(1, min(na, (2<<20)/max(1, ntr*t)))
+	rhsBuf, yhatBuf := make([]float64, r*chunk*t), make([]float64, ntr*chunk*t) // reused by every chunk
+	ur := u.RawMatrix()
 	for a0 := 0; a0 < na; a0 += chunk {
 		m := min(chunk, na-a0)
-		rhs := mat.NewDense(r, m*t, nil)
+		rhs := mat.NewDense(r, m*t, rhsBuf[:r*m*t])
 		for c := 0; c < r; c++ {
 			src, dst := uty.RawRowView(c), rhs.RawRowView(c)
 			for k := 0; k < m; k++ {
@@ -380,7 +382,8 @@ func (fe *fitter) looSSE(d *decomp, alphas []float64) [][]float64 {
 				}
 			}
 		}
-		yhat := gemm.Mul(u, rhs)
+		yhat := mat.NewDense(ntr, m*t, yhatBuf[:ntr*m*t])
+		gemm.MulF64(ntr, m*t, r, ur.Data, ur.Stride, rhsBuf, m*t, yhatBuf, m*t)
 		for k := 0; k < m; k++ {
 			s := make([]float64, t)
 			for row, i := range tr {
@@ -395,6 +398,14 @@ func (fe *fitter) looSSE(d *decomp, alphas []float64) [][]float64 {
 		}
 	}
 	return sse
+}
+
+// asDense returns m itself if it is a *mat.Dense (Ridge only reads its inputs), else a copy.
+func asDense(m mat.Matrix) *mat.Dense {
+	if d, ok := m.(*mat.Dense); ok {
+		return d
+	}
+	return mat.DenseCopyOf(m)
 }
 
 func finite(name string, m *mat.Dense) error {
