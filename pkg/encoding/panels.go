@@ -1,6 +1,9 @@
 package encoding
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // qlPanel is the width (columns) of a panel of W: four 4-lane or two 8-lane vectors.
 const qlPanel = 16
@@ -38,10 +41,16 @@ func (w *panels) apply(r *qlRotations, workers int) {
 		run(0, np)
 		return
 	}
-	chunk := (np + workers - 1) / workers
+	// Panels are handed out one at a time, so a worker whose thread is descheduled (a shared
+	// machine) delays the batch by one panel, not by a fixed half of them.
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for p0 := 0; p0 < np; p0 += chunk {
-		wg.Go(func() { run(p0, min(p0+chunk, np)) })
+	for range min(workers, np) {
+		wg.Go(func() {
+			for p := int(next.Add(1)) - 1; p < np; p = int(next.Add(1)) - 1 {
+				run(p, p+1)
+			}
+		})
 	}
 	wg.Wait()
 }
