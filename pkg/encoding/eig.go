@@ -11,16 +11,17 @@ import (
 )
 
 // eigSym returns the eigenvalues (ascending) and eigenvectors (columns of vecs) of the
-// symmetric matrix s. It reduces s to tridiagonal form T = Q^T S Q (tridiag, tridiag.go:
-// LAPACK's blocked reduction on contiguous rows, products on internal/gemm), then diagonalises T by the implicit QL method with Wilkinson-type
-// shifts (Bowdler, Martin, Reinsch & Wilkinson 1968, "The QR and QL algorithms for
-// symmetric matrices", Numer. Math. 11; EISPACK tql2), accumulating the plane rotations
-// into the rows of W = Q^T. The rotations depend on T alone, so tql records them in
-// batches and panels.apply applies each batch to column panels of W (panels.go): the
-// columns of W are independent, a panel stays in cache for the whole batch, and the
-// panels are split between workers. Every element sees the same multiplies and adds in
-// the same order as rotating whole rows one rotation at a time, so the result does not
-// depend on the batching, the panel width or the number of workers.
+// symmetric matrix s. It reduces s to tridiagonal form T = Q^T S Q (tridiag.go: LAPACK's
+// blocked reduction on contiguous rows, its products on internal/gemm), then diagonalises T
+// by the implicit QL method with Wilkinson-type shifts (Bowdler, Martin, Reinsch & Wilkinson
+// 1968, "The QR and QL algorithms for symmetric matrices", Numer. Math. 11; EISPACK tql2),
+// accumulating the plane rotations into the rows of W = Q^T (up to the reversal below).
+// The rotations depend on T alone, so tql records them in batches and panels.apply applies
+// each batch to column panels of W (panels.go): the columns of W are independent, a panel
+// stays in cache for the whole batch, and the panels are shared between workers. Every
+// element sees the same multiplies and adds in the same order as when each rotation is
+// applied to two whole rows as soon as it is computed, so the result does not depend on the
+// batching, the panel width or the number of workers.
 // ok is false if an eigenvalue did not converge in 30 iterations (the caller then falls
 // back to mat.EigenSym).
 func eigSym(s *mat.SymDense) (vals []float64, vecs *mat.Dense, ok bool) {
