@@ -79,7 +79,8 @@ func sweepPanelAVX512(p []float64, top int, cs []float64) {
 }
 
 // dotAxpy returns sum_k x[k] v[k] and adds alpha x to y (len(v), len(y) >= len(x)), 8 values
-// per step with AVX2 (two 4-lane partial sums) and the scalar loop on other CPUs and the tail.
+// per step with AVX2 (two 4-lane partial sums) and the scalar loop on other CPUs and the tail;
+// separate multiplies and adds in dotAxpyScalar's order: the same bits.
 func dotAxpy(x, v, y []float64, alpha float64) float64 {
 	if !useAVX2 || len(x) < 8 {
 		return dotAxpyScalar(x, v, y, alpha)

@@ -118,21 +118,28 @@ func symvUpper(a []float64, n, r0 int, v, y []float64) {
 }
 
 // dotAxpyScalar returns sum_k x[k] v[k] and adds alpha x to y (len(v), len(y) >= len(x)).
+// It sums in the vector kernel's order (eight partial sums over blocks of 8, combined as the
+// kernel's lanes, then the tail), so both give the same bits.
 func dotAxpyScalar(x, v, y []float64, alpha float64) float64 {
 	v, y = v[:len(x)], y[:len(x)]
-	var s0, s1 float64
+	var acc [8]float64
 	k := 0
-	for ; k+1 < len(x); k += 2 {
-		s0 += x[k] * v[k]
-		s1 += x[k+1] * v[k+1]
-		y[k] += alpha * x[k]
-		y[k+1] += alpha * x[k+1]
+	for ; k+8 <= len(x); k += 8 {
+		xs, vs, ys := (*[8]float64)(x[k:k+8]), (*[8]float64)(v[k:k+8]), (*[8]float64)(y[k:k+8])
+		for l := range 8 {
+			acc[l] += float64(xs[l] * vs[l])
+			ys[l] += float64(alpha * xs[l])
+		}
 	}
+	t := 0.0
 	for ; k < len(x); k++ {
-		s0 += x[k] * v[k]
-		y[k] += alpha * x[k]
+		t += float64(x[k] * v[k])
+		y[k] += float64(alpha * x[k])
 	}
-	return s0 + s1
+	if len(x) < 8 {
+		return t
+	}
+	return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + t
 }
 
 // syr2kBuf holds the operands of the rank-2k update between blocks.
