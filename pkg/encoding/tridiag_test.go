@@ -90,7 +90,7 @@ func TestSymvUpper(t *testing.T) {
 // |S - V diag(w) V^T|_1 / (n |S|_1 ulp) and |I - V^T V|_1 / (n ulp) under the threshold 60 of
 // TESTING/sep.in (Reference-LAPACK), and its eigenvalues are mat.EigenSym's within n |S|_1 ulp
 // (Weyl: both are within that of the exact ones for backward-stable solvers, Golub & Van Loan
-// 2013, section 8.1.2), on full-rank and centred low-rank Gram matrices.
+// 2013, section 8.1.2), on indefinite matrices and centred low-rank Gram matrices.
 func TestEigSymLAPACKRatios(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	const ulp = 0x1p-52
@@ -109,6 +109,16 @@ func TestEigSymLAPACKRatios(t *testing.T) {
 			s := mat.NewSymDense(n, nil)
 			s.SymOuterK(1, a)
 			name := fmt.Sprintf("n=%d rank=%d", n, rank)
+			if rank == n+7 { // indefinite instead: S - (its mean diagonal) I
+				tr := 0.0
+				for i := 0; i < n; i++ {
+					tr += s.At(i, i)
+				}
+				for i := 0; i < n; i++ {
+					s.SetSym(i, i, s.At(i, i)-tr/float64(n))
+				}
+				name = fmt.Sprintf("n=%d indefinite", n)
+			}
 			vals, vecs, ok := eigSym(s)
 			if !ok {
 				t.Fatalf("%s: no convergence", name)
