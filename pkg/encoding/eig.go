@@ -2,53 +2,55 @@ package encoding
 
 import (
 	"math"
+	"slices"
 	"sort"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/coarsealign/coarsealign/internal/gemm"
 )
 
 // eigSym returns the eigenvalues (ascending) and eigenvectors (columns of vecs) of the
-// symmetric matrix s. It reduces s to tridiagonal form T = Q^T S Q with LAPACK's Dsytrd
-// and Dorgtr (gonum), then diagonalises T by the implicit QL method with Wilkinson-type
-// shifts (Bowdler, Martin, Reinsch & Wilkinson 1968, "The QR and QL algorithms for
-// symmetric matrices", Numer. Math. 11; EISPACK tql2), accumulating the plane rotations
-// into the ROWS of W = Q^T. In row-major storage each rotation then updates two
-// contiguous rows, where gonum's Dsteqr (via Dlasr) updates two strided columns of Q;
-// at n = 800 that column access dominated mat.EigenSym. ok is false if an eigenvalue
-// did not converge in 30 iterations (the caller then falls back to mat.EigenSym).
+// symmetric matrix s. It reduces s to tridiagonal form T = Q^T S Q (tridiag.go: LAPACK's
+// blocked reduction on contiguous rows, its products on internal/gemm), then diagonalises T
+// by the implicit QL method with Wilkinson-type shifts (Bowdler, Martin, Reinsch & Wilkinson
+// 1968, "The QR and QL algorithms for symmetric matrices", Numer. Math. 11; EISPACK tql2),
+// accumulating the plane rotations into the rows of W = Q^T (up to the reversal below).
+// The rotations depend on T alone, so tql records them in batches and panels.apply applies
+// each batch to column panels of W (panels.go): the columns of W are independent, a panel
+// stays in cache for the whole batch, and the panels are shared between workers. Every
+// element sees the same multiplies and adds in the same order as when each rotation is
+// applied to two whole rows as soon as it is computed, so the result does not depend on the
+// batching, the panel width or the number of workers.
+// ok is false if an eigenvalue did not converge in 30 iterations (the caller then falls
+// back to mat.EigenSym).
 func eigSym(s *mat.SymDense) (vals []float64, vecs *mat.Dense, ok bool) {
+	return eigSymWorkers(s, gemm.Workers())
+}
+
+// eigSymWorkers is eigSym with the rotations applied by at most workers goroutines.
+func eigSymWorkers(s *mat.SymDense, workers int) (vals []float64, vecs *mat.Dense, ok bool) {
 	n := s.SymmetricDim()
 	if n == 0 {
 		return nil, mat.NewDense(1, 1, nil), false
 	}
-	raw := s.RawSymmetric()
-	a := make([]float64, n*n)
+	d, e, a := tridiag(s)
+	// tridiag reduces from the top, so a low-rank s leaves its large entries at the top of T
+	// and a numerically zero tail; QL converges fastest with them at the bottom (as after
+	// EISPACK's tred2 or gonum's upper Dsytrd, which reduce from the bottom), so T is
+	// reversed, T' = P T P: d'[i] = d[n-1-i], e'[i] = e[n-2-i], and W = (Q P)^T.
+	slices.Reverse(d)
+	slices.Reverse(e[:n-1])
+	// W = (Q P)^T: row k of W is column n-1-k of Q (a[i*n+k] = Q_ik), in column panels.
+	w := newPanels(n)
 	for i := 0; i < n; i++ {
-		copy(a[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
-	}
-	var impl gonum.Implementation
-	d := make([]float64, n)
-	e := make([]float64, n) // e[i] couples d[i] and d[i+1]; e[n-1] = 0
-	tau := make([]float64, max(1, n-1))
-	q := make([]float64, 1)
-	impl.Dsytrd(blas.Upper, n, a, n, d, e, tau, q, -1)
-	lw := int(q[0])
-	impl.Dorgtr(blas.Upper, n, a, n, tau, q, -1)
-	lw = max(lw, int(q[0]), 1)
-	work := make([]float64, lw)
-	impl.Dsytrd(blas.Upper, n, a, n, d, e, tau, work, lw)
-	impl.Dorgtr(blas.Upper, n, a, n, tau, work, lw)
-	e[n-1] = 0
-	// W = Q^T: row i of W is column i of Q.
-	w := make([]float64, n*n)
-	for i := 0; i < n; i++ {
+		pi := w.data[(i/qlPanel)*n*qlPanel+i%qlPanel:]
 		for k, v := range a[i*n : (i+1)*n] {
-			w[k*n+i] = v
+			pi[(n-1-k)*qlPanel] = v
 		}
 	}
-	if !tql(d, e, w, n) {
+	rot := &qlRotations{}
+	if !tql(d, e, rot, func(r *qlRotations) { w.apply(r, workers) }) {
 		return nil, nil, false
 	}
 	idx := make([]int, n)
@@ -57,22 +59,50 @@ func eigSym(s *mat.SymDense) (vals []float64, vecs *mat.Dense, ok bool) {
 	}
 	sort.SliceStable(idx, func(x, y int) bool { return d[idx[x]] < d[idx[y]] })
 	vals = make([]float64, n)
-	vecs = mat.NewDense(n, n, nil)
 	for c, i := range idx {
 		vals[c] = d[i]
-		row := w[i*n : (i+1)*n]
-		for r, v := range row {
-			vecs.Set(r, c, v)
+	}
+	// vecs[r][c] = W[idx[c]][r].
+	vecs = mat.NewDense(n, n, nil)
+	vr := vecs.RawMatrix()
+	for r := 0; r < n; r++ {
+		src := w.data[(r/qlPanel)*n*qlPanel+r%qlPanel:]
+		dst := vr.Data[r*vr.Stride : r*vr.Stride+n]
+		for c, i := range idx {
+			dst[c] = src[i*qlPanel]
 		}
 	}
 	return vals, vecs, true
 }
 
+// qlRotations is a batch of recorded QL sweeps. Sweep k applies, for j = 0, 1, ...,
+// the plane rotation (c, s) = (cs[2(off[k]+j)], cs[2(off[k]+j)+1]) to rows top[k]-j
+// and top[k]-j+1, for off[k] <= off[k]+j < off[k+1].
+type qlRotations struct {
+	top []int
+	off []int // len(top)+1 entries once a sweep is closed
+	cs  []float64
+}
+
+// qlBatch is the number of rotations recorded before they are applied: their (c, s)
+// (256 KB) and one panel of W (n x qlPanel, 100 KB at n = 800) fit in a 512 KB L2 cache.
+const qlBatch = 1 << 14
+
+func (r *qlRotations) reset() {
+	r.top, r.off, r.cs = r.top[:0], append(r.off[:0], 0), r.cs[:0]
+}
+
+// count is the number of recorded rotations.
+func (r *qlRotations) count() int { return len(r.cs) / 2 }
+
 // tql diagonalises the symmetric tridiagonal matrix with diagonal d and off-diagonal e
-// (e[i] couples d[i], d[i+1]; e[n-1] = 0) in place by implicit QL iterations, applying
-// each plane rotation to rows i, i+1 of the row-major n x n matrix w. On return d holds
-// the eigenvalues and row i of w the (transposed) eigenvector for d[i].
-func tql(d, e, w []float64, n int) bool {
+// (e[i] couples d[i], d[i+1]; e[n-1] = 0) in place by implicit QL iterations. It records
+// the plane rotations in rot and calls apply with the batch whenever it holds at least
+// qlBatch rotations, and once at the end; applying every batch in order to the rows of W
+// (rows i, i+1 for a rotation at i) gives, in row i, the (transposed) eigenvector for d[i].
+func tql(d, e []float64, rot *qlRotations, apply func(*qlRotations)) bool {
+	n := len(d)
+	rot.reset()
 	for l := 0; l < n; l++ {
 		for iter := 0; ; iter++ {
 			m := l
@@ -110,7 +140,15 @@ func tql(d, e, w []float64, n int) bool {
 				p = s * r
 				d[i+1] = g + p
 				g = c*r - b
-				rotateRows(w[i*n:(i+1)*n], w[(i+1)*n:(i+2)*n], c, s)
+				rot.cs = append(rot.cs, c, s)
+			}
+			if k := rot.count(); k > rot.off[len(rot.off)-1] { // close a non-empty sweep
+				rot.top = append(rot.top, m-1)
+				rot.off = append(rot.off, k)
+				if k >= qlBatch {
+					apply(rot)
+					rot.reset()
+				}
 			}
 			if deflated {
 				continue
@@ -120,15 +158,8 @@ func tql(d, e, w []float64, n int) bool {
 			e[m] = 0
 		}
 	}
-	return true
-}
-
-// rotateRowsScalar applies (x, y) <- (c x - s y, s x + c y) elementwise.
-func rotateRowsScalar(x, y []float64, c, s float64) {
-	y = y[:len(x)]
-	for k, xv := range x {
-		yv := y[k]
-		y[k] = s*xv + c*yv
-		x[k] = c*xv - s*yv
+	if rot.count() > 0 {
+		apply(rot)
 	}
+	return true
 }

@@ -2,5 +2,8 @@
 
 package encoding
 
-// rotateRows applies (x, y) <- (c x - s y, s x + c y) elementwise (portable build).
-func rotateRows(x, y []float64, c, s float64) { rotateRowsScalar(x, y, c, s) }
+// sweepPanel applies one QL sweep to a panel (portable build; see sweepPanelScalar).
+func sweepPanel(p []float64, top int, cs []float64) { sweepPanelScalar(p, top, cs) }
+
+// dotAxpy returns sum_k x[k] v[k] and adds alpha x to y (portable build; see dotAxpyScalar).
+func dotAxpy(x, v, y []float64, alpha float64) float64 { return dotAxpyScalar(x, v, y, alpha) }

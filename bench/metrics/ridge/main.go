@@ -34,16 +34,6 @@ func main() {
 	loo := flag.Bool("loo", false, "choose alpha by efficient leave-one-out (encoding.Options.InnerLOO)")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed section to this file")
 	flag.Parse()
-	if *cpuprof != "" {
-		pf, err := os.Create(*cpuprof)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
 	if *dir == "" {
 		log.Fatal("ridge: -dir is required")
 	}
@@ -59,6 +49,16 @@ func main() {
 		if err := f.Close(); err != nil {
 			log.Fatal(err)
 		}
+	}
+	if *cpuprof != "" { // only the timed section: not the data generation and .npy writing above
+		pf, err := os.Create(*cpuprof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	switch *what {
 	case "ridge":
