@@ -79,7 +79,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--reference', action='store_true')
     ap.add_argument('--dir')
-    ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--reps', type=int, default=20)
     a = ap.parse_args()
     if a.reference:
         x, y = ref_data()
