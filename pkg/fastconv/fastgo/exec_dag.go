@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -15,13 +16,23 @@ import (
 // a single-threaded segment of the go backend (small ops, optimizer updates of small parameters,
 // dropout masks) overlaps with native steps that do not depend on it. Every step computes the
 // same values from the same inputs as in the sequential order, so the results are identical; a
-// buffer is released when the last of its consumers has finished. FASTCONV_DAG=0, and
+// buffer is released when the last of its consumers has finished. FASTCONV_DAG=N sets the
+// number of concurrent steps (default 2); FASTCONV_DAG=0, and
 // FASTCONV_TRACE (whose per-step timings need the steps one at a time), run the steps in order.
 
 var dagEnabled = os.Getenv("FASTCONV_DAG") != "0"
 
-// dagWorkers is the number of steps run at once.
-func dagWorkers() int { return min(2, max(1, runtime.GOMAXPROCS(0))) }
+// dagWorkersEnv is FASTCONV_DAG when it is a number above 1: the steps run at once.
+var dagWorkersEnv, _ = strconv.Atoi(os.Getenv("FASTCONV_DAG"))
+
+// dagWorkers is the number of steps run at once: FASTCONV_DAG=N (N > 1), else 2 (1 with a single
+// core).
+func dagWorkers() int {
+	if dagWorkersEnv > 1 {
+		return dagWorkersEnv
+	}
+	return min(2, max(1, runtime.GOMAXPROCS(0)))
+}
 
 // dagPlan is the dependency structure of an executable, computed once.
 type dagPlan struct {
