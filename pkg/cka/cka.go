@@ -166,11 +166,16 @@ func checkFinite(name string, m mat.Matrix) error {
 	return nil
 }
 
-// centred returns a copy of m with each column's mean subtracted.
+// centred returns a copy of m with each column's mean subtracted. A *mat.Dense is read in place:
+// one pass for the means, one writing m - mean (the copy-then-subtract of the general case gives
+// the same values).
 func centred(m mat.Matrix) *mat.Dense {
-	c := mat.DenseCopyOf(m)
-	r, k := c.Dims()
-	raw := c.RawMatrix()
+	d, ok := m.(*mat.Dense)
+	if !ok {
+		d = mat.DenseCopyOf(m)
+	}
+	r, k := d.Dims()
+	raw := d.RawMatrix()
 	means := make([]float64, k)
 	for i := 0; i < r; i++ {
 		row := raw.Data[i*raw.Stride : i*raw.Stride+k]
@@ -181,13 +186,14 @@ func centred(m mat.Matrix) *mat.Dense {
 	for j := range means {
 		means[j] /= float64(r)
 	}
+	out := make([]float64, r*k)
 	for i := 0; i < r; i++ {
-		row := raw.Data[i*raw.Stride : i*raw.Stride+k]
-		for j := range row {
-			row[j] -= means[j]
+		src, dst := raw.Data[i*raw.Stride:i*raw.Stride+k], out[i*k:(i+1)*k]
+		for j, v := range src {
+			dst[j] = v - means[j]
 		}
 	}
-	return c
+	return mat.NewDense(r, k, out)
 }
 
 // LinearGram returns K = X_c X_c^T (n x n) with X_c the column-centred x.
@@ -358,7 +364,11 @@ func ratio(xy, xx, yy float64) (float64, error) {
 // linearFeatureSpace computes linear CKA as ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F),
 // with Kornblith et al.'s debiasing (feature_space_linear_cka) for Unbiased.
 func linearFeatureSpace(x, y mat.Matrix, est Estimator) (float64, error) {
-	xc, yc := centred(x), centred(y)
+	var xc, yc *mat.Dense
+	done := make(chan struct{})
+	go func() { yc = centred(y); close(done) }()
+	xc = centred(x)
+	<-done
 	n, _ := xc.Dims()
 	// X^T X and Y^T Y are symmetric: half-flop Gram products, run concurrently with the
 	// general product X^T Y (all three internal/gemm).
