@@ -382,7 +382,11 @@ func linearFeatureSpace(x, y mat.Matrix, est Estimator) (float64, error) {
 	if est == Biased {
 		return ratio(fxy, fxx, fyy)
 	}
-	rx, ry := rowSqNorms(xc), rowSqNorms(yc)
+	var rx, ry []float64
+	done = make(chan struct{})
+	go func() { ry = rowSqNorms(yc); close(done) }()
+	rx = rowSqNorms(xc)
+	<-done
 	nx, ny := sum(rx), sum(ry)
 	h := func(dot float64, a, b []float64, na, nb float64) float64 {
 		ab := 0.0
@@ -414,14 +418,17 @@ func symFrobSq(m *mat.Dense) float64 {
 	return s
 }
 
+// rowSqNorms returns the squared norm of each row of m, summed in column order (a local
+// accumulator: with out[i] += v*v the compiler stores and reloads out[i] for every element).
 func rowSqNorms(m *mat.Dense) []float64 {
 	r, _ := m.Dims()
 	out := make([]float64, r)
 	for i := range out {
-		row := m.RawRowView(i)
-		for _, v := range row {
-			out[i] += v * v
+		s := 0.0
+		for _, v := range m.RawRowView(i) {
+			s += v * v
 		}
+		out[i] = s
 	}
 	return out
 }
