@@ -50,11 +50,6 @@ func MulF32Serial(m, n, k int, a []float32, lda int, b []float32, ldb int, c []f
 	mulF32(false, m, n, k, a, lda, b, ldb, c, ldc, accumulate, false)
 }
 
-// MulF32TASerial is MulF32TA on the calling goroutine; with accumulate, c += a^T x b.
-func MulF32TASerial(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	mulF32(true, m, n, k, a, lda, b, ldb, c, ldc, accumulate, false)
-}
-
 func mulF32(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate, parallel bool) {
 	if s := active; s.p32 != nil {
 		aRow, aCol := lda, 1

@@ -44,13 +44,7 @@ func (b *builder) Compile() (compute.Executable, error) {
 	live := make([]bool, len(b.steps))
 	for i := len(b.steps) - 1; i >= 0; i-- {
 		s := b.steps[i]
-		var outs []*value
-		var ins []*value
-		if s.custom != nil {
-			outs, ins = s.custom.outputs, s.custom.inputs
-		} else {
-			outs, ins = s.outputs, s.inputs
-		}
+		outs, ins := stepOutputs(s), stepInputs(s)
 		for _, v := range outs {
 			if needed[v.id] {
 				live[i] = true
@@ -111,11 +105,7 @@ func (b *builder) Compile() (compute.Executable, error) {
 		e.lastUse[i] = -1
 	}
 	for i, s := range steps {
-		ins := s.inputs
-		if s.custom != nil {
-			ins = s.custom.inputs
-		}
-		for _, v := range ins {
+		for _, v := range stepInputs(s) {
 			e.lastUse[v.id] = i
 		}
 	}
@@ -123,11 +113,7 @@ func (b *builder) Compile() (compute.Executable, error) {
 		e.lastUse[o.id] = len(steps)
 	}
 	for i, s := range steps {
-		ins := s.inputs
-		if s.custom != nil {
-			ins = s.custom.inputs
-		}
-		for _, v := range ins {
+		for _, v := range stepInputs(s) {
 			if e.lastUse[v.id] == i && v.global < 0 {
 				e.dying[i] = append(e.dying[i], v)
 				e.lastUse[v.id] = -2 // listed once.
@@ -135,11 +121,7 @@ func (b *builder) Compile() (compute.Executable, error) {
 		}
 	}
 	for _, s := range steps {
-		ins := s.inputs
-		if s.custom != nil {
-			ins = s.custom.inputs
-		}
-		for _, v := range ins {
+		for _, v := range stepInputs(s) {
 			if e.lastUse[v.id] == -2 {
 				e.lastUse[v.id] = 0 // consumed (released via dying)
 			}
@@ -200,12 +182,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		}
 	}
 	for stepIdx, s := range e.steps {
-		var ins []*value
-		if s.custom != nil {
-			ins = s.custom.inputs
-		} else {
-			ins = s.inputs
-		}
+		ins := stepInputs(s)
 		inBufs := make([]compute.Buffer, len(ins))
 		for i, v := range ins {
 			inBufs[i] = bufs[v.id]

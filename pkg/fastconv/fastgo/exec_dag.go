@@ -69,20 +69,6 @@ func (e *executable) plan() *dagPlan {
 	return e.dag
 }
 
-func stepInputs(s *step) []*value {
-	if s.custom != nil {
-		return s.custom.inputs
-	}
-	return s.inputs
-}
-
-func stepOutputs(s *step) []*value {
-	if s.custom != nil {
-		return s.custom.outputs
-	}
-	return s.outputs
-}
-
 // readyQueue is a min-heap of step indices.
 type readyQueue []int
 

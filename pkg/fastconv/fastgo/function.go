@@ -59,6 +59,22 @@ type step struct {
 	ops     map[string]int        // FASTCONV_TRACE: delegated ops of this inner step, by name.
 }
 
+// stepInputs returns the values a step reads (a custom step's, or an inner step's parameters).
+func stepInputs(s *step) []*value {
+	if s.custom != nil {
+		return s.custom.inputs
+	}
+	return s.inputs
+}
+
+// stepOutputs returns the values a step produces.
+func stepOutputs(s *step) []*value {
+	if s.custom != nil {
+		return s.custom.outputs
+	}
+	return s.outputs
+}
+
 type builder struct {
 	backend *Backend
 	name    string

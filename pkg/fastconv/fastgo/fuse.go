@@ -230,33 +230,22 @@ func (b *builder) fusePointwise() {
 	if !fuseEnabled {
 		return
 	}
-	uses := make(map[int]int)
-	for _, s := range b.steps {
-		ins := s.inputs
-		if s.custom != nil {
-			ins = s.custom.inputs
-		}
-		for _, v := range ins {
-			uses[v.id]++
+	consumers := make(map[int][]int) // value id -> indices of the steps reading it (per input slot)
+	for i, s := range b.steps {
+		for _, v := range stepInputs(s) {
+			consumers[v.id] = append(consumers[v.id], i)
 		}
 	}
+	isOutput := make(map[int]bool)
 	for _, o := range b.outputs {
-		uses[o.id] += 2 // a final output is never absorbed
+		isOutput[o.id] = true
 	}
+	// singleUse: read once, by one step, and not a final output (never absorbed).
+	singleUse := func(id int) bool { return len(consumers[id]) == 1 && !isOutput[id] }
 	producer := make(map[int]int) // output value id -> index of its pointwise step
 	for i, s := range b.steps {
 		if s.custom != nil && s.custom.pw != nil && s.custom.pwReduce.kind == reduceNone {
 			producer[s.custom.outputs[0].id] = i
-		}
-	}
-	consumers := make(map[int][]int) // value id -> indices of the steps reading it
-	for i, s := range b.steps {
-		ins := s.inputs
-		if s.custom != nil {
-			ins = s.custom.inputs
-		}
-		for _, v := range ins {
-			consumers[v.id] = append(consumers[v.id], i)
 		}
 	}
 	removed := make([]bool, len(b.steps))
@@ -272,7 +261,7 @@ func (b *builder) fusePointwise() {
 		inline = func(e *pwExpr) *pwExpr {
 			if v := e.leaf; v != nil {
 				j, ok := producer[v.id]
-				if ok && j < i && !removed[j] && uses[v.id] == 1 && v.shape.Equal(shape) {
+				if ok && j < i && !removed[j] && singleUse(v.id) && v.shape.Equal(shape) {
 					removed[j], changed = true, true
 					absorbedInto[j] = i
 					return inline(b.steps[j].custom.pw)
@@ -288,11 +277,7 @@ func (b *builder) fusePointwise() {
 		if changed {
 			fused = true
 			s.custom.inputs = pwLeaves(s.custom.pw)
-			var sides []*value
-			s.custom.run, sides = pwRunSide(s.custom.pw, shape, s.custom.pwReduce)
-			if len(sides) > 0 {
-				s.custom.outputs = append(s.custom.outputs[:1:1], sides...)
-			}
+			s.custom.run = pwRun(s.custom.pw, shape, s.custom.pwReduce)
 			s.custom.name = fmt.Sprintf("pointwise/%d", pwSize(s.custom.pw))
 			if s.custom.pwReduce.kind != reduceNone {
 				s.custom.name = fmt.Sprintf("pointwise-reduce/%d", pwSize(s.custom.pw))

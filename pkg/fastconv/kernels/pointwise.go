@@ -25,6 +25,9 @@ const (
 	PWGelu                   // exact GELU: x/2 (1 + erf(x / sqrt 2)), x = Args[0]
 )
 
+// float64Math is the math function of each kind evaluated as float32(f(float64(x))).
+var float64Math = map[PWKind]func(float64) float64{PWExp: math.Exp, PWLog: math.Log, PWErf: math.Erf, PWTanh: math.Tanh}
+
 // unaryMath evaluates the transcendental kinds as GoMLX's go backend does (float64 math, rounded
 // to float32), so native and delegated results are bitwise equal.
 func unaryMath(k PWKind, out, x []float32) {
@@ -34,21 +37,10 @@ func unaryMath(k PWKind, out, x []float32) {
 		for i, v := range x {
 			out[i] = -v
 		}
-	case PWExp:
+	case PWExp, PWLog, PWErf, PWTanh:
+		f := float64Math[k]
 		for i, v := range x {
-			out[i] = float32(math.Exp(float64(v)))
-		}
-	case PWLog:
-		for i, v := range x {
-			out[i] = float32(math.Log(float64(v)))
-		}
-	case PWErf:
-		for i, v := range x {
-			out[i] = float32(math.Erf(float64(v)))
-		}
-	case PWTanh:
-		for i, v := range x {
-			out[i] = float32(math.Tanh(float64(v)))
+			out[i] = float32(f(float64(v)))
 		}
 	case PWRsqrt:
 		for i, v := range x {
