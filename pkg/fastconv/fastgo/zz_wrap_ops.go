@@ -29,6 +29,7 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeMax,
 	compute.OpTypeMul,
 	compute.OpTypeNeg,
+	compute.OpTypePad,
 	compute.OpTypeReduceMax,
 	compute.OpTypeReduceSum,
 	compute.OpTypeReduceWindow,
@@ -1191,26 +1192,6 @@ func (f *function) OptimizationBarrier(a0 ...compute.Value) (r0 []compute.Value,
 		return
 	}
 	r0 = f.outs(r0)
-	return
-}
-
-// Pad delegates to the wrapped backend.
-func (f *function) Pad(a0 compute.Value, a1 compute.Value, a2 ...compute.PadAxis) (r0 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("Pad")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.Pad(i0, i1, a2...)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
 	return
 }
 
