@@ -30,6 +30,7 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeMul,
 	compute.OpTypeNeg,
 	compute.OpTypePad,
+	compute.OpTypeRNGBitGenerator,
 	compute.OpTypeReduceMax,
 	compute.OpTypeReduceSum,
 	compute.OpTypeReduceWindow,
@@ -1232,23 +1233,6 @@ func (f *function) QuantizedEmbeddingLookup(a0 compute.Value, a1 compute.Value, 
 		return
 	}
 	r0 = f.out(r0)
-	return
-}
-
-// RNGBitGenerator delegates to the wrapped backend.
-func (f *function) RNGBitGenerator(a0 compute.Value, a1 shapes.Shape) (r0 compute.Value, r1 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("RNGBitGenerator")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, r1, err = g.RNGBitGenerator(i0, a1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	r1 = f.out(r1)
 	return
 }
 
