@@ -25,9 +25,6 @@ const (
 	PWGelu                   // exact GELU: x/2 (1 + erf(x / sqrt 2)), x = Args[0]
 )
 
-// float64Math is the math function of each kind evaluated as float32(f(float64(x))).
-var float64Math = map[PWKind]func(float64) float64{PWExp: math.Exp, PWLog: math.Log, PWErf: math.Erf, PWTanh: math.Tanh}
-
 // unaryMath evaluates the transcendental kinds as GoMLX's go backend does (float64 math, rounded
 // to float32), so native and delegated results are bitwise equal.
 func unaryMath(k PWKind, out, x []float32) {
@@ -37,19 +34,42 @@ func unaryMath(k PWKind, out, x []float32) {
 		for i, v := range x {
 			out[i] = -v
 		}
-	case PWExp, PWLog, PWErf, PWTanh:
-		f := float64Math[k]
+	case PWExp:
+		clearUpper()
 		for i, v := range x {
-			out[i] = float32(f(float64(v)))
+			out[i] = float32(math.Exp(float64(v)))
 		}
+	case PWLog:
+		clearUpper()
+		for i, v := range x {
+			out[i] = float32(math.Log(float64(v)))
+		}
+	case PWTanh:
+		clearUpper()
+		for i, v := range x {
+			out[i] = float32(math.Tanh(float64(v)))
+		}
+	case PWErf:
+		erfF32(out, x)
 	case PWRsqrt:
+		clearUpper()
 		for i, v := range x {
 			out[i] = float32(1.0 / math.Sqrt(float64(v)))
 		}
 	case PWGelu: // GoMLX's fused GELU (go backend geluChunk), in the same float32 order
 		sqrt2Inv := float32(1.0 / math.Sqrt(2.0))
-		for i, v := range x {
-			out[i] = v * 0.5 * (1.0 + float32(math.Erf(float64(v*sqrt2Inv))))
+		var e [256]float32
+		for s := 0; s < len(x); s += len(e) {
+			xs := x[s:min(len(x), s+len(e))]
+			es := e[:len(xs)]
+			for i, v := range xs {
+				es[i] = v * sqrt2Inv
+			}
+			erfF32(es, es)
+			os := out[s : s+len(xs)]
+			for i, v := range xs {
+				os[i] = v * 0.5 * (1.0 + es[i])
+			}
 		}
 	}
 }
