@@ -285,6 +285,7 @@ func forBlocks[T float](n, w int, fn func(buf []T, blk int), bufLen int) {
 			fn(buf, blk)
 		}
 		p.put(buf)
+		ClearUpper()
 		return
 	}
 	var next atomic.Int64
@@ -295,6 +296,7 @@ func forBlocks[T float](n, w int, fn func(buf []T, blk int), bufLen int) {
 			defer wg.Done()
 			buf := p.get(bufLen)
 			defer p.put(buf)
+			defer ClearUpper()
 			for {
 				blk := int(next.Add(1)) - 1
 				if blk >= n {

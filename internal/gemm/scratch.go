@@ -3,11 +3,12 @@ package gemm
 import "sync"
 
 // ParallelFor runs fn over [0,n) split into contiguous chunks, one per worker (Workers), and
-// waits for them.
+// waits for them; each worker clears the vector registers' upper halves after fn (ClearUpper).
 func ParallelFor(n int, fn func(start, end int)) {
 	w := min(Workers(), n)
 	if w <= 1 {
 		fn(0, n)
+		ClearUpper()
 		return
 	}
 	var wg sync.WaitGroup
@@ -18,6 +19,7 @@ func ParallelFor(n int, fn func(start, end int)) {
 		go func() {
 			defer wg.Done()
 			fn(start, end)
+			ClearUpper()
 		}()
 	}
 	wg.Wait()

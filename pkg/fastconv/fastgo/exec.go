@@ -2,6 +2,7 @@ package fastgo
 
 import (
 	"fmt"
+	"github.com/coarsealign/coarsealign/internal/gemm"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/pkg/errors"
@@ -199,6 +200,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, defaultDevi
 		}
 		if s.custom != nil {
 			outBufs, err = s.custom.run(e.b.backend.Backend, inBufs)
+			gemm.ClearUpper() // vector kernels leave dirty upper halves; the go backend runs SSE code
 			outVals = s.custom.outputs
 			if err != nil {
 				return nil, errors.WithMessagef(err, "fastconv: running %s", s.custom.name)

@@ -2,6 +2,7 @@ package fastgo
 
 import (
 	"container/heap"
+	"github.com/coarsealign/coarsealign/internal/gemm"
 	"os"
 	"runtime"
 	"strconv"
@@ -131,6 +132,7 @@ func (e *executable) executeDAG(bufs []compute.Buffer, protected map[compute.Buf
 		}
 		if s.custom != nil {
 			out, err := s.custom.run(e.b.backend.Backend, inBufs)
+			gemm.ClearUpper() // vector kernels leave dirty upper halves; the go backend runs SSE code
 			return out, errors.WithMessagef(err, "fastconv: running %s", s.custom.name)
 		}
 		out, err := s.exec.Execute(inBufs, nil, defaultDevice)
