@@ -24,6 +24,7 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeExp,
 	compute.OpTypeFusedDense,
 	compute.OpTypeFusedGelu,
+	compute.OpTypeFusedLayerNorm,
 	compute.OpTypeFusedSoftmax,
 	compute.OpTypeLog,
 	compute.OpTypeMax,
@@ -662,30 +663,6 @@ func (f *function) FusedAttentionQKVProjection(a0 compute.Value, a1 compute.Valu
 	r0 = f.out(r0)
 	r1 = f.out(r1)
 	r2 = f.out(r2)
-	return
-}
-
-// FusedLayerNorm delegates to the wrapped backend.
-func (f *function) FusedLayerNorm(a0 compute.Value, a1 []int, a2 float64, a3 compute.Value, a4 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("FusedLayerNorm")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i3, err := f.in(a3)
-	if err != nil {
-		return
-	}
-	i4, err := f.in(a4)
-	if err != nil {
-		return
-	}
-	r0, err = g.FusedLayerNorm(i0, a1, a2, i3, i4)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
 	return
 }
 
