@@ -93,4 +93,3 @@ func layerNormRows(out, in, gamma, beta []float32, normSize int, epsilon float64
 		}
 	})
 }
-
