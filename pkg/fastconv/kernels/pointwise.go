@@ -35,10 +35,7 @@ func unaryMath(k PWKind, out, x []float32) {
 			out[i] = -v
 		}
 	case PWExp:
-		clearUpper()
-		for i, v := range x {
-			out[i] = float32(math.Exp(float64(v)))
-		}
+		expF32(out, x)
 	case PWLog:
 		clearUpper()
 		for i, v := range x {
