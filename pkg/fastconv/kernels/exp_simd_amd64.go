@@ -17,7 +17,7 @@ var useExpFMA = cpu.X86.HasAVX && cpu.X86.HasFMA && cpu.X86.HasAVX2
 // expC holds the constants of math.Exp's assembly (math/exp_amd64.s) broadcast to four lanes.
 var expC struct {
 	log2e, ln2u, ln2l, sixteenth, two, one, limit, magic archsimd.Float64x4
-	taylor                                              [8]archsimd.Float64x4 // 1/8! ... 1/3!, 1/2, 1
+	taylor                                               [8]archsimd.Float64x4 // 1/8! ... 1/3!, 1/2, 1
 }
 
 func init() {
