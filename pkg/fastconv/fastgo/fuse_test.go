@@ -153,11 +153,8 @@ func TestUnaryMathMatchesGoBackend(t *testing.T) {
 	for i := range data {
 		data[i] = float32(rng.NormFloat64() * 3)
 	}
-	build := func(b compute.Backend) []float32 {
+	againstGoBackend(t, shape, data, func(fn compute.Function, x compute.Value) []compute.Value {
 		ok := mustOf[compute.Value](t)
-		bld := b.Builder("unary")
-		fn := bld.Main()
-		x := ok(fn.Parameter("x", shape, nil))
 		k := func(v float32) compute.Value {
 			return ok(fn.BroadcastInDim(ok(fn.Constant([]float32{v})), shape, nil))
 		}
@@ -166,22 +163,8 @@ func TestUnaryMathMatchesGoBackend(t *testing.T) {
 		abs := ok(fn.Abs(x))
 		rest := ok(fn.Add(ok(fn.Add(ok(fn.Tanh(x)), ok(fn.Log(abs)))), ok(fn.Rsqrt(abs))))
 		fused := ok(fn.FusedGelu(x, true))
-		out := ok(fn.Add(ok(fn.Add(ok(fn.Add(gelu, phi)), rest)), fused))
-		if err := fn.Return([]compute.Value{out}, nil); err != nil {
-			t.Fatal(err)
-		}
-		exec := mustOf[compute.Executable](t)(bld.Compile())
-		in := mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(data), shape))
-		outs := mustOf[[]compute.Buffer](t)(exec.Execute([]compute.Buffer{in}, nil, 0))
-		return slices.Clone(mustOf[any](t)(outs[0].Data()).([]float32))
-	}
-	fast := build(mustOf[*Backend](t)(New("")))
-	plain := build(mustOf[compute.Backend](t)(NewGo(DefaultInnerConfig)))
-	for i := range plain {
-		if math.Float32bits(fast[i]) != math.Float32bits(plain[i]) {
-			t.Fatalf("element %d (x = %g): fastgo %g, go backend %g", i, data[i], fast[i], plain[i])
-		}
-	}
+		return []compute.Value{ok(fn.Add(ok(fn.Add(ok(fn.Add(gelu, phi)), rest)), fused))}
+	})
 }
 
 // Native reductions over trailing axes (fused with their pointwise producers where single-use)
@@ -195,11 +178,8 @@ func TestReduceLastMatchesGoBackend(t *testing.T) {
 	for i := range data {
 		data[i] = float32(rng.NormFloat64() * 4)
 	}
-	build := func(b compute.Backend) ([][]float32, []string) {
+	steps := againstGoBackend(t, shape, data, func(fn compute.Function, x compute.Value) []compute.Value {
 		ok := mustOf[compute.Value](t)
-		bld := b.Builder("reduce")
-		fn := bld.Main()
-		x := ok(fn.Parameter("x", shape, nil))
 		mx := ok(fn.ReduceMax(x, 2)) // [40, 13]
 		mxb := ok(fn.BroadcastInDim(ok(fn.Reshape(mx, 40, 13, 1)), shape, []int{0, 1, 2}))
 		e := ok(fn.Exp(ok(fn.Sub(x, mxb))))
@@ -214,37 +194,11 @@ func TestReduceLastMatchesGoBackend(t *testing.T) {
 		lead := ok(fn.ReduceSum(x, 0))   // leading axis: [13, 71]
 		sm2 := ok(fn.FusedSoftmax(x, 2)) // last axis
 		sm1 := ok(fn.FusedSoftmax(x, 1)) // a middle axis
-		if err := fn.Return([]compute.Value{sum, both, m1, e, cols, colFirst, sm2, sm1, lead}, nil); err != nil {
-			t.Fatal(err)
-		}
-		exec := mustOf[compute.Executable](t)(bld.Compile())
-		in := mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(data), shape))
-		outs := mustOf[[]compute.Buffer](t)(exec.Execute([]compute.Buffer{in}, nil, 0))
-		var vals [][]float32
-		for _, o := range outs {
-			vals = append(vals, slices.Clone(mustOf[any](t)(o.Data()).([]float32)))
-		}
-		var names []string
-		if e, isFast := exec.(*executable); isFast {
-			names = stepNames(e)
-		}
-		return vals, names
-	}
-	fast, steps := build(mustOf[*Backend](t)(New("")))
-	plain, _ := build(mustOf[compute.Backend](t)(NewGo(DefaultInnerConfig)))
+		return []compute.Value{sum, both, m1, e, cols, colFirst, sm2, sm1, lead}
+	})
 	for _, want := range []string{"reduce-max-last", "pointwise-reduce/1", "pointwise/2", "elementwise-col", "softmax", "reduce-leading"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("no %s step in %v", want, steps)
-		}
-	}
-	for o := range plain {
-		if len(fast[o]) != len(plain[o]) {
-			t.Fatalf("output %d: %d values, go backend %d", o, len(fast[o]), len(plain[o]))
-		}
-		for i := range plain[o] {
-			if math.Float32bits(fast[o][i]) != math.Float32bits(plain[o][i]) {
-				t.Fatalf("output %d element %d: fastgo %g, go backend %g", o, i, fast[o][i], plain[o][i])
-			}
 		}
 	}
 }

@@ -21,6 +21,7 @@ func TestRNGBitGeneratorMatchesGoBackend(t *testing.T) {
 	}
 	seed := []uint64{0x9e3779b97f4a7c15, 12345, 7}
 	for _, shape := range outs {
+		var steps []string
 		build := func(b compute.Backend) (state []uint64, first, second any) {
 			ok := mustOf[compute.Value](t)
 			bld := b.Builder("rng")
@@ -38,6 +39,9 @@ func TestRNGBitGeneratorMatchesGoBackend(t *testing.T) {
 				t.Fatal(err)
 			}
 			exec := mustOf[compute.Executable](t)(bld.Compile())
+			if e, isFast := exec.(*executable); isFast {
+				steps = stepNames(e)
+			}
 			in := mustOf[compute.Buffer](t)(b.BufferFromFlatData(0, slices.Clone(seed), compute.RNGStateShape))
 			res := mustOf[[]compute.Buffer](t)(exec.Execute([]compute.Buffer{in}, nil, 0))
 			data := func(i int) any { return mustOf[any](t)(res[i].Data()) }
@@ -51,6 +55,9 @@ func TestRNGBitGeneratorMatchesGoBackend(t *testing.T) {
 		}
 		fs, f1, f2 := build(mustOf[*Backend](t)(New("")))
 		ps, p1, p2 := build(mustOf[compute.Backend](t)(NewGo(DefaultInnerConfig)))
+		if native, want := slices.Contains(steps, "rng-bits"), shape.Size() >= minNativeSize; native != want {
+			t.Errorf("%s: native rng-bits step %v, want %v (steps %v)", shape, native, want, steps)
+		}
 		if fs[0] != ps[0] || fs[1] != ps[1] {
 			t.Errorf("%s: state fastgo %x, go backend %x", shape, fs[:2], ps[:2])
 		}
