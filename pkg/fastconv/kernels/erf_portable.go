@@ -5,12 +5,7 @@ package kernels
 import "math"
 
 // erfF32 sets out[i] = float32(math.Erf(float64(x[i]))).
-func erfF32(out, x []float32) {
-	x = x[:len(out)]
-	for i, v := range x {
-		out[i] = float32(math.Erf(float64(v)))
-	}
-}
+func erfF32(out, x []float32) { mathF32(out, x, math.Erf) }
 
-// clearUpper is a no-op without vector code (see the amd64 simd version).
-func clearUpper() {}
+// expF32 sets out[i] = float32(math.Exp(float64(x[i]))).
+func expF32(out, x []float32) { mathF32(out, x, math.Exp) }

@@ -20,32 +20,35 @@ func erfF32(out, x []float32) {
 		for ; i+4 <= len(out); i += 4 {
 			v := archsimd.LoadFloat32x4((*[4]float32)(unsafe.Pointer(&x[i]))).ConvertToFloat64()
 			r, in := erf64x4(v)
+			rv := r.ConvertToFloat32()
 			if in == 0xF {
-				r.ConvertToFloat32().Store((*[4]float32)(unsafe.Pointer(&out[i])))
+				rv.Store((*[4]float32)(unsafe.Pointer(&out[i])))
 				continue
 			}
-			// Other lanes with math.Erf, read before the store (out may be x). Its exp is SSE
-			// assembly: clear the dirty upper halves of the vector registers first (else each
-			// SSE instruction pays a state transition, ~10x here).
-			var fix [4]float32
-			rv := r.ConvertToFloat32()
-			archsimd.ClearAVXUpperBits()
-			for j := range 4 {
-				if in&(1<<j) == 0 {
-					fix[j] = float32(math.Erf(float64(x[i+j])))
-				}
-			}
-			rv.Store((*[4]float32)(unsafe.Pointer(&out[i])))
-			for j := range 4 {
-				if in&(1<<j) == 0 {
-					out[i+j] = fix[j]
-				}
-			}
+			storeFixingLanes(out[i:i+4], x[i:i+4], rv, in, math.Erf)
 		}
 		archsimd.ClearAVXUpperBits()
 	}
-	for ; i < len(out); i++ {
-		out[i] = float32(math.Erf(float64(x[i])))
+	mathF32(out[i:], x[i:], math.Erf)
+}
+
+// storeFixingLanes stores the four vector results rv in out, except for the lanes not marked in
+// the bits of in, which get float32(f(float64(x))) instead. x is read before out is written (out
+// may be x), and f, scalar SSE code, runs after VZEROUPPER (ClearAVXUpperBits keeps rv's 128
+// bits; with dirty upper halves each SSE instruction paid a state transition, ~10x here).
+func storeFixingLanes(out, x []float32, rv archsimd.Float32x4, in uint8, f func(float64) float64) {
+	var fix [4]float32
+	archsimd.ClearAVXUpperBits()
+	for j := range 4 {
+		if in&(1<<j) == 0 {
+			fix[j] = float32(f(float64(x[j])))
+		}
+	}
+	rv.Store((*[4]float32)(unsafe.Pointer(&out[0])))
+	for j := range 4 {
+		if in&(1<<j) == 0 {
+			out[j] = fix[j]
+		}
 	}
 }
 
@@ -106,14 +109,4 @@ func erf64x4(x archsimd.Float64x4) (archsimd.Float64x4, uint8) {
 	res := low.Merge(mid, a.Less(c.c084))
 	// math.Erf negates the result for negative x (-erx - P/Q rounds as -(erx + P/Q)).
 	return res.AsUint64x4().Xor(sign).AsFloat64x4(), in
-}
-
-// clearUpper clears the upper halves of the vector registers (VZEROUPPER) before scalar float
-// code: Go compiles scalar float64 math (and math.Exp's assembly is written) in legacy SSE,
-// which on this AMD EPYC ran ~10x slower after 256-bit vector code left the upper halves dirty
-// (BenchmarkErfF32 before the fix: 395 ns per element instead of 33).
-func clearUpper() {
-	if useAVX2 || useAVX512 {
-		archsimd.ClearAVXUpperBits()
-	}
 }

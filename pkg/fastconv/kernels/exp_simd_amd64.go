@@ -49,30 +49,16 @@ func expF32(out, x []float32) {
 		for ; i+4 <= len(out); i += 4 {
 			v := archsimd.LoadFloat32x4((*[4]float32)(unsafe.Pointer(&x[i]))).ConvertToFloat64()
 			r, in := exp64x4(v)
+			rv := r.ConvertToFloat32()
 			if in == 0xF {
-				r.ConvertToFloat32().Store((*[4]float32)(unsafe.Pointer(&out[i])))
+				rv.Store((*[4]float32)(unsafe.Pointer(&out[i])))
 				continue
 			}
-			var fix [4]float32
-			rv := r.ConvertToFloat32()
-			archsimd.ClearAVXUpperBits()
-			for j := range 4 {
-				if in&(1<<j) == 0 {
-					fix[j] = float32(math.Exp(float64(x[i+j])))
-				}
-			}
-			rv.Store((*[4]float32)(unsafe.Pointer(&out[i])))
-			for j := range 4 {
-				if in&(1<<j) == 0 {
-					out[i+j] = fix[j]
-				}
-			}
+			storeFixingLanes(out[i:i+4], x[i:i+4], rv, in, math.Exp)
 		}
 		archsimd.ClearAVXUpperBits()
 	}
-	for ; i < len(out); i++ {
-		out[i] = float32(math.Exp(float64(x[i])))
-	}
+	mathF32(out[i:], x[i:], math.Exp)
 }
 
 // exp64x4 is math.Exp (FMA path) of the lanes with |x| <= 700, marked in the bits of in.

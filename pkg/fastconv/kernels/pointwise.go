@@ -37,19 +37,13 @@ func unaryMath(k PWKind, out, x []float32) {
 	case PWExp:
 		expF32(out, x)
 	case PWLog:
-		clearUpper()
-		for i, v := range x {
-			out[i] = float32(math.Log(float64(v)))
-		}
+		mathF32(out, x, math.Log)
 	case PWTanh:
-		clearUpper()
-		for i, v := range x {
-			out[i] = float32(math.Tanh(float64(v)))
-		}
+		mathF32(out, x, math.Tanh)
 	case PWErf:
 		erfF32(out, x)
 	case PWRsqrt:
-		clearUpper()
+		gemm.ClearUpper()
 		for i, v := range x {
 			out[i] = float32(1.0 / math.Sqrt(float64(v)))
 		}
@@ -68,6 +62,17 @@ func unaryMath(k PWKind, out, x []float32) {
 				os[i] = v * 0.5 * (1.0 + es[i])
 			}
 		}
+	}
+}
+
+// mathF32 sets out[i] = float32(f(float64(x[i]))), float64 math on float32 data as the go backend
+// computes it, after clearing the vector registers' upper halves (gemm.ClearUpper: f is scalar
+// SSE code).
+func mathF32(out, x []float32, f func(float64) float64) {
+	gemm.ClearUpper()
+	x = x[:len(out)]
+	for i, v := range x {
+		out[i] = float32(f(float64(v)))
 	}
 }
 
