@@ -52,16 +52,6 @@ func (f *function) ConvGeneral(input, kernel compute.Value, axes compute.Convolv
 	return f.delegate1(r, func(g compute.Function, ir compute.Value) (compute.Value, error) { return g.Transpose(ir, perm...) })
 }
 
-func stridesOf(dims []int) []int {
-	st := make([]int, len(dims))
-	s := 1
-	for i := len(dims) - 1; i >= 0; i-- {
-		st[i] = s
-		s *= dims[i]
-	}
-	return st
-}
-
 func orOne(v []int, i int) int {
 	if len(v) > i && v[i] > 0 {
 		return v[i]
@@ -85,7 +75,7 @@ func newConv(xs, ks, outShape shapes.Shape, axes compute.ConvolveAxesConfig, str
 	if len(paddings) == 2 {
 		p.P0, p.P1 = paddings[0][0], paddings[1][0]
 	}
-	xst, kst := stridesOf(xd), stridesOf(kd)
+	xst, kst := kernels.Strides(xd), kernels.Strides(kd)
 	p.XStrides = [4]int{xst[axes.InputBatch], xst[axes.InputSpatial[0]], xst[axes.InputSpatial[1]], xst[axes.InputChannels]}
 	p.KStrides = [4]int{kst[axes.KernelSpatial[0]], kst[axes.KernelSpatial[1]], kst[axes.KernelInputChannels], kst[axes.KernelOutputChannels]}
 	return p

@@ -263,7 +263,7 @@ func (f *function) Transpose(x compute.Value, permutation ...int) (compute.Value
 		for i, p := range permutation {
 			outDims[i] = inDims[p]
 		}
-		srcStrides := stridesOf(inDims)
+		srcStrides := kernels.Strides(inDims)
 		// Pad to 4 axes on the left (size 1, stride 0).
 		var d, ss [4]int
 		for i := range 4 - rank {

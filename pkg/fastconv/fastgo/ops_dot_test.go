@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/coarsealign/coarsealign/pkg/fastconv/kernels"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -65,7 +66,7 @@ func refDot(c dotCase, a, b []float32) (out, absSum []float64, dims []int) {
 	for _, ax := range c.lc {
 		cDims = append(cDims, lDims[ax])
 	}
-	lStr, rStr := stridesOf(lDims), stridesOf(rDims)
+	lStr, rStr := kernels.Strides(lDims), kernels.Strides(rDims)
 	size := 1
 	for _, d := range dims {
 		size *= d

@@ -15,7 +15,7 @@ func Pad(dst, src []float32, inDims, lo, hi []int, fill float32) {
 	for i := range rank {
 		outDims[i] = inDims[i] + lo[i] + hi[i]
 	}
-	outStrides := stridesOfDims(outDims)
+	outStrides := Strides(outDims)
 	inner := inDims[rank-1]
 	// One "row" per index of the first rank-1 input axes.
 	rows := 1
@@ -51,8 +51,8 @@ func Pad(dst, src []float32, inDims, lo, hi []int, fill float32) {
 	})
 }
 
-// stridesOfDims returns the row-major strides of a contiguous tensor of dims d.
-func stridesOfDims(d []int) []int {
+// Strides returns the row-major strides (in elements) of a contiguous tensor of dims d.
+func Strides(d []int) []int {
 	s := make([]int, len(d))
 	acc := 1
 	for i := len(d) - 1; i >= 0; i-- {
