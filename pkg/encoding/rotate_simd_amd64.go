@@ -55,6 +55,7 @@ func sweepPanelAVX2(p []float64, top int, cs []float64) {
 	k1.Store((*[4]float64)(y[4:8]))
 	k2.Store((*[4]float64)(y[8:12]))
 	k3.Store((*[4]float64)(y[12:16]))
+	archsimd.ClearAVXUpperBits() // the scalar QL code that follows runs slowly behind dirty uppers
 }
 
 func sweepPanelAVX512(p []float64, top int, cs []float64) {
@@ -76,6 +77,7 @@ func sweepPanelAVX512(p []float64, top int, cs []float64) {
 	}
 	k0.Store((*[8]float64)(y[0:8]))
 	k1.Store((*[8]float64)(y[8:16]))
+	archsimd.ClearAVXUpperBits()
 }
 
 // dotAxpy returns sum_k x[k] v[k] and adds alpha x to y (len(v), len(y) >= len(x)), 8 values
@@ -100,5 +102,6 @@ func dotAxpy(x, v, y []float64, alpha float64) float64 {
 	}
 	var sum [4]float64
 	s0.Add(s1).Store(&sum)
+	archsimd.ClearAVXUpperBits()
 	return (sum[0] + sum[1]) + (sum[2] + sum[3]) + dotAxpyScalar(x[k:], v[k:], y[k:], alpha)
 }

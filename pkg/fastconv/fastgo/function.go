@@ -30,6 +30,7 @@ type value struct {
 	bcastAxes []int
 	geOf      [2]*value // GreaterOrEqual operands.
 	reshapeOf *value    // Reshape source: native steps read its buffer (same flat data) instead.
+	dotOf     *dotProv  // a native rank-2 product (ops_dot.go): its operands and layout.
 }
 
 type customOp struct {

@@ -135,9 +135,11 @@ func (f *function) DotGeneral(lhs compute.Value, lhsContractingAxes, lhsBatchAxe
 			if d.batch > 1 {
 				name = "batchmatmul"
 			}
-			return f.b.addNative(name, []*value{l, r}, shapes.Make(dtypes.Float32, dims...), func(c []float32, in [][]float32) {
-				d.run(c, in[0], in[1])
-			}), nil
+			out := f.b.addDot(name, l, r, d, shapes.Make(dtypes.Float32, dims...))
+			if d.batch == 1 && len(dims) == 2 {
+				out.dotOf = &dotProv{l: l, r: r, d: d}
+			}
+			return out, nil
 		}
 	}
 	if traceConv {
@@ -147,6 +149,33 @@ func (f *function) DotGeneral(lhs compute.Value, lhsContractingAxes, lhsBatchAxe
 	return f.delegate2(l, r, func(g compute.Function, il, ir compute.Value) (compute.Value, error) {
 		return g.DotGeneral(il, lhsContractingAxes, lhsBatchAxes, ir, rhsContractingAxes, rhsBatchAxes, config)
 	})
+}
+
+// dotProv records a native rank-2 product C = A B (operands l, r, layout d) on its output, so
+// that a Transpose of C can be computed as the product C^T = B^T A^T instead (Transpose).
+type dotProv struct {
+	l, r *value
+	d    dotLayout
+}
+
+// addDot appends a native step computing the product of l and r with layout d.
+func (b *builder) addDot(name string, l, r *value, d dotLayout, shape shapes.Shape) *value {
+	return b.addNative(name, []*value{l, r}, shape, func(c []float32, in [][]float32) {
+		d.run(c, in[0], in[1])
+	})
+}
+
+// transposed returns the layout of C^T = B^T A^T for the product C = A B of layout d (batch 1),
+// with B as the left operand and A as the right one: the same multiply-adds per element, in
+// the same order over k, written transposed.
+func (d dotLayout) transposed() dotLayout {
+	// B is stored [k, n] (or [n, k] if transB): as the left operand of an [n, k] product it is
+	// transposed exactly when it was not. Likewise A [m, k] (or [k, m]) as the right operand.
+	t := dotLayout{batch: 1, m: d.n, n: d.m, k: d.k, transA: !d.transB, transB: !d.transA}
+	// Drop transposes of vectors, as nativeDotLayout does.
+	t.transA = t.transA && t.m > 1 && t.k > 1
+	t.transB = t.transB && t.n > 1 && t.k > 1
+	return t
 }
 
 // freeDims lists the dimensions of the axes that are neither contracting nor batch, in order.
@@ -257,6 +286,12 @@ func transposeSerial(dst, src []float32, rows, cols int) {
 func (f *function) Transpose(x compute.Value, permutation ...int) (compute.Value, error) {
 	xv := x.(*value)
 	rank := xv.shape.Rank()
+	if p := xv.dotOf; p != nil && f.isMain() && rank == 2 && len(permutation) == 2 && permutation[0] == 1 {
+		// The transpose of a native product (GoMLX's weight gradient dy^T x, transposed to the
+		// weights' [in, out]): compute the transposed product instead; the original product is
+		// then dead code unless something else reads it.
+		return f.b.addDot("matmul-t", p.r, p.l, p.d.transposed(), shapes.Make(dtypes.Float32, xv.shape.Dimensions[1], xv.shape.Dimensions[0])), nil
+	}
 	if f.nativeOK(xv) && rank >= 2 && rank <= 4 && len(permutation) == rank {
 		inDims := xv.shape.Dimensions
 		outDims := make([]int, rank)

@@ -381,3 +381,52 @@ func BenchmarkBatchedDot(b *testing.B) {
 		}
 	}
 }
+
+// TestTransposedDotMatchesDot: Transpose(DotGeneral(l, r), [1, 0]) of a native rank-2 product
+// runs as the transposed product (step "matmul-t", the plain product and the transpose dropped)
+// and holds exactly the bits of the native product transposed on the host, for every operand
+// layout (A B, A^T B, A B^T, A^T B^T), odd sizes, and the weight-gradient shape of AlexNet-BN's
+// fc6 at batch 64 (dy^T x: [out 512, batch 64] x [batch 64, in 288], scaled down 8x).
+func TestTransposedDotMatchesDot(t *testing.T) {
+	fast := mustOf[*Backend](t)(New(""))
+	rng := rand.New(rand.NewPCG(23, 24))
+	cases := []dotCase{
+		{"A B", []int{70, 300}, []int{300, 90}, []int{1}, nil, []int{0}, nil, true},
+		{"A^T B (weight gradient)", []int{64, 512}, []int{64, 288}, []int{0}, nil, []int{0}, nil, true},
+		{"A B^T", []int{131, 200}, []int{77, 200}, []int{1}, nil, []int{1}, nil, true},
+		{"A^T B^T", []int{200, 45}, []int{333, 200}, []int{0}, nil, []int{1}, nil, true},
+		{"A B^T with large B", []int{20, 300}, []int{400, 300}, []int{1}, nil, []int{1}, nil, true},
+	}
+	ok := mustOf[compute.Value](t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := randFloats(rng, c.l), randFloats(rng, c.r)
+			plain, dims, _ := runDot(t, fast, c, a, b)
+			bld := fast.Builder("dot-t")
+			fn := bld.Main()
+			ls, rs := shapes.Make(dtypes.Float32, c.l...), shapes.Make(dtypes.Float32, c.r...)
+			lv, rv := ok(fn.Parameter("lhs", ls, nil)), ok(fn.Parameter("rhs", rs, nil))
+			prod := ok(fn.DotGeneral(lv, c.lc, c.lb, rv, c.rc, c.rb, compute.DotGeneralConfig{}))
+			tr := ok(fn.Transpose(prod, 1, 0))
+			if err := fn.Return([]compute.Value{tr}, nil); err != nil {
+				t.Fatal(err)
+			}
+			exec := mustOf[compute.Executable](t)(bld.Compile())
+			if names := stepNames(exec.(*executable)); !slices.Equal(names, []string{"matmul-t"}) {
+				t.Fatalf("steps %v, want [matmul-t]", names)
+			}
+			lb := mustOf[compute.Buffer](t)(fast.BufferFromFlatData(0, slices.Clone(a), ls))
+			rb := mustOf[compute.Buffer](t)(fast.BufferFromFlatData(0, slices.Clone(b), rs))
+			outs := mustOf[[]compute.Buffer](t)(exec.Execute([]compute.Buffer{lb, rb}, nil, 0))
+			got := mustOf[any](t)(outs[0].Data()).([]float32)
+			M, N := dims[0], dims[1]
+			for i := range M {
+				for j := range N {
+					if w, g := plain[i*N+j], got[j*M+i]; math.Float32bits(w) != math.Float32bits(g) {
+						t.Fatalf("C^T[%d, %d] = %g, native C[%d, %d] = %g", j, i, g, i, j, w)
+					}
+				}
+			}
+		})
+	}
+}

@@ -14,6 +14,17 @@ var (
 	useAVX2   = !useAVX512 && archsimd.X86.AVX2()
 )
 
+// vzero clears the upper halves of the vector registers (VZEROUPPER) at the end of a vector
+// loop. Go emits none after simd/archsimd code, and the scalar float code that follows (the
+// tails, the caller's Go code, compiled to legacy SSE) then runs several times slower on AMD EPYC
+// and Intel Xeon alike (BenchmarkPointwiseAdamW with 256-element chunks: 7.8 -> 3.1 ns per
+// parameter on a Xeon with AVX-512).
+func vzero() {
+	if useAVX512 || useAVX2 {
+		archsimd.ClearAVXUpperBits()
+	}
+}
+
 // p8 and p16 view 8 or 16 float32s at s[i] as an array pointer for the SIMD loads and stores.
 func p8(s []float32, i int) *[8]float32   { return (*[8]float32)(unsafe.Pointer(&s[i])) }
 func p16(s []float32, i int) *[16]float32 { return (*[16]float32)(unsafe.Pointer(&s[i])) }
@@ -34,6 +45,7 @@ func maxInto(dst, src []float32) {
 			archsimd.LoadFloat32x8(p8(dst, i)).Max(archsimd.LoadFloat32x8(p8(src, i))).Store(p8(dst, i))
 		}
 	}
+	vzero()
 	for ; i < n; i++ {
 		if src[i] > dst[i] {
 			dst[i] = src[i]
@@ -70,6 +82,7 @@ func argmaxUpdate(bestV []float32, bestIdx []int32, src []float32, base int32) {
 			archsimd.LoadInt32x8(ip).Merge(idx, notGreater).Store(ip)
 		}
 	}
+	vzero()
 	for ; i < n; i++ {
 		if src[i] > bestV[i] {
 			bestV[i] = src[i]
@@ -84,16 +97,21 @@ func reluF32(out, x []float32) {
 	x = x[:n]
 	i := 0
 	if useAVX512 {
+		// Go's max(x, 0), which the go backend computes: x if x > 0 or x is NaN, else +0.
+		// (VMAXPS returns one operand for ties and NaNs, and -0 for max(-0, 0) on AVX-512 here.)
 		zero := archsimd.BroadcastFloat32x16(0)
 		for ; i+16 <= n; i += 16 {
-			archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))).Max(zero).Store((*[16]float32)(unsafe.Pointer(&out[i])))
+			xv := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i])))
+			xv.Masked(xv.Greater(zero).Or(xv.IsNaN())).Store((*[16]float32)(unsafe.Pointer(&out[i])))
 		}
 	} else if useAVX2 {
 		zero := archsimd.BroadcastFloat32x8(0)
 		for ; i+8 <= n; i += 8 {
-			archsimd.LoadFloat32x8(p8(x, i)).Max(zero).Store(p8(out, i))
+			xv := archsimd.LoadFloat32x8(p8(x, i))
+			xv.Masked(xv.Greater(zero).Or(xv.IsNaN())).Store(p8(out, i))
 		}
 	}
+	vzero()
 	for ; i < n; i++ {
 		out[i] = max(x[i], 0)
 	}
@@ -130,6 +148,7 @@ func reluGradF32(out, x, v []float32, keepWhenGE bool) {
 			r.Store(p8(out, i))
 		}
 	}
+	vzero()
 	for ; i < n; i++ {
 		if (x[i] >= 0) == keepWhenGE {
 			out[i] = v[i]
@@ -155,6 +174,7 @@ func addF32(out, a, b []float32) {
 			archsimd.LoadFloat32x8(p8(a, i)).Add(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
 		}
 	}
+	vzero()
 	for ; i < n; i++ {
 		out[i] = a[i] + b[i]
 	}
@@ -209,6 +229,7 @@ func binaryF32(op Op, out, a, b []float32) {
 			}
 		}
 	}
+	vzero()
 	binaryF32Go(op, out[i:], tail(a, i), tail(b, i))
 }
 
@@ -259,6 +280,7 @@ func sqrtF32(out, x []float32) {
 			archsimd.LoadFloat32x8(p8(x, i)).Sqrt().Store(p8(out, i))
 		}
 	}
+	vzero()
 	sqrtF32Go(out[i:], x[i:])
 }
 
@@ -283,6 +305,7 @@ func scatterSelected(out, src []float32, idx []int32, base int32) {
 			archsimd.LoadFloat32x8(p8(src, c)).Masked(got.Equal(want)).Store(p8(out, c))
 		}
 	}
+	vzero()
 	for ; c < n; c++ {
 		if idx[c] == base+int32(c) {
 			out[c] = src[c]

@@ -55,12 +55,18 @@ func TestElementwiseMatchesDefinition(t *testing.T) {
 		same("add")
 		reluF32(got, a)
 		for i := range want {
-			want[i] = 0
-			if a[i] > 0 {
-				want[i] = a[i]
-			}
+			want[i] = max(a[i], 0) // the go backend's Max(x, 0): +0 for -0, NaN for NaN
 		}
 		same("relu")
+		if n > 20 {
+			an := append([]float32(nil), a...)
+			an[19] = float32(math.NaN())
+			reluF32(got, an)
+			for i := range want {
+				want[i] = max(an[i], 0)
+			}
+			same("relu with NaN")
+		}
 		for _, ge := range []bool{true, false} {
 			reluGradF32(got, a, b, ge)
 			for i := range want {
