@@ -11,9 +11,9 @@
 // Native (main function, float32, static shapes; anything else is delegated): ConvGeneral in 2D
 // without groups (forward and both gradients), ReduceWindow max and SelectAndScatterMax
 // (max-pool and its gradient, which the go backend lacks), DotGeneral of matrices, batched over
-// leading axes or not (ops_dot.go), FusedDense (no activation or the exact GELU), large
+// leading axes or not, and the Transpose of such a product as the transposed product (ops_dot.go), FusedDense (no activation or the exact GELU), large
 // Transpose, FusedLayerNorm over trailing axes (rows in parallel), edge-only Pad (the gradient of
-// slices), RNGBitGenerator (the go backend's PCG, one Uint64 store per 8 bytes instead of one
+// slices), Reverse (the flipped kernels of input gradients), RNGBitGenerator (the go backend's PCG, one Uint64 store per 8 bytes instead of one
 // byte at a time), FusedSoftmax, and the pointwise ops on large operands: ReLU (Max with 0), its
 // gradient (Where(x >= 0, v, 0)), Add/Sub/Mul/Div with a same-shape, scalar, last-axis row or
 // [..., 1] column operand, Sqrt, Rsqrt, Neg, Exp, Log, Erf, Tanh and the exact GELU, plus sums

@@ -29,6 +29,7 @@ type value struct {
 	bcastSrc  *value   // BroadcastInDim source (with bcastAxes).
 	bcastAxes []int
 	geOf      [2]*value // GreaterOrEqual operands.
+	leOf      [2]*value // LessOrEqual operands (dropout's mask, ops_dropout.go).
 	reshapeOf *value    // Reshape source: native steps read its buffer (same flat data) instead.
 	dotOf     *dotProv  // a native rank-2 product (ops_dot.go): its operands and layout.
 }

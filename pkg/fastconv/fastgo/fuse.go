@@ -34,7 +34,7 @@ type pwExpr struct {
 // pwArity is the number of operands of each node kind.
 func pwArity(k kernels.PWKind) int {
 	switch k {
-	case kernels.PWBinary, kernels.PWRow, kernels.PWCol, kernels.PWReluGrad:
+	case kernels.PWBinary, kernels.PWRow, kernels.PWCol, kernels.PWReluGrad, kernels.PWMaskLE:
 		return 2
 	}
 	return 1

@@ -16,8 +16,8 @@ import (
 // ConvGeneral implements compute.Function. 2D float32 convolutions without grouping (any axes
 // layout, strides, paddings, input and kernel dilations: this covers the forward convolution and
 // both gradient convolutions GoMLX builds for it) run natively (kernels.Conv: im2col + GEMM) into
-// [batch, H, W, channels], followed by a delegated Transpose when the requested output layout
-// differs. Everything else is delegated to the wrapped backend.
+// [batch, H, W, channels], followed by a Transpose (native when large) when the requested output
+// layout differs. Everything else is delegated to the wrapped backend.
 func (f *function) ConvGeneral(input, kernel compute.Value, axes compute.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
 	channelGroupCount, batchGroupCount int) (compute.Value, error) {
@@ -49,7 +49,7 @@ func (f *function) ConvGeneral(input, kernel compute.Value, axes compute.Convolv
 	if perm[0] == 0 && perm[1] == 1 && perm[2] == 2 && perm[3] == 3 {
 		return r, nil
 	}
-	return f.delegate1(r, func(g compute.Function, ir compute.Value) (compute.Value, error) { return g.Transpose(ir, perm...) })
+	return f.Transpose(r, perm...) // native when large (the kernel gradients' [N, KH, KW, C] layouts)
 }
 
 func orOne(v []int, i int) int {

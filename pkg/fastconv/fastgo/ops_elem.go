@@ -153,6 +153,9 @@ func (f *function) Max(lhs, rhs compute.Value) (compute.Value, error) {
 // Where implements compute.Function: native ReLU gradient for Where(x >= 0, v, 0) and Where(x >= 0, 0, v).
 func (f *function) Where(condition, onTrue, onFalse compute.Value) (compute.Value, error) {
 	c, t, e := condition.(*value), onTrue.(*value), onFalse.(*value)
+	if r := f.whereLE(c, t, e); r != nil {
+		return r, nil
+	}
 	if x, zero := c.geOf[0], c.geOf[1]; x != nil && isZero(zero) && (zero.shape.IsScalar() || zero.shape.Equal(x.shape)) {
 		var v *value
 		keepWhenGE := true

@@ -15,9 +15,11 @@ var (
 
 // nativeOps are the ops whose hand-written method can run a native step.
 var nativeOps = []compute.OpType{
+	compute.OpTypeAbs,
 	compute.OpTypeAdd,
 	compute.OpTypeBroadcastInDim,
 	compute.OpTypeConvGeneral,
+	compute.OpTypeConvertDType,
 	compute.OpTypeDiv,
 	compute.OpTypeDotGeneral,
 	compute.OpTypeErf,
@@ -28,6 +30,7 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeFusedSoftmax,
 	compute.OpTypeLog,
 	compute.OpTypeMax,
+	compute.OpTypeMin,
 	compute.OpTypeMul,
 	compute.OpTypeNeg,
 	compute.OpTypePad,
@@ -35,6 +38,7 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeReduceMax,
 	compute.OpTypeReduceSum,
 	compute.OpTypeReduceWindow,
+	compute.OpTypeReverse,
 	compute.OpTypeRsqrt,
 	compute.OpTypeSelectAndScatterMax,
 	compute.OpTypeSqrt,
@@ -42,22 +46,6 @@ var nativeOps = []compute.OpType{
 	compute.OpTypeTanh,
 	compute.OpTypeTranspose,
 	compute.OpTypeWhere,
-}
-
-// Abs delegates to the wrapped backend.
-func (f *function) Abs(a0 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("Abs")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Abs(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
 }
 
 // AllReduce delegates to the wrapped backend.
@@ -413,22 +401,6 @@ func (f *function) Conj(a0 compute.Value) (r0 compute.Value, err error) {
 		return
 	}
 	r0, err = g.Conj(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// ConvertDType delegates to the wrapped backend.
-func (f *function) ConvertDType(a0 compute.Value, a1 dtypes.DType) (r0 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("ConvertDType")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.ConvertDType(i0, a1)
 	if err != nil {
 		return
 	}
@@ -909,26 +881,6 @@ func (f *function) IsNaN(a0 compute.Value) (r0 compute.Value, err error) {
 	return
 }
 
-// LessOrEqual delegates to the wrapped backend.
-func (f *function) LessOrEqual(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("LessOrEqual")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.LessOrEqual(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
 // LessOrEqualTotalOrder delegates to the wrapped backend.
 func (f *function) LessOrEqualTotalOrder(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
 	g := f.target()
@@ -1090,26 +1042,6 @@ func (f *function) Logistic(a0 compute.Value) (r0 compute.Value, err error) {
 		return
 	}
 	r0, err = g.Logistic(i0)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Min delegates to the wrapped backend.
-func (f *function) Min(a0 compute.Value, a1 compute.Value) (r0 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("Min")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	i1, err := f.in(a1)
-	if err != nil {
-		return
-	}
-	r0, err = g.Min(i0, i1)
 	if err != nil {
 		return
 	}
@@ -1370,22 +1302,6 @@ func (f *function) Rem(a0 compute.Value, a1 compute.Value) (r0 compute.Value, er
 		return
 	}
 	r0, err = g.Rem(i0, i1)
-	if err != nil {
-		return
-	}
-	r0 = f.out(r0)
-	return
-}
-
-// Reverse delegates to the wrapped backend.
-func (f *function) Reverse(a0 compute.Value, a1 ...int) (r0 compute.Value, err error) {
-	g := f.target()
-	f.noteOp("Reverse")
-	i0, err := f.in(a0)
-	if err != nil {
-		return
-	}
-	r0, err = g.Reverse(i0, a1...)
 	if err != nil {
 		return
 	}

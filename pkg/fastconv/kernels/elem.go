@@ -19,6 +19,7 @@ const (
 	OpSub
 	OpMul
 	OpDiv
+	OpMin // Go's min (the go backend's Min): NaN if either is NaN, min(-0, +0) = -0; scalar loops only
 )
 
 // Chunk sizes (elements) of the parallel elementwise passes.
@@ -117,6 +118,29 @@ func SumRows(out, x []float32) {
 // operator and operand form so the compiler sees plain indexed loops.
 func binaryF32Go(op Op, out, a, b []float32) {
 	n := len(out)
+	if op == OpMin {
+		gemm.ClearUpper()
+		switch {
+		case len(a) == 1 && len(b) == 1:
+			for i := range out {
+				out[i] = min(a[0], b[0])
+			}
+		case len(b) == 1:
+			for i, x := range a[:n] {
+				out[i] = min(x, b[0])
+			}
+		case len(a) == 1:
+			for i, y := range b[:n] {
+				out[i] = min(a[0], y)
+			}
+		default:
+			b = b[:n]
+			for i, x := range a[:n] {
+				out[i] = min(x, b[i])
+			}
+		}
+		return
+	}
 	switch {
 	case len(a) == 1 && len(b) == 1:
 		x, y := a[0], b[0]
@@ -188,6 +212,8 @@ func binaryF32Go(op Op, out, a, b []float32) {
 
 func scalarOp(op Op, x, y float32) float32 {
 	switch op {
+	case OpMin:
+		return min(x, y)
 	case OpAdd:
 		return x + y
 	case OpSub:

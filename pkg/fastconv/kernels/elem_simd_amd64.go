@@ -182,6 +182,10 @@ func addF32(out, a, b []float32) {
 
 // binaryF32 sets out[i] = a[i] op b[i]; a or b of length 1 is broadcast (a scalar).
 func binaryF32(op Op, out, a, b []float32) {
+	if op == OpMin {
+		binaryF32Go(op, out, a, b)
+		return
+	}
 	n := len(out)
 	i := 0
 	if useAVX512 {

@@ -23,6 +23,8 @@ const (
 	PWTanh                   // tanh(Args[0])
 	PWRsqrt                  // 1 / sqrt(Args[0])
 	PWGelu                   // exact GELU: x/2 (1 + erf(x / sqrt 2)), x = Args[0]
+	PWAbs                    // -Args[0] if Args[0] < 0, else Args[0] (the go backend's Abs: -0 stays -0)
+	PWMaskLE                 // Args[1] where (Args[0] <= C) == Flag, else +0 (dropout: Where(u <= rate, 0, x))
 )
 
 // unaryMath evaluates the transcendental kinds as GoMLX's go backend does (float64 math, rounded
@@ -33,6 +35,14 @@ func unaryMath(k PWKind, out, x []float32) {
 	case PWNeg:
 		for i, v := range x {
 			out[i] = -v
+		}
+	case PWAbs:
+		gemm.ClearUpper()
+		for i, v := range x {
+			if v < 0 {
+				v = -v
+			}
+			out[i] = v
 		}
 	case PWExp:
 		expF32(out, x)
@@ -87,6 +97,7 @@ type PWNode struct {
 	Kind PWKind
 	Op   Op // PWBinary, PWRow
 	Flag bool
+	C    float32 // PWMaskLE's threshold
 	Args [2]PWRef
 }
 
@@ -237,6 +248,8 @@ func (p *Pointwise) runRangeTo(dst []float32, nodeDst [][]float32, in [][]float3
 			reluF32(d, a)
 		case PWReluGrad:
 			reluGradF32(d, a, get(nd.Args[1]), nd.Flag)
+		case PWMaskLE:
+			maskLE(d, a, get(nd.Args[1]), nd.C, nd.Flag)
 		default:
 			unaryMath(nd.Kind, d, a)
 		}
@@ -325,4 +338,18 @@ func (p *Pointwise) ReduceLast(out []float32, in [][]float32, n, L int, isMax bo
 			}
 		}
 	})
+}
+
+// maskLE sets out[i] = v[i] where (u[i] <= c) == keepWhenLE, else +0: the go backend's
+// Where(LessOrEqual(u, c), ...) with a zero branch (a NaN u is not <= c).
+func maskLE(out, u, v []float32, c float32, keepWhenLE bool) {
+	gemm.ClearUpper()
+	u, v = u[:len(out)], v[:len(out)]
+	for i, x := range u {
+		if (x <= c) == keepWhenLE {
+			out[i] = v[i]
+		} else {
+			out[i] = 0
+		}
+	}
 }
