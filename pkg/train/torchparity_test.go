@@ -295,6 +295,7 @@ func torchToOurs(t *testing.T, tt models.TorchTensor, path string) []float64 {
 //     random labels is a chaotic regime: float32 rounding alone moves the final weights by up to
 //     10% (BN offsets by 30%) in PyTorch itself, so a fixed tolerance would either hide a real
 //     difference early on or fail on rounding late; the float64 run is the yardstick.
+//
 // parityFactor bounds the differences from PyTorch's float32 run in units of PyTorch's own
 // float32-vs-float64 difference (TestTorchParityAdamW).
 const parityFactor = 3
