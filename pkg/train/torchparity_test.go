@@ -274,6 +274,11 @@ func torchToOurs(t *testing.T, tt models.TorchTensor, path string) []float64 {
 	return tt.Convert(d)
 }
 
+// parityFactor bounds the differences from PyTorch's float32 run in units of PyTorch's own
+// float32-vs-float64 difference (TestTorchParityAdamW).
+const parityFactor = 3
+
+
 // TestTorchParityAdamW: 50 steps of the study's recipe (AdamW lr 5e-4, decay 1e-3 on kernels
 // only, 5 warm-up steps from 0.25*lr then cosine to 0, clipping at norm 1, label smoothing 0.1)
 // on the same 10 batches (cycled; no augmentation, no dropout).
@@ -295,10 +300,6 @@ func torchToOurs(t *testing.T, tt models.TorchTensor, path string) []float64 {
 //     random labels is a chaotic regime: float32 rounding alone moves the final weights by up to
 //     10% (BN offsets by 30%) in PyTorch itself, so a fixed tolerance would either hide a real
 //     difference early on or fail on rounding late; the float64 run is the yardstick.
-//
-// parityFactor bounds the differences from PyTorch's float32 run in units of PyTorch's own
-// float32-vs-float64 difference (TestTorchParityAdamW).
-const parityFactor = 3
 
 func TestTorchParityAdamW(t *testing.T) {
 	dir := parityRef(t)
