@@ -278,7 +278,6 @@ func torchToOurs(t *testing.T, tt models.TorchTensor, path string) []float64 {
 // float32-vs-float64 difference (TestTorchParityAdamW).
 const parityFactor = 3
 
-
 // TestTorchParityAdamW: 50 steps of the study's recipe (AdamW lr 5e-4, decay 1e-3 on kernels
 // only, 5 warm-up steps from 0.25*lr then cosine to 0, clipping at norm 1, label smoothing 0.1)
 // on the same 10 batches (cycled; no augmentation, no dropout).
@@ -300,7 +299,6 @@ const parityFactor = 3
 //     random labels is a chaotic regime: float32 rounding alone moves the final weights by up to
 //     10% (BN offsets by 30%) in PyTorch itself, so a fixed tolerance would either hide a real
 //     difference early on or fail on rounding late; the float64 run is the yardstick.
-
 func TestTorchParityAdamW(t *testing.T) {
 	dir := parityRef(t)
 	be, err := backend.New()
