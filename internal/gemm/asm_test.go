@@ -272,3 +272,47 @@ func TestAsmMatchesIntrinsicsBits(t *testing.T) {
 		}
 	}
 }
+
+// TestNarrowKernelSameBits: products of at most 16 columns take the 6 x 16 AVX2 kernel on
+// AVX-512 machines (kernelSet.narrow32); they must hold exactly the bits of the 12 x 32 kernel,
+// for row-major and transposed A, packed B, accumulation, K across several blocks of kc and
+// partial row and column tiles.
+func TestNarrowKernelSameBits(t *testing.T) {
+	s := active
+	if s.narrow32 == nil {
+		t.Skipf("kernel set %s has no narrow float32 kernel", s.name)
+	}
+	wide := s
+	wide.narrow32 = nil
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, n := range []int{16, 5} {
+		m, k := 131, 2*kc+37
+		a, b := make([]float32, m*k), make([]float32, k*n)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
+		prod := func(set kernelSet) [][]float32 {
+			active = set
+			defer func() { active = s }()
+			c1, c2, c3 := make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
+			MulF32(m, n, k, a, k, b, n, c1, n)
+			MulF32TA(m, n, k, a, m, b, n, c2, n) // a read as [k, m]
+			p := PackF32(k, n, b, n)
+			MulF32PackedSerial(m, a, k, p, c3, n, false)
+			MulF32PackedSerial(m, a, k, p, c3, n, true)
+			p.Release()
+			return [][]float32{c1, c2, c3}
+		}
+		got, want := prod(s), prod(wide)
+		for v := range want {
+			for i := range want[v] {
+				if math.Float32bits(got[v][i]) != math.Float32bits(want[v][i]) {
+					t.Fatalf("n=%d product %d element %d: narrow kernel %g, wide %g", n, v, i, got[v][i], want[v][i])
+				}
+			}
+		}
+	}
+}

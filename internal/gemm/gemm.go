@@ -51,12 +51,12 @@ func MulF32Serial(m, n, k int, a []float32, lda int, b []float32, ldb int, c []f
 }
 
 func mulF32(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate, parallel bool) {
-	if s := active; s.p32 != nil {
+	if pk := active.pk32(n); pk != nil {
 		aRow, aCol := lda, 1
 		if transA {
 			aRow, aCol = 1, lda
 		}
-		runPacked(s.p32, m, n, k, a, aRow, aCol, b, ldb, 1, c, ldc, accumulate, parallel, false)
+		runPacked(pk, m, n, k, a, aRow, aCol, b, ldb, 1, c, ldc, accumulate, parallel, false)
 		return
 	}
 	run(active.f32, active.nr32, m, n, k, a, lda, transA, b, ldb, c, ldc, accumulate, parallel)
@@ -236,7 +236,7 @@ type PackedF32 struct {
 // PackF32 packs b [k, n] (row stride ldb) for the kernels in use; b must not change while the
 // result is used. Release returns its buffer.
 func PackF32(k, n int, b []float32, ldb int) *PackedF32 {
-	p := &PackedF32{k: k, n: n, b: b, ldb: ldb, pk: active.p32}
+	p := &PackedF32{k: k, n: n, b: b, ldb: ldb, pk: active.pk32(n)}
 	if p.pk != nil && k > 0 && n > 0 {
 		p.data = pool32.get(packedLen(p.pk.nr, k, n))
 		packAllB(p.pk, k, n, b, ldb, 1, p.data)

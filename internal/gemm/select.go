@@ -15,6 +15,18 @@ type kernelSet struct {
 	f64  kernel[float64]
 	p32  *packedKernel[float32]
 	p64  *packedKernel[float64]
+	// narrow32, if set, replaces p32 for products of at most narrow32.nr columns (pk32).
+	narrow32 *packedKernel[float32]
+}
+
+// pk32 is the packed float32 kernel for products of n columns (nil without packed kernels).
+// Every packed kernel sums each element's products in the same order (FMA over k within K
+// blocks of kc), so the choice does not change a value (TestNarrowKernelSameBits).
+func (s kernelSet) pk32(n int) *packedKernel[float32] {
+	if s.narrow32 != nil && n <= s.narrow32.nr {
+		return s.narrow32
+	}
+	return s.p32
 }
 
 // goSet is the portable set: the Go float32 kernel and gonum BLAS for float64.
