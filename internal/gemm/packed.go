@@ -78,6 +78,10 @@ func runPackedB[T float](pk *packedKernel[T], M, N, K int, a []T, aRow, aCol int
 			var bk []T
 			if pre != nil {
 				bk = pre[j0*K+k0*panels*nr:][:panels*nr*kb]
+			} else if j0 == 0 && nb == nr && bCol == 1 && bRow == nr {
+				// B is one full panel of contiguous rows: already in packed order (the output
+				// gradients of 16-channel convolutions as B of their weight gradients).
+				bk = b[k0*nr:][:nr*kb]
 			} else {
 				bk = bp[:panels*nr*kb]
 				packB(bk, b, bRow, bCol, k0, kb, j0, nb, nr, w > 1 && panels >= 8)

@@ -33,3 +33,24 @@ func BenchmarkConvForward(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvWeightGradient times the weight-gradient convolutions GoMLX builds for conv1 and
+// conv2 of AlexNet-BN width 1/4 at 32x32, batch 128 (geometries from FASTCONV_TRACE=1): the
+// activations as input with batch and channels swapped, the output gradient as kernel.
+func BenchmarkConvWeightGradient(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range []Conv{
+		{B: 3, C: 128, H: 32, W: 32, KH: 32, KW: 32, N: 16, OH: 3, OW: 3, XStrides: [4]int{1, 96, 3, 3072}, KStrides: [4]int{512, 16, 16384, 1}},
+		{B: 16, C: 128, H: 16, W: 16, KH: 16, KW: 16, N: 48, OH: 3, OW: 3, XStrides: [4]int{1, 256, 16, 4096}, KStrides: [4]int{768, 48, 12288, 1}},
+	} {
+		p.S0, p.S1, p.P0, p.P1, p.ID0, p.ID1, p.KD0, p.KD1 = 1, 1, 1, 1, 1, 1, 1, 1
+		x, k := randn(rng, p.B*p.H*p.W*p.C), randn(rng, p.KH*p.KW*p.C*p.N)
+		y := make([]float32, p.M()*p.N)
+		b.Run(fmt.Sprintf("M=%d/N=%d", p.M(), p.N), func(b *testing.B) {
+			for b.Loop() {
+				p.Run(y, x, k)
+			}
+			b.ReportMetric(2*float64(p.M()*p.K()*p.N)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
