@@ -6,6 +6,7 @@ import (
 
 	"github.com/coarsealign/coarsealign/internal/gemm"
 	"github.com/coarsealign/coarsealign/pkg/fastconv/fastgo"
+	"github.com/coarsealign/coarsealign/pkg/fastconv/kernels"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
@@ -128,7 +129,7 @@ func BackendInfo(b compute.Backend) string {
 	s := b.Name()
 	switch {
 	case fastgo.IsFast(b) && BuiltWithSIMD:
-		s += " (simd, gemm " + gemm.Kernel() + ")"
+		s += " (simd, gemm " + gemm.Kernel() + ", elementwise " + kernels.VectorLevel() + ")"
 	case fastgo.IsFast(b) || b.String() == gobackend.BackendName:
 		if BuiltWithSIMD {
 			s += " (simd)"

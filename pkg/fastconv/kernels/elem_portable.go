@@ -68,3 +68,6 @@ func scatterSelected(out, src []float32, idx []int32, base int32) {
 		}
 	}
 }
+
+// VectorLevel names the elementwise loops in use: "scalar" in builds without simd/archsimd.
+func VectorLevel() string { return "scalar" }

@@ -370,3 +370,14 @@ func scatterSelected(out, src []float32, idx []int32, base int32) {
 		}
 	}
 }
+
+// VectorLevel names the elementwise loops in use: "avx512", "avx2" or "scalar".
+func VectorLevel() string {
+	switch {
+	case useAVX512:
+		return "avx512"
+	case useAVX2:
+		return "avx2"
+	}
+	return "scalar"
+}

@@ -87,3 +87,16 @@ func BenchmarkBinaryF32L1(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/2048*16, "ns/16-elements")
 	})
 }
+
+// BenchmarkReluGradLarge: ReluGrad on conv1's output gradient of alexnet-w25-32 ([128, 32, 32, 16]).
+func BenchmarkReluGradLarge(b *testing.B) {
+	const n = 128 * 32 * 32 * 16
+	x, v, out := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i], v[i] = float32(i%13)-6, float32(i%7)
+	}
+	for range b.N {
+		ReluGrad(out, x, v, true)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/element")
+}
