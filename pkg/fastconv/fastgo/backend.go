@@ -14,7 +14,8 @@
 // leading axes or not, and the Transpose of such a product as the transposed product (ops_dot.go), FusedDense (no activation or the exact GELU), large
 // Transpose, FusedLayerNorm over trailing axes (rows in parallel), edge-only Pad (the gradient of
 // slices), Reverse (the flipped kernels of input gradients), RNGBitGenerator (the go backend's PCG, one Uint64 store per 8 bytes instead of one
-// byte at a time), FusedSoftmax, and the pointwise ops on large operands: ReLU (Max with 0), its
+// byte at a time), dropout's uniform and mask (ConvertDType Uint32 -> Float32, Abs, Min, and
+// Where on a LessOrEqual with a scalar as one mask node; ops_dropout.go), FusedSoftmax, and the pointwise ops on large operands: ReLU (Max with 0), its
 // gradient (Where(x >= 0, v, 0)), Add/Sub/Mul/Div with a same-shape, scalar, last-axis row or
 // [..., 1] column operand, Sqrt, Rsqrt, Neg, Exp, Log, Erf, Tanh and the exact GELU, plus sums
 // over all axes but the last, sums and maxima over trailing axes and sums over leading axes.
