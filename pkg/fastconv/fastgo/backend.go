@@ -9,22 +9,23 @@
 // their last consumer and recycled by shape (buffers.go).
 //
 // Native (main function, float32, static shapes; anything else is delegated): ConvGeneral in 2D
-// without groups (forward and both gradients), ReduceWindow max and SelectAndScatterMax
-// (max-pool and its gradient, which the go backend lacks), DotGeneral of matrices, batched over
-// leading axes or not, and the Transpose of such a product as the transposed product (ops_dot.go), FusedDense (no activation or the exact GELU), large
-// Transpose, FusedLayerNorm over trailing axes (rows in parallel), edge-only Pad (the gradient of
-// slices), Reverse (the flipped kernels of input gradients), RNGBitGenerator (the go backend's PCG, one Uint64 store per 8 bytes instead of one
-// byte at a time), dropout's uniform and mask (ConvertDType Uint32 -> Float32, Abs, Min, and
-// Where on a LessOrEqual with a scalar as one mask node; ops_dropout.go), FusedSoftmax, and the pointwise ops on large operands: ReLU (Max with 0), its
-// gradient (Where(x >= 0, v, 0)), Add/Sub/Mul/Div with a same-shape, scalar, last-axis row or
-// [..., 1] column operand, Sqrt, Rsqrt, Neg, Exp, Log, Erf, Tanh and the exact GELU, plus sums
-// over all axes but the last, sums and maxima over trailing axes and sums over leading axes.
-// The transcendental ops, softmax and the trailing and leading reductions compute what the go
-// backend computes, in its order, so they are bitwise equal to it (tests). Pointwise steps are
-// fused at Compile (fuse.go): a chain of them, ending possibly in a reduction, runs as one pass.
-// Native consumers of a Reshape read its source's buffer (the flat data is the same). The list
-// of ops, nativeOps, is derived by internal/genwrap from this package's source, with the
-// delegating methods of zz_wrap_ops.go.
+// without groups (forward and both gradients), ReduceWindow max and SelectAndScatterMax (max-pool
+// and its gradient, which the go backend lacks), DotGeneral of matrices, batched over leading axes
+// or not, and the Transpose of such a product as the transposed product (ops_dot.go), FusedDense
+// (no activation or the exact GELU), large Transpose, FusedLayerNorm over trailing axes (rows in
+// parallel), edge-only Pad (the gradient of slices), Reverse (the flipped kernels of input
+// gradients), RNGBitGenerator (the go backend's PCG, one Uint64 store per 8 bytes instead of one
+// byte at a time), dropout's uniform and mask (ConvertDType Uint32 -> Float32, Abs, Min, and Where
+// on a LessOrEqual with a scalar as one mask node; ops_dropout.go), FusedSoftmax, and the pointwise
+// ops on large operands: ReLU (Max with 0), its gradient (Where(x >= 0, v, 0)), Add/Sub/Mul/Div
+// with a same-shape, scalar, last-axis row or [..., 1] column operand, Sqrt, Rsqrt, Neg, Exp, Log,
+// Erf, Tanh and the exact GELU, plus sums over all axes but the last, sums and maxima over trailing
+// axes and sums over leading axes. The transcendental ops, softmax and the trailing and leading
+// reductions compute what the go backend computes, in its order, so they are bitwise equal to it
+// (tests). Pointwise steps are fused at Compile (fuse.go): a chain of them, ending possibly in a
+// reduction, runs as one pass. Native consumers of a Reshape read its source's buffer (the flat
+// data is the same). The list of ops, nativeOps, is derived by internal/genwrap from this package's
+// source, with the delegating methods of zz_wrap_ops.go.
 //
 // Process-wide effects: importing the package registers the backend; New raises the GC target
 // (GCPercent) once unless GOGC is set; FASTCONV_TRACE=1 prints per-step timings (with the first
