@@ -252,6 +252,24 @@ func (p *PackedF32) Release() {
 	}
 }
 
+// KBlock is the K block of the products (elements of K summed per micro-kernel call before the
+// result is added to C).
+const KBlock = kc
+
+// MulF32PackedSerialRange is MulF32PackedSerial on the rows [k0, k0+kLen) of B only: c[m, n]
+// (+)= a[m, kLen] x B[k0:k0+kLen, :]. With k0 and kLen multiples of KBlock (a last range may end
+// at K), a product computed as consecutive ranges, the first without accumulate and the others
+// with it, holds exactly the bits of the whole product: the same blocks, added in the same order.
+func MulF32PackedSerialRange(m int, a []float32, lda int, p *PackedF32, k0, kLen int, c []float32, ldc int, accumulate bool) {
+	if p.data == nil || p.n > p.pk.nc {
+		// Unpacked, or several column blocks (their packed layout interleaves K): pack per block.
+		MulF32Serial(m, p.n, kLen, a, lda, p.b[k0*p.ldb:], p.ldb, c, ldc, accumulate)
+		return
+	}
+	panels := (p.n + p.pk.nr - 1) / p.pk.nr
+	runPackedB(p.pk, m, p.n, kLen, a, lda, 1, nil, 0, 0, p.data[k0*panels*p.pk.nr:], c, ldc, accumulate, false, false)
+}
+
 // MulF32PackedSerial is MulF32Serial with B packed by PackF32: c[m, n] (+)= a[m, k] x B.
 func MulF32PackedSerial(m int, a []float32, lda int, p *PackedF32, c []float32, ldc int, accumulate bool) {
 	if p.data == nil {

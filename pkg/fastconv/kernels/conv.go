@@ -30,6 +30,9 @@ func (p *Conv) xChannelsLast() bool {
 	return p.XStrides == [4]int{p.H * p.W * p.C, p.W * p.C, p.C, 1}
 }
 
+// tapSplit enables the K ranges of tapStep (a variable so that tests can compare).
+var tapSplit = true
+
 // im2colFast enables im2colUnitStride (a variable so that tests and benchmarks can compare).
 var im2colFast = true
 
@@ -69,13 +72,20 @@ func (p *Conv) Run(y, x, k []float32) {
 		numChunks := (M + rc - 1) / rc
 		pb := gemm.PackF32(K, p.N, bmat, p.N)
 		defer pb.Release()
+		ts := p.tapStep(rc)
 		gemm.ParallelFor(numChunks, func(start, end int) {
-			a := gemm.Scratch(rc * K)
+			a := gemm.Scratch(rc * ts * p.C)
 			defer gemm.Release(a)
 			for ch := start; ch < end; ch++ {
 				r0, r1 := ch*rc, min(M, ch*rc+rc)
-				p.im2colRows(a, xt, r0, r1, 0, taps)
-				gemm.MulF32PackedSerial(r1-r0, a, K, pb, y[r0*p.N:], p.N, false)
+				// Patches of ts taps at a time (all of them unless K is long): the product is
+				// accumulated over those K ranges, block for block as the whole product.
+				for t0 := 0; t0 < taps; t0 += ts {
+					t1 := min(taps, t0+ts)
+					kLen := (t1 - t0) * p.C
+					p.im2colRows(a, xt, r0, r1, t0, t1)
+					gemm.MulF32PackedSerialRange(r1-r0, a, kLen, pb, t0*p.C, kLen, y[r0*p.N:], p.N, t0 > 0)
+				}
 			}
 		})
 		return
@@ -120,6 +130,33 @@ func (p *Conv) Run(y, x, k []float32) {
 		addF32(y, y, acc)
 		gemm.Release(acc)
 	}
+}
+
+// tapStep returns the number of kernel taps whose patches a row chunk of rc rows is built and
+// multiplied with at a time: all taps, unless the chunk's patches (rc x K) would be more than
+// twice chunkL2 (the weight gradients, K = batch x positions: conv5 of AlexNet-BN width 1/4 has
+// K = 8192, a 3 MiB chunk that no longer stays in L2 while multiplied). Then a multiple of the
+// taps of whole kernel rows (KW) whose patch columns (taps x C) are a multiple of gemm.KBlock,
+// so that the ranges split the product on its own K-block boundaries (same bits), and near
+// chunkL2 in size; all taps if no such step is shorter.
+func (p *Conv) tapStep(rc int) int {
+	taps := p.KH * p.KW
+	if !tapSplit || rc*p.K() <= 2*chunkL2 {
+		return taps
+	}
+	step := gemm.KBlock / gcd(p.C, gemm.KBlock) // fewest taps whose columns fill whole K blocks
+	step = step / gcd(step, p.KW) * p.KW        // and whole kernel rows (im2colUnitStride)
+	if step >= taps {
+		return taps
+	}
+	return min(taps, max(1, chunkL2/(rc*p.C*step))*step)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // im2colRows fills a[r1-r0, (t1-t0)*C] with the patches of output rows [r0, r1) (row = (b, oh, ow))

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/coarsealign/coarsealign/internal/gemm"
 )
 
 func randn(rng *rand.Rand, n int) []float32 {
@@ -160,6 +162,29 @@ func TestPool2x2(t *testing.T) {
 	for i := range want {
 		if dx[i] != want[i] || math.Float32bits(dx[i]) != math.Float32bits(tiled[i]) {
 			t.Fatalf("grad[%d] = %g, want %g (general tiled path %g)", i, dx[i], want[i], tiled[i])
+		}
+	}
+}
+
+// The weight-gradient geometry of AlexNet-BN width 1/4's conv5 (FASTCONV_TRACE=1: K = 8192,
+// im2col chunks of 3 MiB) is computed in K ranges of whole K blocks (tapStep); the result holds
+// exactly the bits of the product over all of K at once.
+func TestTapSplitSameBits(t *testing.T) {
+	p := Conv{B: 96, C: 128, H: 8, W: 8, KH: 8, KW: 8, N: 64, OH: 3, OW: 3, S0: 1, S1: 1, P0: 1, P1: 1,
+		ID0: 1, ID1: 1, KD0: 1, KD1: 1, XStrides: [4]int{1, 768, 96, 6144}, KStrides: [4]int{512, 64, 4096, 1}}
+	if ts := p.tapStep(96); ts >= p.KH*p.KW || ts*p.C%gemm.KBlock != 0 {
+		t.Fatalf("tapStep = %d: want a split on K-block boundaries", ts)
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	x, k := randn(rng, p.B*p.H*p.W*p.C), randn(rng, p.KH*p.KW*p.C*p.N)
+	got, want := make([]float32, p.M()*p.N), make([]float32, p.M()*p.N)
+	p.Run(got, x, k)
+	tapSplit = false
+	p.Run(want, x, k)
+	tapSplit = true
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("element %d: %g in K ranges, %g over all of K", i, got[i], want[i])
 		}
 	}
 }
