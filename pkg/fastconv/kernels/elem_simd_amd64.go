@@ -3,14 +3,17 @@
 package kernels
 
 import (
+	"os"
 	"simd/archsimd"
 	"unsafe"
 )
 
 // useAVX512 selects the 16-lane AVX-512 loops; else useAVX2 the 8-lane AVX2 loops; tails and
 // other CPUs run the scalar ones. All are elementwise, so every path gives the same bits.
+// COARSEALIGN_NOAVX512=1 (read at start-up, as internal/gemm does) masks the AVX-512 loops, so
+// that AVX-512 machines can test the AVX2 ones (TestAVX2LoopsWhenMasked).
 var (
-	useAVX512 = archsimd.X86.AVX512()
+	useAVX512 = archsimd.X86.AVX512() && os.Getenv("COARSEALIGN_NOAVX512") == ""
 	useAVX2   = !useAVX512 && archsimd.X86.AVX2()
 )
 

@@ -3,6 +3,9 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -161,5 +164,26 @@ func TestBroadcast(t *testing.T) {
 				t.Fatalf("%v -> %v: out[%d] = %v, want src[%d] = %v", tc.src, tc.out, flat, out[flat], s, src[s])
 			}
 		}
+	}
+}
+
+// With COARSEALIGN_NOAVX512=1 (in a fresh process) the elementwise loops are the AVX2 ones on an
+// AVX2 CPU, and they pass the same bitwise tests as the AVX-512 loops.
+func TestAVX2LoopsWhenMasked(t *testing.T) {
+	if os.Getenv("KERNELS_CHILD") != "" {
+		os.Stdout.WriteString("LEVEL=" + VectorLevel() + "\n")
+		return
+	}
+	if VectorLevel() != "avx512" {
+		t.Skipf("elementwise loops %s: nothing to mask", VectorLevel())
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^(TestAVX2LoopsWhenMasked|TestElementwiseMatchesDefinition|TestPointwiseMatchesKernels|TestErfF32MatchesMathErf|TestExpF32MatchesMathExp)$", "-test.v")
+	cmd.Env = append(os.Environ(), "COARSEALIGN_NOAVX512=1", "KERNELS_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("masked run: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "LEVEL=avx2\n") {
+		t.Fatalf("masked run did not take the AVX2 loops:\n%s", out)
 	}
 }
