@@ -35,7 +35,7 @@ func BenchmarkConvForward(b *testing.B) {
 }
 
 // BenchmarkConvWeightGradient times the weight-gradient convolutions GoMLX builds for conv1 and
-// conv2 and conv5 of AlexNet-BN width 1/4 at 32x32, batch 128 (geometries from FASTCONV_TRACE=1): the
+// conv2 and conv5 of AlexNet-BN width 1/4 and conv1 of the 3-conv CNN at 32x32, batch 128 (geometries from FASTCONV_TRACE=1): the
 // activations as input with batch and channels swapped, the output gradient as kernel.
 func BenchmarkConvWeightGradient(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -43,6 +43,8 @@ func BenchmarkConvWeightGradient(b *testing.B) {
 		{B: 3, C: 128, H: 32, W: 32, KH: 32, KW: 32, N: 16, OH: 3, OW: 3, XStrides: [4]int{1, 96, 3, 3072}, KStrides: [4]int{512, 16, 16384, 1}},
 		{B: 16, C: 128, H: 16, W: 16, KH: 16, KW: 16, N: 48, OH: 3, OW: 3, XStrides: [4]int{1, 256, 16, 4096}, KStrides: [4]int{768, 48, 12288, 1}},
 		{B: 96, C: 128, H: 8, W: 8, KH: 8, KW: 8, N: 64, OH: 3, OW: 3, XStrides: [4]int{1, 768, 96, 6144}, KStrides: [4]int{512, 64, 4096, 1}},
+		// conv1 of the 3-conv CNN (bench/train cnn3-32: batch 64, 32 channels): per-tap products.
+		{B: 3, C: 64, H: 32, W: 32, KH: 32, KW: 32, N: 32, OH: 3, OW: 3, XStrides: [4]int{1, 96, 3, 3072}, KStrides: [4]int{1024, 32, 32768, 1}},
 	} {
 		p.S0, p.S1, p.P0, p.P1, p.ID0, p.ID1, p.KD0, p.KD1 = 1, 1, 1, 1, 1, 1, 1, 1
 		x, k := randn(rng, p.B*p.H*p.W*p.C), randn(rng, p.KH*p.KW*p.C*p.N)
