@@ -34,9 +34,10 @@ func BenchmarkConvForward(b *testing.B) {
 	}
 }
 
-// BenchmarkConvWeightGradient times the weight-gradient convolutions GoMLX builds for conv1 and
-// conv2 and conv5 of AlexNet-BN width 1/4 and conv1 of the 3-conv CNN at 32x32, batch 128 (geometries from FASTCONV_TRACE=1): the
-// activations as input with batch and channels swapped, the output gradient as kernel.
+// BenchmarkConvWeightGradient times the weight-gradient convolutions GoMLX builds for conv1,
+// conv2 and conv5 of AlexNet-BN width 1/4 (32x32, batch 128) and conv1 of the 3-conv CNN (batch
+// 64), geometries from FASTCONV_TRACE=1: the activations as input with batch and channels
+// swapped, the output gradient as kernel.
 func BenchmarkConvWeightGradient(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, p := range []Conv{
