@@ -189,30 +189,11 @@ func binaryF32(op Op, out, a, b []float32) {
 		binaryF32Go(op, out, a, b)
 		return
 	}
-	n := len(out)
 	i := 0
 	if useAVX512 {
 		i = binary16(op, out, a, b)
 	} else if useAVX2 {
-		switch {
-		case len(a) == n && len(b) == n:
-			a, b = a[:n], b[:n]
-			for ; i+8 <= n; i += 8 {
-				simdOp8(op, archsimd.LoadFloat32x8(p8(a, i)), archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
-			}
-		case len(a) == n:
-			a = a[:n]
-			bv := archsimd.BroadcastFloat32x8(b[0])
-			for ; i+8 <= n; i += 8 {
-				simdOp8(op, archsimd.LoadFloat32x8(p8(a, i)), bv).Store(p8(out, i))
-			}
-		case len(b) == n:
-			b = b[:n]
-			av := archsimd.BroadcastFloat32x8(a[0])
-			for ; i+8 <= n; i += 8 {
-				simdOp8(op, av, archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
-			}
-		}
+		i = binary8(op, out, a, b)
 	}
 	vzero()
 	binaryF32Go(op, out[i:], tail(a, i), tail(b, i))
@@ -292,37 +273,82 @@ func binary16(op Op, out, a, b []float32) int {
 	return i
 }
 
+// binary8 is binary16 with the 8-lane AVX2 loops.
+func binary8(op Op, out, a, b []float32) int {
+	n := len(out)
+	i := 0
+	switch {
+	case len(a) == n && len(b) == n:
+		a, b = a[:n], b[:n]
+		switch op {
+		case OpAdd:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Add(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		case OpSub:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Sub(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		case OpMul:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Mul(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		case OpDiv:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Div(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		}
+	case len(a) == n:
+		a = a[:n]
+		bv := archsimd.BroadcastFloat32x8(b[0])
+		switch op {
+		case OpAdd:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Add(bv).Store(p8(out, i))
+			}
+		case OpSub:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Sub(bv).Store(p8(out, i))
+			}
+		case OpMul:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Mul(bv).Store(p8(out, i))
+			}
+		case OpDiv:
+			for ; i+8 <= n; i += 8 {
+				archsimd.LoadFloat32x8(p8(a, i)).Div(bv).Store(p8(out, i))
+			}
+		}
+	case len(b) == n:
+		b = b[:n]
+		av := archsimd.BroadcastFloat32x8(a[0])
+		switch op {
+		case OpAdd:
+			for ; i+8 <= n; i += 8 {
+				av.Add(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		case OpSub:
+			for ; i+8 <= n; i += 8 {
+				av.Sub(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		case OpMul:
+			for ; i+8 <= n; i += 8 {
+				av.Mul(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		case OpDiv:
+			for ; i+8 <= n; i += 8 {
+				av.Div(archsimd.LoadFloat32x8(p8(b, i))).Store(p8(out, i))
+			}
+		}
+	}
+	return i
+}
+
 func tail(s []float32, i int) []float32 {
 	if len(s) == 1 {
 		return s
 	}
 	return s[i:]
-}
-
-func simdOp(op Op, a, b archsimd.Float32x16) archsimd.Float32x16 {
-	switch op {
-	case OpAdd:
-		return a.Add(b)
-	case OpSub:
-		return a.Sub(b)
-	case OpMul:
-		return a.Mul(b)
-	default:
-		return a.Div(b)
-	}
-}
-
-func simdOp8(op Op, a, b archsimd.Float32x8) archsimd.Float32x8 {
-	switch op {
-	case OpAdd:
-		return a.Add(b)
-	case OpSub:
-		return a.Sub(b)
-	case OpMul:
-		return a.Mul(b)
-	default:
-		return a.Div(b)
-	}
 }
 
 // sqrtF32 sets out[i] = sqrt(x[i]).
