@@ -1,7 +1,6 @@
 package fastgo
 
 import (
-	"github.com/coarsealign/coarsealign/internal/gemm"
 	"github.com/coarsealign/coarsealign/pkg/fastconv/kernels"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -42,11 +41,7 @@ func (f *function) ConvertDType(x compute.Value, dtype dtypes.DType) (compute.Va
 			if err != nil {
 				return nil, err
 			}
-			gemm.ParallelFor((len(out)+4095)/4096, func(c0, c1 int) {
-				for i := c0 * 4096; i < min(len(out), c1*4096); i++ {
-					out[i] = float32(bits[i])
-				}
-			})
+			kernels.Uint32ToFloat32(out, bits)
 			return []compute.Buffer{buf}, nil
 		})[0], nil
 	}
@@ -58,20 +53,11 @@ func (f *function) Abs(x compute.Value) (compute.Value, error) {
 	return f.unary(kernels.PWAbs, "abs", x, func(g compute.Function, ix compute.Value) (compute.Value, error) { return g.Abs(ix) })
 }
 
-// Min implements compute.Function: native for large float32 operands of the same shape or with
-// a scalar (RandomUniform's clamp below 1); delegated otherwise.
+// Min implements compute.Function: native for large float32 operands of the same shape, with a
+// scalar (RandomUniform's clamp below 1) or a row or column operand, as the other binary ops
+// (binary); delegated otherwise.
 func (f *function) Min(lhs, rhs compute.Value) (compute.Value, error) {
-	a, b := scalarSource(lhs.(*value)), scalarSource(rhs.(*value))
-	big := a
-	if b.shape.Size() > a.shape.Size() {
-		big = b
-	}
-	if a.shape.DType == dtypes.Float32 && b.shape.DType == dtypes.Float32 &&
-		(a.shape.Equal(b.shape) || a.shape.IsScalar() || b.shape.IsScalar()) && f.nativeOK(big) {
-		return f.b.addPointwise("min", []*value{a, b}, big.shape,
-			kernels.PWNode{Kind: kernels.PWBinary, Op: kernels.OpMin, Args: pwIn(0, 1)}), nil
-	}
-	return f.delegate2(lhs, rhs, func(g compute.Function, x, y compute.Value) (compute.Value, error) { return g.Min(x, y) })
+	return f.binary(kernels.OpMin, lhs, rhs, func(g compute.Function, a, b compute.Value) (compute.Value, error) { return g.Min(a, b) })
 }
 
 // LessOrEqual implements compute.Function (delegated; records its operands for Where).

@@ -55,6 +55,17 @@ func BiasAdd(out, x, bias []float32) {
 	})
 }
 
+// Uint32ToFloat32 sets out[i] = float32(in[i]) (Go's conversion, as the go backend's ConvertDType),
+// in parallel.
+func Uint32ToFloat32(out []float32, in []uint32) {
+	in = in[:len(out)]
+	chunks(len(out), binaryChunk, func(s, e int) {
+		for i, v := range in[s:e] {
+			out[s+i] = float32(v)
+		}
+	})
+}
+
 // Binary sets out[i] = a[i] op b[i]; an operand of length 1 is a scalar (broadcast).
 func Binary(op Op, out, a, b []float32) {
 	chunks(len(out), binaryChunk, func(s, e int) {
